@@ -1,0 +1,6 @@
+"""`python -m sim ...` is `aethersim ...`."""
+import sys
+
+from sim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,230 @@
+"""The bot's cycle: the thin generator that does the I/O around the pure parts.
+
+One cycle: reconcile (fetch positions, open orders, fills; look up orders the venue no longer
+lists; compare; correct; record drift) -> if anything is still uncertain, stop here -> market
+data -> strategy target -> engine decision on the live position -> margin check on a fresh
+account -> orders -> protective posture -> sleep to the next cycle boundary.
+"""
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sim.bot.clock import ReplyClock
+from sim.bot.engine import Decision, decide
+from sim.bot.execution import ProtectivePolicy, apply_update, cancel, ensure_protection, submit
+from sim.bot.reconcile import ReconcileResult, reconcile
+from sim.bot.record import PlatformRecord
+from sim.bot.state import OrderState
+from sim.bot.strategy.base import Strategy
+from sim.core.errors import ExchangeError, Rejected, StrategyError
+from sim.core.ids import parse_client_id
+from sim.core.instrument import Instrument
+from sim.core.messages import (
+    AccountReport,
+    CandlesReport,
+    FetchAccount,
+    FetchCandles,
+    FetchFills,
+    FetchOpenOrders,
+    FetchOrder,
+    FetchPositions,
+    FetchTicker,
+    FillsReport,
+    OpenOrdersReport,
+    OrderReport,
+    PositionsReport,
+    Sleep,
+    Ticker,
+)
+from sim.core.types import Action, ClientOrderId, OrderRole, RejectReason
+
+Io = Generator[Any, Any, Any]
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    bot_id: str
+    instrument: Instrument
+    cycle_ms: int
+    start_ms: int
+    protective: ProtectivePolicy = ProtectivePolicy()
+    entry_tolerance_bps: float = 1.0
+    max_position: Decimal | None = None  # absolute base quantity the bot may hold
+
+
+class Bot:
+    """One bot instance: its record, its strategy and its configuration."""
+
+    def __init__(self, config: BotConfig, record: PlatformRecord, strategy: Strategy,
+                 clock: ReplyClock | None = None) -> None:
+        self.config = config
+        self.record = record
+        self.strategy = strategy
+        self.clock = clock if clock is not None else ReplyClock(config.start_ms)
+        self.last_candle_open: int | None = None
+        self.cycles = 0
+
+    # ----------------------------------------------------------------------------- main loop
+    def run(self, until_ms: int | None = None) -> Io:
+        """The bot's life: a startup reconcile, then one cycle per interval."""
+        cfg = self.config
+        while until_ms is None or self.clock.now < until_ms:
+            self.cycles += 1
+            yield from self.cycle()
+            k = (self.clock.now - cfg.start_ms) // cfg.cycle_ms + 1
+            yield Sleep(cfg.start_ms + k * cfg.cycle_ms)
+
+    def cycle(self) -> Io:
+        result = yield from self.reconcile()
+        if result is None or result.uncertain:
+            return  # never act on state known to be uncertain
+        target = yield from self.strategy_target()
+        if target is not None:
+            decision = decide(target, self.record.state.position.qty, self.config.instrument)
+            if decision.action is not Action.HOLD:
+                yield from self.act(decision)
+        yield from ensure_protection(self.record, self.config.instrument, self.config.protective, self.clock)
+
+    # ---------------------------------------------------------------------------- reconcile
+    def reconcile(self) -> Generator[Any, Any, ReconcileResult | None]:
+        """Fetch a snapshot, compare it with the record and apply the corrections."""
+        rec, sym = self.record, self.config.instrument.symbol
+        try:
+            positions: PositionsReport = yield FetchPositions(sym)
+            open_orders: OpenOrdersReport = yield FetchOpenOrders(sym)
+            fills: FillsReport = yield FetchFills(sym, rec.state.fills_since_ms)
+        except ExchangeError:
+            return None
+        listed = {o.client_id for o in open_orders.orders}
+        lookups: dict[ClientOrderId, OrderReport | None] = {}
+        for order in rec.state.open_orders():
+            if order.client_id in listed:
+                continue
+            try:
+                lookups[order.client_id] = yield FetchOrder(sym, order.client_id)
+            except Rejected as exc:
+                if exc.reason is RejectReason.UNKNOWN_ORDER:
+                    lookups[order.client_id] = None  # the venue never had it
+            except ExchangeError:
+                pass  # no answer: stays uncertain, the engine waits
+        result = reconcile(rec.state, positions, open_orders, fills.fills, lookups, sym, self.config.bot_id,
+                           self.config.entry_tolerance_bps)
+        self.apply(result, self.clock.now)
+        return result
+
+    def apply(self, result: ReconcileResult, ts: int) -> None:
+        """Write a reconcile result to the record in one transaction, stamped with when the bot learnt it."""
+        rec = self.record
+        with rec.batch():
+            for fill, cause in result.new_fills:
+                rec.add_fill(fill, "expected" if cause is None else cause.value)
+            for upd in result.order_updates:
+                order = rec.state.orders.get(upd.client_id)
+                if order is not None:
+                    apply_update(rec, order, upd.status, upd.filled_qty, upd.avg_price, ts, upd.reason,
+                                 move_position=False)
+            for report in result.adopted:
+                parsed = parse_client_id(report.client_id)
+                assert parsed is not None
+                order = OrderState(report.client_id, parsed.intent, parsed.role, report.side, report.type, report.qty,
+                                   report.reduce_only, report.trigger_price, report.status, ts, ts,
+                                   filled_qty=report.filled_qty, avg_price=report.avg_price)
+                rec.add_order(order, "adopted from the venue")
+            episode = None
+            if result.findings:
+                first = result.findings[0]
+                correction = "; ".join(f.detail for f in result.findings)
+                episode = rec.add_drift_episode(ts, None if result.uncertain else ts,
+                                                min((f.evidence_ms for f in result.findings if f.evidence_ms),
+                                                    default=None),
+                                                first.kind, first.cause.value, rec.state.position.qty,
+                                                result.position[0] if result.position else rec.state.position.qty,
+                                                correction)
+            if result.position is not None:
+                before = rec.state.position
+                if episode is not None:
+                    rec.add_correction(episode, ts, "position", f"{before.qty}@{before.entry}",
+                                       f"{result.position[0]}@{result.position[1]}", "venue is the truth source")
+                rec.set_position(result.position[0], result.position[1], ts, "reconcile")
+            if result.new_fills:
+                rec.set_fills_since(max(f.ts for f, _ in result.new_fills))
+
+    # ------------------------------------------------------------------------------ strategy
+    def strategy_target(self) -> Io:
+        strat = self.strategy
+        iv = strat.candle_interval_ms
+        try:
+            if iv:
+                since = self.config.start_ms if self.last_candle_open is None else self.last_candle_open + iv
+                candles: CandlesReport = yield FetchCandles(self.config.instrument.symbol, iv, since)
+                for c in candles.candles:
+                    strat.on_candle(c)
+                    self.last_candle_open = c.open_ms
+            target = strat.target(self.clock.now)
+        except ExchangeError:
+            return None
+        except Exception as exc:  # a user strategy's bug: stop the run, say where
+            raise StrategyError(f"strategy {type(strat).__name__} raised at t={self.clock.now}: {exc!r}") from exc
+        return target
+
+    # ------------------------------------------------------------------------------- acting
+    def act(self, decision: Decision) -> Io:
+        """Size against fresh margin, record the decision, route the order."""
+        cfg, rec = self.config, self.record
+        try:
+            ticker: Ticker = yield FetchTicker(cfg.instrument.symbol)
+            account: AccountReport = yield FetchAccount()
+        except ExchangeError:
+            return
+        rec.set_equity(account.equity)
+        mid = ticker.mid
+        qty, why = self.affordable(decision, account, mid)
+        reduce_only = decision.action in (Action.CLOSE, Action.REDUCE)
+        side = decision.side.value if decision.side else None
+        decision_id = rec.add_decision(self.clock.now, decision.action.value, side, qty, decision.position_before,
+                                       decision.target_qty, mid, decision.reason + (f"; {why}" if why else ""))
+        rec.set_target(decision.target_qty)
+        if qty <= 0:
+            return
+        assert decision.side is not None
+        role = OrderRole.EXIT if reduce_only else OrderRole.ENTRY
+        # protective orders of the old exposure go first, so they can never close the new one;
+        # `ensure_protection` places the right ones for the position that results
+        for order in list(rec.state.open_protective()):
+            if order.status.is_open:
+                yield from cancel(rec, cfg.instrument, order, f"{decision.action.value}: replace protection",
+                                  self.clock)
+        yield from submit(rec, cfg.instrument, role, decision.side, qty, clock=self.clock, reduce_only=reduce_only,
+                          decision_id=decision_id, decision_price=mid)
+
+    def affordable(self, decision: Decision, account: AccountReport, mid: float) -> tuple[Decimal, str]:
+        """Size the order down to what fresh margin can fund (and the position limit allows)."""
+        inst, qty = self.config.instrument, decision.qty
+        notes = []
+        limit = self.config.max_position
+        if limit is not None and abs(decision.target_qty) > limit:
+            allowed_target = limit if decision.target_qty > 0 else -limit
+            qty = abs(allowed_target - decision.position_before)
+            notes.append(f"capped by max_position {limit}")
+        if decision.action in (Action.CLOSE, Action.REDUCE):
+            return qty, "; ".join(notes)
+        pos = decision.position_before
+        closing = min(abs(pos), qty) if decision.action is Action.FLIP else ZERO
+        opening = qty - closing
+        per_unit = mid / account.leverage * 1.002  # margin plus a fee and slippage buffer
+        funded = inst.qty_down(max(account.available_margin, 0.0) / per_unit) if per_unit > 0 else ZERO
+        if opening > funded:
+            notes.append(f"sized down from {qty} to fit available margin {account.available_margin:.2f}")
+            opening = funded
+        qty = closing + opening
+        if opening > 0 and not inst.is_tradable(opening, Decimal(repr(mid))):
+            notes.append("opening part below the venue's minimum: skipped")
+            qty = closing
+        return qty, "; ".join(notes)
+
+
+__all__ = ["Bot", "BotConfig"]

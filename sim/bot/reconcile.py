@@ -1,0 +1,169 @@
+"""Reconcile: platform record vs venue snapshot -> corrections and drift findings. Pure.
+
+The venue is the truth source for exposure, entry and order status. This function only
+*compares*; `cycle` fetches the snapshot and applies the result in one transaction. Keeping it
+pure lets a unit test state every drift kind with a few literal reports.
+
+Attribution: a fill the record did not expect is attributed by its evidence: our take-profit or
+stop-loss client id, the venue's liquidation flag, or no client id of ours (someone else traded
+on the account). Orders of other systems on the account are not ours to manage and are ignored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sim.bot.state import RecordState
+from sim.core.ids import parse_client_id
+from sim.core.messages import FillReport, OpenOrdersReport, OrderReport, PositionsReport
+from sim.core.types import ClientOrderId, DriftCause, FillKind, OrderRole, OrderStatus
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftFinding:
+    """One difference between the record and the venue."""
+
+    kind: str  # position_gone | side_wrong | size_gap | position_appeared | entry_gap | order_vanished | ...
+    cause: DriftCause
+    detail: str
+    evidence_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    client_id: ClientOrderId
+    status: OrderStatus
+    filled_qty: Decimal
+    avg_price: Decimal | None
+    reason: str
+
+
+@dataclass(slots=True)
+class ReconcileResult:
+    ts: int
+    new_fills: list[tuple[FillReport, DriftCause | None]] = field(default_factory=list)
+    order_updates: list[OrderUpdate] = field(default_factory=list)
+    adopted: list[OrderReport] = field(default_factory=list)
+    position: tuple[Decimal, Decimal] | None = None  # corrected (qty, entry), None: record is right
+    findings: list[DriftFinding] = field(default_factory=list)
+    uncertain: list[ClientOrderId] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.findings)
+
+
+_ROLE_CAUSE = {OrderRole.TAKE_PROFIT: DriftCause.TAKE_PROFIT_FILL, OrderRole.STOP_LOSS: DriftCause.STOP_LOSS_FILL}
+
+
+def attribute_fill(fill: FillReport, bot_id: str, expected: bool) -> DriftCause | None:
+    """Why a fill happened; None when the record already expected it (our order's own response)."""
+    if fill.kind is FillKind.LIQUIDATION:
+        return DriftCause.LIQUIDATION
+    parsed = parse_client_id(fill.client_id)
+    if parsed is None or parsed.bot_id != bot_id:
+        return DriftCause.EXTERNAL_CHANGE
+    if expected:
+        return None
+    return _ROLE_CAUSE.get(parsed.role, DriftCause.MISSED_FILL)
+
+
+def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenOrdersReport,
+              fills: tuple[FillReport, ...], lookups: dict[ClientOrderId, OrderReport | None], symbol: str,
+              bot_id: str, entry_tolerance_bps: float = 1.0) -> ReconcileResult:
+    """Compare the record with a venue snapshot.
+
+    lookups: for every record order that is not final and not in ``open_orders``, the venue's
+    report of it by client id, or None when the venue does not know it. A record order missing
+    from both stays *uncertain*: the engine must not open or flip until it is resolved.
+    """
+    ts = max(positions.ts, open_orders.ts)
+    res = ReconcileResult(ts)
+
+    # 1. fills the record has not seen, attributed
+    booked_extra: dict[str, Decimal] = {}
+    unexplained: list[tuple[FillReport, DriftCause]] = []
+    for f in fills:
+        if f.trade_id in state.seen_trades:
+            continue
+        order = state.orders.get(f.client_id) if f.client_id else None
+        expected = False
+        if order is not None:
+            already = order.booked_qty + booked_extra.get(f.client_id, ZERO)
+            expected = already + f.qty <= order.filled_qty
+            booked_extra[f.client_id] = booked_extra.get(f.client_id, ZERO) + f.qty
+        cause = attribute_fill(f, bot_id, expected)
+        res.new_fills.append((f, cause))
+        if cause is not None:
+            unexplained.append((f, cause))
+
+    # 2. orders the record believes are live
+    venue_open = {o.client_id: o for o in open_orders.orders}
+    for cid, order in state.orders.items():
+        if order.status.is_final:
+            continue
+        report = venue_open.get(cid)
+        if report is None and cid in lookups:
+            report = lookups[cid]
+            if report is None:
+                if order.status in (OrderStatus.NEW, OrderStatus.SENT, OrderStatus.UNKNOWN):
+                    res.order_updates.append(OrderUpdate(cid, OrderStatus.REJECTED, order.filled_qty,
+                                                         order.avg_price, "never reached the venue"))
+                else:
+                    res.order_updates.append(OrderUpdate(cid, OrderStatus.CANCELLED, order.filled_qty,
+                                                         order.avg_price, "venue no longer knows it"))
+                    res.findings.append(DriftFinding("order_vanished", DriftCause.ORDER_VANISHED,
+                                                     f"{cid} unknown to the venue", ts))
+                continue
+        elif report is None:
+            res.uncertain.append(cid)
+            continue
+        if report.status is not order.status or report.filled_qty != order.filled_qty:
+            res.order_updates.append(OrderUpdate(cid, report.status, report.filled_qty, report.avg_price,
+                                                 f"venue reports {report.status.value}"))
+            if report.status is OrderStatus.CANCELLED and order.status.is_open:
+                cause = (DriftCause.PROTECTIVE_MISMATCH if order.role in _ROLE_CAUSE
+                         else DriftCause.EXTERNAL_CHANGE)
+                res.findings.append(DriftFinding("order_vanished", cause, f"{cid} cancelled at the venue",
+                                                 report.ts))
+
+    # 3. live orders of ours the record does not know (a lost response, or a restart)
+    for cid, report in venue_open.items():
+        parsed = parse_client_id(cid)
+        if cid not in state.orders and parsed is not None and parsed.bot_id == bot_id:
+            res.adopted.append(report)
+            res.findings.append(DriftFinding("order_unknown_to_record", DriftCause.UNKNOWN_ORDER,
+                                             f"adopted live order {cid}", report.ts))
+
+    # 4. the position
+    live = positions.get(symbol)
+    v_qty = live.qty if live else ZERO
+    v_entry = live.entry_price if live else ZERO
+    r = state.position
+    if v_qty != r.qty:
+        cause = unexplained[0][1] if unexplained else DriftCause.UNEXPLAINED
+        evidence = unexplained[0][0].ts if unexplained else None
+        if v_qty == 0:
+            kind = "position_gone"
+        elif r.qty == 0:
+            kind = "position_appeared"
+        elif (v_qty > 0) != (r.qty > 0):
+            kind = "side_wrong"
+        else:
+            kind = "size_gap"
+        if cause in (DriftCause.MISSED_FILL,) and kind == "size_gap":
+            cause = DriftCause.PARTIAL_FILL if any(o.status is OrderStatus.PARTIALLY_FILLED
+                                                   for o in state.orders.values()) else cause
+        res.findings.insert(0, DriftFinding(kind, cause, f"record {r.qty} vs venue {v_qty}", evidence))
+        res.position = (v_qty, v_entry)
+    elif v_qty != 0 and v_entry > 0:
+        gap_bps = abs(r.entry - v_entry) / v_entry * 10_000
+        if gap_bps > Decimal(str(entry_tolerance_bps)):
+            res.findings.append(DriftFinding("entry_gap", DriftCause.UNEXPLAINED,
+                                             f"entry {r.entry} vs venue {v_entry} ({gap_bps:.2f} bps)"))
+            res.position = (v_qty, v_entry)
+        elif r.entry != v_entry:
+            res.position = (v_qty, v_entry)  # refresh within tolerance: not drift
+    return res

@@ -1,0 +1,223 @@
+"""The platform record in SQLite: current state plus append-only history.
+
+The bot keeps its working view in memory (`RecordState`) and writes every change through this
+store. Related writes go in one transaction (`batch`), which never spans a request to the venue,
+so a crash between two statements leaves the file consistent, and the intent of an order is
+durable before the order is sent. `PlatformRecord.open` rebuilds the working view from the file
+alone: that is how a restarted bot remembers.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+from sim.bot.record.schema import migrate
+from sim.bot.state import OrderState, PositionState, RecordState
+from sim.core.messages import FillReport
+from sim.core.types import ClientOrderId, OrderRole, OrderStatus, OrderType, Side
+
+
+def _d(x: Decimal | None) -> str | None:
+    return None if x is None else str(x)
+
+
+class PlatformRecord:
+    """The bot's memory: read the working view from ``state``, change it only through methods."""
+
+    def __init__(self, conn: sqlite3.Connection, symbol: str, bot_id: str) -> None:
+        self.conn = conn
+        self.symbol = symbol
+        self.bot_id = bot_id
+        self.state = RecordState()
+        self._depth = 0
+
+    @classmethod
+    def open(cls, path: str | Path, symbol: str, bot_id: str) -> PlatformRecord:
+        conn = sqlite3.connect(str(path), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        migrate(conn)
+        rec = cls(conn, symbol, bot_id)
+        rec._load()
+        return rec
+
+    def close(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self.conn.close()
+
+    # ---------------------------------------------------------------------- transactions
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for a group of writes (nested batches join the outer one)."""
+        if self._depth == 0:
+            self.conn.execute("BEGIN")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.execute("ROLLBACK")
+                self._load()  # the working view follows the file
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.conn.execute("COMMIT")
+
+    def _x(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        with self.batch():
+            return self.conn.execute(sql, args)
+
+    # ---------------------------------------------------------------------------- loading
+    def _load(self) -> None:
+        st = RecordState()
+        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        st.next_intent = int(meta.get("next_intent", 1))
+        st.fills_since_ms = int(meta.get("fills_since_ms", 0))
+        st.target_qty = Decimal(meta["target_qty"]) if meta.get("target_qty") not in (None, "") else None
+        row = self.conn.execute("SELECT qty, entry, updated_ms FROM position WHERE symbol=?", (self.symbol,)).fetchone()
+        if row:
+            st.position = PositionState(Decimal(row[0]), Decimal(row[1]), row[2])
+        for r in self.conn.execute(
+                "SELECT client_id, intent, role, side, type, qty, reduce_only, trigger_price, status, created_ms,"
+                " updated_ms, decision_id, decision_price, filled_qty, avg_price, booked_qty, reject_reason"
+                " FROM orders WHERE status NOT IN ('filled', 'cancelled', 'rejected', 'expired')"
+                " OR CAST(booked_qty AS REAL) < CAST(filled_qty AS REAL)"):
+            st.orders[r[0]] = OrderState(
+                ClientOrderId(r[0]), r[1], OrderRole(r[2]), Side(r[3]), OrderType(r[4]), Decimal(r[5]), bool(r[6]),
+                None if r[7] is None else Decimal(r[7]), OrderStatus(r[8]), r[9], r[10], r[11], r[12],
+                Decimal(r[13]), None if r[14] is None else Decimal(r[14]), Decimal(r[15]), r[16])
+        st.seen_trades = {r[0] for r in self.conn.execute("SELECT trade_id FROM fills WHERE ts >= ?",
+                                                           (st.fills_since_ms,))}
+        self.state = st
+
+    # ------------------------------------------------------------------------------ writes
+    def _meta(self, key: str, value: object) -> None:
+        self._x("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, "" if value is None else str(value)))
+
+    def allocate_intent(self) -> int:
+        n = self.state.next_intent
+        self.state.next_intent = n + 1
+        self._meta("next_intent", n + 1)
+        return n
+
+    def set_target(self, qty: Decimal | None) -> None:
+        if qty != self.state.target_qty:
+            self.state.target_qty = qty
+            self._meta("target_qty", qty)
+
+    def set_fills_since(self, ts: int) -> None:
+        if ts > self.state.fills_since_ms:
+            self.state.fills_since_ms = ts
+            self._meta("fills_since_ms", ts)
+
+    def set_position(self, qty: Decimal, entry: Decimal, ts: int, reason: str) -> None:
+        pos = self.state.position
+        pos.qty, pos.entry, pos.updated_ms = qty, entry, ts
+        self._write_position(ts, reason)
+
+    def apply_fill_to_position(self, signed_qty: Decimal, price: Decimal, ts: int, reason: str) -> None:
+        self.state.position.apply_fill(signed_qty, price)
+        self.state.position.updated_ms = ts
+        self._write_position(ts, reason)
+
+    def _write_position(self, ts: int, reason: str) -> None:
+        p = self.state.position
+        with self.batch():
+            self._x("INSERT INTO position(symbol, qty, entry, updated_ms) VALUES(?,?,?,?) ON CONFLICT(symbol)"
+                    " DO UPDATE SET qty=excluded.qty, entry=excluded.entry, updated_ms=excluded.updated_ms",
+                    (self.symbol, str(p.qty), str(p.entry), ts))
+            self._x("INSERT INTO position_history(symbol, ts, qty, entry, reason) VALUES(?,?,?,?,?)",
+                    (self.symbol, ts, str(p.qty), str(p.entry), reason))
+
+    def add_order(self, order: OrderState, reason: str) -> None:
+        self.state.orders[order.client_id] = order
+        with self.batch():
+            self._x("INSERT INTO orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                order.client_id, order.intent, order.role.value, order.side.value, order.type.value,
+                str(order.qty), int(order.reduce_only), _d(order.trigger_price), order.status.value,
+                str(order.filled_qty), _d(order.avg_price), str(order.booked_qty), order.decision_id,
+                order.decision_price, order.reject_reason, order.created_ms, order.updated_ms))
+            self._x("INSERT INTO order_transitions(client_id, ts, from_status, to_status, filled_qty, reason)"
+                    " VALUES(?,?,?,?,?,?)", (order.client_id, order.created_ms, None, order.status.value,
+                                            str(order.filled_qty), reason))
+
+    def update_order(self, order: OrderState, status: OrderStatus, ts: int, reason: str,
+                     filled_qty: Decimal | None = None, avg_price: Decimal | None = None,
+                     reject_reason: str | None = None) -> None:
+        """Move an order through its lifecycle; every transition is kept in the history."""
+        before = order.status
+        order.status = status
+        order.updated_ms = ts
+        if filled_qty is not None:
+            order.filled_qty = filled_qty
+        if avg_price is not None:
+            order.avg_price = avg_price
+        if reject_reason is not None:
+            order.reject_reason = reject_reason
+        with self.batch():
+            self._x("UPDATE orders SET status=?, filled_qty=?, avg_price=?, booked_qty=?, reject_reason=?,"
+                    " updated_ms=? WHERE client_id=?", (status.value, str(order.filled_qty), _d(order.avg_price),
+                                                        str(order.booked_qty), order.reject_reason, ts,
+                                                        order.client_id))
+            if before is not status:
+                self._x("INSERT INTO order_transitions(client_id, ts, from_status, to_status, filled_qty, reason)"
+                        " VALUES(?,?,?,?,?,?)", (order.client_id, ts, before.value, status.value,
+                                                str(order.filled_qty), reason))
+        self._forget_if_settled(order)
+
+    def _forget_if_settled(self, order: OrderState) -> None:
+        """Drop a final order from the working view once every fill of it is booked by trade id."""
+        if order.status.is_final and order.booked_qty >= order.filled_qty:
+            self.state.orders.pop(order.client_id, None)
+
+    def add_fill(self, fill: FillReport, attributed_to: str) -> None:
+        self.state.seen_trades.add(fill.trade_id)
+        order = self.state.orders.get(fill.client_id) if fill.client_id else None
+        if order is not None:
+            order.booked_qty += fill.qty
+        self._x("INSERT OR IGNORE INTO fills VALUES(?,?,?,?,?,?,?,?,?)", (
+            fill.trade_id, fill.client_id, fill.side.value, str(fill.qty), str(fill.price), fill.fee,
+            fill.kind.value, fill.ts, attributed_to))
+        if order is not None:
+            self._x("UPDATE orders SET booked_qty=? WHERE client_id=?", (str(order.booked_qty), order.client_id))
+            self._forget_if_settled(order)
+
+    def add_decision(self, ts: int, action: str, side: str | None, qty: Decimal, position_before: Decimal,
+                     target_qty: Decimal | None, mid: float | None, reason: str) -> int:
+        cur = self._x("INSERT INTO decisions(ts, action, side, qty, position_before, target_qty, mid, reason)"
+                      " VALUES(?,?,?,?,?,?,?,?)", (ts, action, side, str(qty), str(position_before),
+                                                    _d(target_qty), mid, reason))
+        return int(cur.lastrowid or 0)
+
+    def add_drift_episode(self, detected_ms: int, resolved_ms: int | None, evidence_ms: int | None, kind: str,
+                          cause: str, record_qty: Decimal | None, venue_qty: Decimal | None,
+                          correction: str) -> int:
+        cur = self._x("INSERT INTO drift_episodes(detected_ms, resolved_ms, evidence_ms, kind, cause, record_qty,"
+                      " venue_qty, correction) VALUES(?,?,?,?,?,?,?,?)",
+                      (detected_ms, resolved_ms, evidence_ms, kind, cause, _d(record_qty), _d(venue_qty),
+                       correction))
+        return int(cur.lastrowid or 0)
+
+    def add_correction(self, episode_id: int | None, ts: int, what: str, before: str, after: str,
+                       reason: str) -> None:
+        self._x("INSERT INTO corrections(episode_id, ts, what, before, after, reason) VALUES(?,?,?,?,?,?)",
+                (episode_id, ts, what, before, after, reason))
+
+    def set_equity(self, equity: float) -> None:
+        self.state.equity = equity  # working view only: the venue's account is the truth for money
+
+    # ------------------------------------------------------------ view for the world (read-only)
+    def position_qty(self) -> Decimal:
+        return self.state.position.qty
+
+    def target_qty(self) -> Decimal | None:
+        return self.state.target_qty
+
+    def equity(self) -> float | None:
+        return self.state.equity

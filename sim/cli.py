@@ -1,0 +1,131 @@
+"""The command line: `aethersim run | validate | list | report`. The only module that prints.
+
+Exit codes: 0 ok, 1 an `[expect]` check failed (or a run stopped early), 2 bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+
+from sim.scenario.errors import ScenarioError
+
+SCENARIO_DIR = Path("scenarios")
+
+
+def _bundled_dir() -> Path:
+    """The scenarios folder: the working directory's, else the repository's beside the package."""
+    if SCENARIO_DIR.is_dir():
+        return SCENARIO_DIR
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def resolve_scenario_arg(arg: str) -> Path:
+    """A path, or the name of a bundled scenario (``quickstart``, ``flip``)."""
+    p = Path(arg)
+    if p.exists() or arg.endswith(".toml"):
+        return p
+    matches = sorted(_bundled_dir().rglob(f"{arg}.toml"))
+    return matches[0] if matches else p
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import sim
+
+    path = resolve_scenario_arg(args.scenario)
+    scenario = sim.load_scenario(path)
+    try:
+        result = sim.run(scenario, seed=args.seed, out=args.out, ideal_twin=args.ideal_twin)
+    except sim.RunFailed as exc:
+        print(f"aethersim: {exc}", file=sys.stderr)
+        return 1
+    s = result.summary
+    d, e, o = s["drift"], s["execution"], s["orders"]
+    print(f"{s['scenario']} (seed {s['seed']}): {s['sim_seconds'] / 3600:.1f} h simulated in {s['wall_seconds']:.2f} s,"
+          f" {s['events']:,} events, {s['cycles']:,} cycles")
+    print(f"  orders   submitted {o['submitted']}, filled {o['filled']}, rejected {o['rejected']},"
+          f" cancelled {o['cancelled']}")
+    print(f"  drift    {d['episodes']} episodes, worst detection {d['detect_s_max']} s,"
+          f" residual gap {d['residual_size_gap']}; stale actions {s['stale_actions']},"
+          f" duplicates {s['duplicates']}")
+    print(f"  exec     slippage {e['slippage_bps_mean']} bps mean, fees {e['fees']},"
+          f" latency p50 {e['latency_ms_p50']} ms")
+    print(f"  pnl      realistic {s['pnl']['realistic']}, ideal {s['pnl']['ideal']},"
+          f" cost of execution {s['pnl']['execution_cost']}")
+    for c in result.checks:
+        print(f"  expect   {c.describe()}")
+    print(f"  report   {result.run_dir / 'report.html'}")
+    return 0 if result.passed else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import sim
+
+    bad = 0
+    for arg in args.scenarios:
+        try:
+            sc = sim.load_scenario(resolve_scenario_arg(arg))
+            print(f"ok    {arg}: {sc.scenario.name}")
+        except ScenarioError as exc:
+            bad += 1
+            print(str(exc), file=sys.stderr)
+    return 2 if bad else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    root = _bundled_dir()
+    files = sorted(root.rglob("*.toml"), key=lambda p: (len(p.relative_to(root).parts), str(p)))
+    for f in files:
+        try:
+            meta = tomllib.loads(f.read_text(encoding="utf-8")).get("scenario", {})
+            desc = str(meta.get("description", "")).strip().splitlines()[0] if meta.get("description") else ""
+        except (tomllib.TOMLDecodeError, OSError):
+            desc = "(unreadable: run `aethersim validate` on it)"
+        print(f"{str(f.relative_to(root).with_suffix('')):<34} {desc}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report.html import build_report
+
+    path = build_report(args.run_dir)
+    print(f"report: {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aethersim", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run one scenario and write a run directory")
+    r.add_argument("scenario", help="a scenario file, or the name of a bundled one")
+    r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    r.add_argument("--out", default=None, help="run directory (default reports/runs/NAME-seedN)")
+    r.add_argument("--ideal-twin", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run the strategy in test mode to price execution (default on)")
+    r.set_defaults(func=cmd_run)
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("scenarios", nargs="+")
+    v.set_defaults(func=cmd_validate)
+    listing = sub.add_parser("list", help="list the bundled scenarios")
+    listing.set_defaults(func=cmd_list)
+    rep = sub.add_parser("report", help="(re)build a run directory's report.html")
+    rep.add_argument("run_dir")
+    rep.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"aethersim: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

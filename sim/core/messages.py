@@ -1,0 +1,252 @@
+"""Requests the bot yields and the reports it gets back.
+
+Commands are imperative (`SubmitOrder`), venue state comes back as noun reports
+(`PositionReport`). Every report carries ``ts``: the venue's time in integer milliseconds when
+it answered; that is how the bot learns the time (it never reads a clock).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sim.core.types import (
+    ClientOrderId,
+    FillKind,
+    OrderStatus,
+    OrderType,
+    RejectReason,
+    Side,
+    TimeInForce,
+    TradeId,
+    TriggerBy,
+    VenueOrderId,
+)
+
+# ---------------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPositions:
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOpenOrders:
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchAccount:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOrder:
+    """Look an order up by our client id (how a timeout is resolved)."""
+
+    symbol: str
+    client_id: ClientOrderId
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFills:
+    """The account's fills with ``ts >= since_ms`` (the venue's trade history)."""
+
+    symbol: str
+    since_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class FetchTicker:
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchCandles:
+    """Closed candles of ``interval_ms`` whose open time is ``>= since_ms``."""
+
+    symbol: str
+    interval_ms: int
+    since_ms: int
+    limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOrder:
+    symbol: str
+    client_id: ClientOrderId
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None = None  # limit price
+    trigger_price: Decimal | None = None  # TP / SL trigger
+    trigger_by: TriggerBy = TriggerBy.MARK
+    reduce_only: bool = False
+    time_in_force: TimeInForce = TimeInForce.GTC
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    symbol: str
+    client_id: ClientOrderId
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Wait until the venue time ``until_ms``; answered by the driver, not the venue."""
+
+    until_ms: int
+
+
+Request = (
+    FetchPositions
+    | FetchOpenOrders
+    | FetchAccount
+    | FetchOrder
+    | FetchFills
+    | FetchTicker
+    | FetchCandles
+    | SubmitOrder
+    | CancelOrder
+    | Sleep
+)
+
+# ----------------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReport:
+    """A one-way position: ``qty`` is signed (positive long); entry is the average entry price."""
+
+    symbol: str
+    qty: Decimal
+    entry_price: Decimal
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionsReport:
+    ts: int
+    positions: tuple[PositionReport, ...]
+
+    def qty(self, symbol: str) -> Decimal:
+        for p in self.positions:
+            if p.symbol == symbol:
+                return p.qty
+        return Decimal(0)
+
+    def get(self, symbol: str) -> PositionReport | None:
+        for p in self.positions:
+            if p.symbol == symbol:
+                return p
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReport:
+    symbol: str
+    client_id: ClientOrderId
+    venue_id: VenueOrderId
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    reduce_only: bool
+    status: OrderStatus
+    filled_qty: Decimal
+    avg_price: Decimal | None
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrdersReport:
+    ts: int
+    orders: tuple[OrderReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountReport:
+    """Margin figures in the settlement currency, unrealized PnL on the mark price."""
+
+    ts: int
+    wallet: float
+    unrealized_pnl: float
+    equity: float
+    initial_margin: float
+    available_margin: float
+    leverage: int
+
+
+@dataclass(frozen=True, slots=True)
+class FillReport:
+    trade_id: TradeId
+    symbol: str
+    venue_order_id: VenueOrderId | None
+    client_id: ClientOrderId | None  # None: not an order of ours (liquidation, another system)
+    side: Side
+    qty: Decimal
+    price: Decimal
+    fee: float
+    kind: FillKind
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FillsReport:
+    ts: int
+    fills: tuple[FillReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    ts: int
+    bid: float
+    ask: float
+    last: float
+    mark: float
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.bid + self.ask)
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    open_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+
+
+@dataclass(frozen=True, slots=True)
+class CandlesReport:
+    ts: int
+    candles: tuple[Candle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Woke:
+    """The driver's answer to `Sleep`."""
+
+    ts: int
+
+
+Response = (
+    PositionsReport
+    | OpenOrdersReport
+    | AccountReport
+    | OrderReport
+    | FillsReport
+    | Ticker
+    | CandlesReport
+    | Woke
+)
+
+__all__ = [
+    "AccountReport", "CancelOrder", "Candle", "CandlesReport", "FetchAccount", "FetchCandles",
+    "FetchFills", "FetchOpenOrders", "FetchOrder", "FetchPositions", "FetchTicker", "FillReport",
+    "FillsReport", "OpenOrdersReport", "OrderReport", "PositionReport", "PositionsReport", "Request",
+    "Response", "RejectReason", "Sleep", "SubmitOrder", "Ticker", "Woke",
+]

@@ -1,0 +1,105 @@
+"""The run report: one self-contained HTML page beside its `figures/*.png`."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from sim.report.figures import all_figures
+from sim.report.load import load_run
+
+DEFINITIONS = {
+    "drift.episodes": "differences between record and venue the bot detected",
+    "drift.detect_s_max": "worst detection latency: detected − began (s)",
+    "drift.detect_s_mean": "mean detection latency (s)",
+    "drift.time_in_drift_s": "total time from began to resolved (s)",
+    "drift.max_size_gap": "largest |record − venue| position gap (base units)",
+    "drift.residual_size_gap": "gap left after the final reconcile (base units)",
+    "stale_actions": "orders sent while the record differed from the venue",
+    "unintended_exposure": "bot fills that left a position beyond the bot's target",
+    "duplicates": "second live orders for one intent",
+    "execution.slippage_bps_mean": "avg fill vs arrival mid, size-weighted (bps, + = cost)",
+    "execution.slippage_bps_p95": "95th percentile slippage (bps)",
+    "execution.shortfall_bps_mean": "avg fill vs mid at decision (bps, + = cost)",
+    "execution.fill_ratio": "filled / requested quantity of market orders",
+    "execution.latency_ms_p50": "decision → venue answer, median (ms)",
+    "execution.latency_ms_p99": "decision → venue answer, 99th percentile (ms)",
+    "execution.fees": "fees paid (quote currency)",
+    "pnl.realistic": "PnL under realistic execution (quote currency)",
+    "pnl.ideal": "PnL of the same strategy in test mode (quote currency)",
+    "pnl.execution_cost": "ideal − realistic PnL (quote currency)",
+    "final.record_position": "position the record holds at the end",
+    "final.exchange_position": "position on the venue at the end",
+    "final.equity": "venue equity at the end (quote currency)",
+}
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:13px}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;font-weight:bold}
+img{max-width:100%;border:1px solid #eee;margin:.5em 0} .muted{color:#777}
+"""
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and k not in ("expect", "by_cause"):
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _table(df: pd.DataFrame, max_rows: int = 300) -> str:
+    if not len(df):
+        return "<p class=muted>none</p>"
+    note = f"<p class=muted>first {max_rows} of {len(df)} rows</p>" if len(df) > max_rows else ""
+    return note + df.head(max_rows).to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:,.4f}")
+
+
+def build_report(run_dir: str | Path) -> Path:
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    ideal_path = run_dir / "ideal_timeline.parquet"
+    ideal = pd.read_parquet(ideal_path) if ideal_path.is_file() else None
+    figures = all_figures(run, ideal, run_dir / "figures")
+    s = run.summary
+    rows = []
+    for key, value in _flat({k: v for k, v in s.items() if k != "expect"}).items():
+        rows.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(str(value))}</td>"
+                    f"<td class=muted>{html.escape(DEFINITIONS.get(key, ''))}</td></tr>")
+    checks = []
+    for key, c in s.get("expect", {}).items():
+        cls = "pass" if c["passed"] else "fail"
+        checks.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(str(c['expected']))}</td>"
+                      f"<td>{html.escape(str(c['actual']))}</td><td class={cls}>{'pass' if c['passed'] else 'FAIL'}"
+                      "</td></tr>")
+    stopped = s.get("stopped")
+    banner = (f"<p class=fail>Run stopped early at t={stopped['at_ms']} ms: {html.escape(stopped['error'])}</p>"
+              if stopped else "")
+    orders = run.orders.reset_index()
+    order_cols = [c for c in ("time", "client_id", "role", "side", "type", "qty", "trigger_price", "record_status",
+                              "venue_status", "reject_reason", "filled_qty", "avg_price", "arrival_mid",
+                              "decision_price", "slippage_bps", "shortfall_bps", "latency_ms", "fees")
+                  if c in orders.columns]
+    drift = run.drift_episodes.reset_index()
+    drift_cols = [c for c in ("episode", "time", "kind", "cause", "detect_s", "resolve_s", "record_qty", "venue_qty",
+                              "correction") if c in drift.columns]
+    imgs = "".join(f'<img src="figures/{p.name}" alt="{p.stem}">' for p in figures)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>aethersim run: {html.escape(s['scenario'])}
+</title><style>{CSS}</style></head><body>
+<h1>Run report: {html.escape(s['scenario'])} <span class=muted>(seed {s['seed']})</span></h1>{banner}
+<h2>Expectations</h2>{'<table><tr><th>check</th><th>expected</th><th>actual</th><th>result</th></tr>'
+                       + ''.join(checks) + '</table>' if checks else '<p class=muted>no [expect] checks</p>'}
+<h2>Figures</h2>{imgs}
+<h2>Summary</h2><table><tr><th>figure</th><th>value</th><th>definition</th></tr>{''.join(rows)}</table>
+<h2>Drift episodes</h2>{_table(drift[drift_cols] if len(drift) else drift)}
+<h2>Orders</h2>{_table(orders[order_cols] if len(orders) else orders)}
+</body></html>"""
+    path = run_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

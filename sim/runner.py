@@ -1,0 +1,128 @@
+"""One run: build the world, run it, settle, write the run directory, check `[expect]`.
+
+Also runs the ideal twin (the same strategy and price path in test mode) so the report can say
+what execution cost. A run that fails midway (a strategy raising, say) still writes what it has,
+marks where it stopped in ``summary.json`` and raises `RunFailed`.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.core.errors import StrategyError
+from sim.scenario.expect import CheckResult, evaluate
+from sim.scenario.schema import Scenario
+from sim.world.build import World, build_world
+from sim.world.tables import drift_frame, events_frame, fills_frame, orders_frame, timeline_frame
+
+OUTPUTS = ("summary.json", "orders.parquet", "fills.parquet", "drift_episodes.parquet", "timeline.parquet",
+           "events.parquet", "ideal_timeline.parquet", "record.sqlite", "record.sqlite-wal", "record.sqlite-shm",
+           "report.html")
+
+
+class RunFailed(RuntimeError):
+    """The run stopped before its end; its directory holds everything written up to then."""
+
+    def __init__(self, run_dir: Path, at_ms: int, error: str) -> None:
+        super().__init__(f"run stopped at t={at_ms} ms: {error}\npartial run directory: {run_dir}")
+        self.run_dir = run_dir
+        self.at_ms = at_ms
+
+
+@dataclass
+class RunResult:
+    summary: dict[str, Any]
+    run_dir: Path
+    checks: list[CheckResult] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def default_run_dir(scenario: Scenario, seed: int) -> Path:
+    return Path("reports") / "runs" / f"{scenario.scenario.name}-seed{seed}"
+
+
+def _simulate(world: World) -> tuple[int | None, str | None]:
+    """Run to the end and settle with a final reconcile; returns (stopped_at, error) on failure."""
+    try:
+        world.env.run(until=world.end_ms)
+        world.driver.settle(world.bot.reconcile())
+    except StrategyError as exc:
+        return int(world.env.now), str(exc)
+    return None, None
+
+
+def _ideal_twin(scenario: Scenario, seed: int, world: World) -> tuple[float, pd.DataFrame]:
+    with tempfile.TemporaryDirectory() as tmp:
+        twin = build_world(scenario, seed, Path(tmp) / "record.sqlite", ideal=True, path=world.venue.path)
+        stopped, error = _simulate(twin)
+        twin.record.close()
+        if error is not None:
+            raise RuntimeError(f"ideal twin stopped at {stopped}: {error}")
+        return twin.venue.equity(twin.end_ms), timeline_frame(twin)
+
+
+def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = None, ideal_twin: bool = True,
+        report: bool = True) -> RunResult:
+    """Run one scenario with one seed and write its run directory (see README, "A run directory")."""
+    seed = scenario.scenario.seed if seed is None else seed
+    run_dir = Path(out) if out is not None else default_run_dir(scenario, seed)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "figures", ignore_errors=True)
+    record_path = run_dir / "record.sqlite"
+
+    t0 = time.perf_counter()
+    world = build_world(scenario, seed, record_path)
+    stopped_at, error = _simulate(world)
+    wall = time.perf_counter() - t0
+    world.record.close()
+    ideal_equity, ideal_tl = (None, None)
+    if ideal_twin and error is None:
+        ideal_equity, ideal_tl = _ideal_twin(scenario, seed, world)
+
+    tables = {
+        "orders": orders_frame(world, record_path),
+        "fills": fills_frame(world),
+        "drift_episodes": drift_frame(world, record_path),
+        "timeline": timeline_frame(world),
+        "events": events_frame(world),
+    }
+    for name, df in tables.items():
+        df.to_parquet(run_dir / f"{name}.parquet", index=False)
+    if ideal_tl is not None:
+        ideal_tl.to_parquet(run_dir / "ideal_timeline.parquet", index=False)
+
+    from sim.report.metrics import summarize
+
+    end = world.end_ms if error is None else int(world.env.now)
+    summary = summarize(
+        scenario=scenario.scenario.name, seed=seed, sim_seconds=(end - world.start_ms) / 1000.0, wall_seconds=wall,
+        events=world.events, cycles=world.driver.cycles, orders=tables["orders"], fills=tables["fills"],
+        drift=tables["drift_episodes"], duplicates=world.truth.duplicates, stale_actions=world.truth.stale_actions,
+        unintended_exposure=world.truth.unintended_exposure,
+        record_position=float(world.record.state.position.qty), exchange_position=float(world.venue.book.qty),
+        equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity)
+    checks = evaluate(scenario.expect, summary) if error is None else []
+    summary["expect"] = {c.key: {"expected": c.expected, "actual": c.actual, "passed": c.passed} for c in checks}
+    if error is not None:
+        summary["stopped"] = {"at_ms": stopped_at, "error": error}
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    if report:
+        from sim.report.html import build_report
+
+        build_report(run_dir)
+    if error is not None:
+        raise RunFailed(run_dir, stopped_at or 0, error)
+    return RunResult(summary, run_dir, checks, tables)

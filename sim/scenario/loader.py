@@ -1,0 +1,125 @@
+"""Read and validate a scenario file; every problem becomes a `ScenarioError` naming file and key."""
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.bot.strategy.base import StrategyLoadError, resolve_strategy
+from sim.core.units import parse_duration_ms
+from sim.scenario.errors import ScenarioError
+from sim.scenario.expect import check_key_problems
+from sim.scenario.schema import Scenario
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the key at ``loc`` (to suggest the nearest valid name)."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if model is None:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
+    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        owner = _model_at(loc)
+        names = list(owner.model_fields) if owner else []
+        near = difflib.get_close_matches(str(loc[-1]), names, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else (f"; valid keys: {', '.join(names)}" if names else "")
+        return f"{key}: unknown key{hint}"
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"{key or 'scenario'}: {msg}{shown}"
+
+
+def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
+    """Validate a scenario given as a dict (as parsed from TOML)."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(file, [_describe(e) for e in exc.errors()]) from None
+    problems: list[str] = []
+    for key, value in scenario.expect.items():
+        problems += check_key_problems(key, value)
+    try:
+        check_strategy(scenario)
+    except StrategyLoadError as exc:
+        problems.append(f"bot.strategy: {exc}")
+    except (TypeError, ValueError, KeyError) as exc:
+        problems.append(f"bot.params: strategy {scenario.bot.strategy!r} does not accept these parameters: {exc}")
+    if problems:
+        raise ScenarioError(file, problems)
+    scenario._source = file
+    return scenario
+
+
+_DURATION_PARAMS = ("at", "interval")
+
+
+def _convert(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in _DURATION_PARAMS and isinstance(v, str):
+                out[f"{k}_ms"] = parse_duration_ms(v)
+            else:
+                out[k] = _convert(v)
+        return out
+    if isinstance(value, list):
+        return [_convert(v) for v in value]
+    return value
+
+
+def strategy_kwargs(scenario: Scenario) -> dict[str, Any]:
+    """Keyword arguments for the scenario's strategy class.
+
+    Parameters named ``at`` or ``interval`` are durations (``"15m"``) and reach the strategy as
+    ``at_ms`` / ``interval_ms``; the run's start time is passed as ``start_ms``.
+    """
+    kwargs = _convert(dict(scenario.bot.params))
+    kwargs["start_ms"] = scenario.scenario.start_ms
+    return kwargs
+
+
+def check_strategy(scenario: Scenario) -> None:
+    """Import the strategy and build it once with the scenario's parameters (cheap, no market data)."""
+    cls = resolve_strategy(scenario.bot.strategy)
+    cls(**strategy_kwargs(scenario))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file. Raises `ScenarioError` (never a deep traceback) for any problem."""
+    p = Path(path)
+    file = str(path)
+    if not p.is_file():
+        raise ScenarioError(file, ["file not found" if not p.exists() else "not a file"])
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(file, [f"not valid TOML: {exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(file, [f"not UTF-8 text: {exc}"]) from None
+    return parse_scenario(data, file)
+
+
+def validate_file(path: str | Path) -> Scenario:
+    return load_scenario(path)

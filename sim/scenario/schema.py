@@ -1,0 +1,184 @@
+"""The scenario schema (pydantic): every table, key, unit and default in one place.
+
+Durations are strings with a unit (``"90s"``); fractions are plain numbers (0.01 = 1 %); money
+is in the settlement currency; quantities in base units. Unknown keys are errors.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from sim.core.units import parse_duration_ms
+
+
+def _duration(value: str) -> str:
+    parse_duration_ms(value)
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+def ms(d: str) -> int:
+    return parse_duration_ms(d)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioMeta(Strict):
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    duration: Duration
+    seed: Annotated[int, Field(ge=0)] = 0
+    start: datetime = datetime(2024, 1, 1, tzinfo=UTC)
+
+    @model_validator(mode="after")
+    def _positive_duration(self) -> ScenarioMeta:
+        if ms(self.duration) <= 0:
+            raise ValueError("duration must be longer than zero")
+        return self
+
+    @property
+    def start_ms(self) -> int:
+        start = self.start if self.start.tzinfo else self.start.replace(tzinfo=UTC)
+        return int(start.timestamp() * 1000)
+
+
+class Market(Strict):
+    model: Literal["gbm"] = "gbm"
+    symbol: str = "BTCUSDT"
+    s0: Positive = 30_000.0
+    sigma: NonNegative = 0.6
+    drift: float = 0.0
+    tick: Duration = "1s"
+    tick_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.1")
+    lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
+    min_qty: Annotated[Decimal, Field(ge=0)] = Decimal("0.001")
+    min_notional: Annotated[Decimal, Field(ge=0)] = Decimal("5")
+
+
+class Liquidity(Strict):
+    ideal: bool = False
+    spread_bps: NonNegative = 1.0
+    level_step_bps: NonNegative = 0.5
+    level0_qty: Positive = 0.5
+    levels: Annotated[int, Field(ge=1)] = 400
+
+
+class Latency(Strict):
+    median_ms: NonNegative = 40.0
+    sigma: NonNegative = 0.5
+    floor_ms: Annotated[int, Field(ge=0)] = 1
+
+
+class Exchange(Strict):
+    taker_fee: Fraction = 0.0004
+    maker_fee: Annotated[float, Field(ge=-0.01, le=1)] = 0.0002
+    max_leverage: Annotated[int, Field(ge=1, le=200)] = 125
+    maintenance_margin_rate: Fraction = 0.004
+    liquidation_fee: Fraction = 0.0125
+    latency: Latency = Latency()
+
+
+class Account(Strict):
+    balance: Positive = 10_000.0
+    leverage: Annotated[int, Field(ge=1)] = 5
+
+
+class Protective(Strict):
+    enabled: bool = True
+    take_profit_pct: Annotated[float | None, Field(gt=0, lt=1)] = 0.01
+    stop_loss_pct: Annotated[float | None, Field(gt=0, lt=1)] = 0.005
+    trigger_by: Literal["mark", "last"] = "mark"
+
+
+class Bot(Strict):
+    strategy: str = "ma_crossover"
+    params: dict[str, Any] = Field(default_factory=dict)
+    cycle: Duration = "1m"
+    bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")] = "ae"
+    max_position: Annotated[Decimal | None, Field(gt=0)] = None
+    entry_tolerance_bps: NonNegative = 1.0
+    protective: Protective = Protective()
+
+
+class ExternalClose(Strict):
+    """An operator closes the whole position on the venue (a market order of someone else's)."""
+
+    at: Duration
+    kind: Literal["external_close"]
+
+
+class ExternalReduce(Strict):
+    """An operator reduces the position by a fraction of its size."""
+
+    at: Duration
+    kind: Literal["external_reduce"]
+    fraction: Annotated[float, Field(gt=0, le=1)]
+
+
+class ExternalAdd(Strict):
+    """Another system adds ``qty`` (base units) on the position's side (or buys, when flat)."""
+
+    at: Duration
+    kind: Literal["external_add"]
+    qty: Annotated[Decimal, Field(gt=0)]
+
+
+class CancelProtective(Strict):
+    """An operator cancels the bot's take-profit and/or stop-loss on the venue."""
+
+    at: Duration
+    kind: Literal["cancel_protective"]
+    which: Literal["tp", "sl", "both"] = "both"
+
+
+Event = Annotated[ExternalClose | ExternalReduce | ExternalAdd | CancelProtective, Field(discriminator="kind")]
+
+ExpectValue = float | int | bool | str | None | dict[str, float | int | bool | str | None]
+
+
+class Scenario(Strict):
+    scenario: ScenarioMeta
+    market: Market = Market()
+    liquidity: Liquidity = Liquidity()
+    exchange: Exchange = Exchange()
+    account: Account = Account()
+    bot: Bot = Bot()
+    events: list[Event] = Field(default_factory=list)
+    expect: dict[str, ExpectValue] = Field(default_factory=dict)
+    _source: str = PrivateAttr(default="<memory>")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        duration = ms(self.scenario.duration)
+        if self.account.leverage > self.exchange.max_leverage:
+            raise ValueError(f"account.leverage {self.account.leverage} exceeds the venue's exchange.max_leverage "
+                             f"{self.exchange.max_leverage}")
+        tick = ms(self.market.tick)
+        if tick <= 0:
+            raise ValueError("market.tick must be longer than zero")
+        if ms(self.bot.cycle) < tick:
+            raise ValueError(f"bot.cycle {self.bot.cycle} is shorter than market.tick {self.market.tick}")
+        for i, ev in enumerate(self.events):
+            if ms(ev.at) > duration:
+                raise ValueError(f"events[{i}] ({ev.kind}) at {ev.at} is after the end of the run "
+                                 f"(scenario.duration = {self.scenario.duration})")
+        return self
+
+    @property
+    def duration_ms(self) -> int:
+        return ms(self.scenario.duration)
+
+    @property
+    def source(self) -> str:
+        """The file this scenario was read from (``<memory>`` when built in code)."""
+        return self._source

@@ -1,0 +1,1 @@
+"""The simulated world: SimPy + numpy. Nothing in `sim.bot` may import from here."""

@@ -1,0 +1,127 @@
+"""Ground truth: what the world knows that the bot does not.
+
+It listens to the venue (orders, fills, position) and samples the bot's record after every bot
+step, so it can say when each divergence between record and venue began and ended, and count
+what a report must not take from the bot's own word: stale actions (orders sent while the record
+differed from the venue), unintended exposure (a bot fill leaving a position beyond what the bot
+targeted) and duplicates (two live orders for one intent).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+from sim.core.ids import parse_client_id
+from sim.core.messages import FillReport, SubmitOrder
+from sim.core.types import RejectReason
+from sim.world.exchange import SimExchange, VenueOrder
+from sim.world.runlog import RunLog
+
+
+class RecordView(Protocol):
+    """Read-only view of the bot's platform record, as the world samples it."""
+
+    def position_qty(self) -> Decimal: ...
+    def target_qty(self) -> Decimal | None: ...
+    def equity(self) -> float | None: ...
+
+
+class GroundTruth:
+    def __init__(self, log: RunLog) -> None:
+        self.log = log
+        self.exchange: SimExchange | None = None
+        self.record: RecordView | None = None
+        self.exchange_qty = Decimal(0)
+        self.record_qty = Decimal(0)
+        self.diverged_since: int | None = None
+        self.divergences: list[tuple[int, int | None]] = []  # (began, ended)
+        self.stale_actions = 0
+        self.unintended_exposure = 0
+        self.duplicates = 0
+        self._intents: dict[tuple, list[VenueOrder]] = {}
+
+    # ---------------------------------------------------------------- venue observer
+    def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None:
+        price = order.trigger_price if order.trigger_price is not None else order.avg_price
+        self.log.event(ts, f"order_{what.split(':')[0].replace(' ', '_')}", "venue", order.client_id,
+                       order.side.value, float(order.qty), None if price is None else float(price), detail or what)
+        if what == "accepted":
+            parsed = parse_client_id(order.client_id)
+            if parsed is not None:
+                siblings = self._intents.setdefault(parsed.intent_key, [])
+                if any(o.status.is_open or o.filled_qty > 0 for o in siblings):
+                    self.duplicates += 1
+                    self.log.event(ts, "duplicate_order", "truth", order.client_id,
+                                   detail="second live order for one intent")
+                siblings.append(order)
+
+    def on_reject(self, ts: int, request: SubmitOrder, reason: RejectReason, detail: str) -> None:
+        self.log.event(ts, "order_rejected", "venue", request.client_id, request.side.value, float(request.qty),
+                       None, f"{reason.value}: {detail}")
+
+    def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None:
+        self.log.event(fill.ts, f"fill_{fill.kind.value}", "venue", fill.client_id, fill.side.value,
+                       float(fill.qty), float(fill.price), fill.trade_id)
+
+    def on_position(self, ts: int, qty: Decimal) -> None:
+        before = self.exchange_qty
+        self.exchange_qty = qty
+        self._compare(ts)
+        self._timeline(ts)
+        if self.record is not None and qty != before:
+            target = self.record.target_qty()
+            if target is not None and qty != 0 and (target * qty < 0 or abs(qty) > abs(target)) and \
+                    abs(qty) > abs(before):
+                last = self.exchange.fills[-1] if self.exchange and self.exchange.fills else None
+                if last is not None and parse_client_id(last.client_id) is not None:
+                    self.unintended_exposure += 1
+                    self.log.event(ts, "unintended_exposure", "truth", last.client_id, None, float(qty), None,
+                                   f"position {qty} beyond target {target}")
+
+    # ------------------------------------------------------------------- the bot side
+    def after_bot_step(self, ts: int) -> None:
+        """Sample the record after the bot ran (it may have corrected or updated itself)."""
+        if self.record is None:
+            return
+        qty = self.record.position_qty()
+        if qty != self.record_qty:
+            self.record_qty = qty
+            self._compare(ts)
+            self._timeline(ts)
+        elif self.diverged_since is not None and qty == self.exchange_qty:
+            self._compare(ts)
+
+    def before_submit(self, ts: int, request: SubmitOrder) -> None:
+        """Count a stale action: an order sent while the record differs from the venue."""
+        if self.record_qty != self.exchange_qty:
+            self.stale_actions += 1
+            self.log.event(ts, "stale_action", "truth", request.client_id, request.side.value, float(request.qty),
+                           None, f"record {self.record_qty} vs venue {self.exchange_qty}")
+
+    def sample(self, ts: int) -> None:
+        """A periodic timeline point (each bot cycle), for the equity curve."""
+        self._timeline(ts)
+
+    def _compare(self, ts: int) -> None:
+        if self.record_qty != self.exchange_qty:
+            if self.diverged_since is None:
+                self.diverged_since = ts
+                self.divergences.append((ts, None))
+        elif self.diverged_since is not None:
+            self.divergences[-1] = (self.diverged_since, ts)
+            self.diverged_since = None
+
+    def _timeline(self, ts: int) -> None:
+        ex = self.exchange
+        if ex is None:
+            return
+        rec_eq = self.record.equity() if self.record is not None else None
+        self.log.timeline.append(ts, ex.path.mid_at(ts), float(self.record_qty), float(self.exchange_qty),
+                                 ex.equity(ts), rec_eq)
+
+    def began_for(self, detected_ms: int) -> int | None:
+        """When the divergence the bot detected at ``detected_ms`` began (None: no position divergence)."""
+        for began, ended in reversed(self.divergences):
+            if began <= detected_ms and (ended is None or ended >= detected_ms):
+                return began
+        return None

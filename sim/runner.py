@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,13 @@ class RunResult:
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
+
+
+def decision_counts(record_path: Path) -> dict[str, int]:
+    """How many decisions of each action (HOLDs are not recorded) the bot took."""
+    with sqlite3.connect(record_path) as conn:
+        rows = conn.execute("SELECT action, COUNT(*) FROM decisions GROUP BY action ORDER BY action").fetchall()
+    return {str(a): int(n) for a, n in rows}
 
 
 def default_run_dir(scenario: Scenario, seed: int) -> Path:
@@ -114,6 +122,7 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
         unintended_exposure=world.truth.unintended_exposure,
         record_position=float(world.record.state.position.qty), exchange_position=float(world.venue.book.qty),
         equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity)
+    summary["decisions"] = decision_counts(record_path)
     checks = evaluate(scenario.expect, summary) if error is None else []
     summary["expect"] = {c.key: {"expected": c.expected, "actual": c.actual, "passed": c.passed} for c in checks}
     if error is not None:

@@ -15,7 +15,7 @@ SUMMARY_PATHS = (
     "orders.unknown_resolved",
     "duplicates", "stale_actions", "unintended_exposure",
     "drift.episodes", "drift.detect_s_max", "drift.detect_s_mean", "drift.time_in_drift_s", "drift.max_size_gap",
-    "drift.residual_size_gap", "drift.by_cause",
+    "drift.residual_size_gap", "drift.by_cause", "decisions",
     "execution.slippage_bps_mean", "execution.slippage_bps_p95", "execution.shortfall_bps_mean",
     "execution.fill_ratio", "execution.latency_ms_p50", "execution.latency_ms_p99", "execution.fees",
     "pnl.realistic", "pnl.ideal", "pnl.execution_cost",
@@ -43,7 +43,7 @@ def check_key_problems(key: str, value: Any) -> list[str]:
 
     path = ALIASES.get(key, key)
     problems = []
-    if path not in SUMMARY_PATHS and not path.startswith("drift.by_cause."):
+    if path not in SUMMARY_PATHS and not path.startswith(("drift.by_cause.", "decisions.")):
         near = difflib.get_close_matches(path, SUMMARY_PATHS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         problems.append(f"expect.{key}: no such summary figure{hint}")
@@ -56,11 +56,16 @@ def check_key_problems(key: str, value: Any) -> list[str]:
     return problems
 
 
+COUNTERS = ("drift.by_cause.", "decisions.")
+
+
 def lookup(summary: dict[str, Any], path: str) -> Any:
+    """The figure at a dotted path; a count that never happened (``decisions.flip``) is 0."""
+    path = ALIASES.get(path, path)
     node: Any = summary
-    for part in ALIASES.get(path, path).split("."):
+    for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
-            return None
+            return 0 if path.startswith(COUNTERS) and isinstance(node, dict) else None
         node = node[part]
     return node
 

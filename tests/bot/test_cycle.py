@@ -1,0 +1,129 @@
+"""The bot's cycle against a scripted fake venue (no SimPy): lifecycle, protection, timeouts."""
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+
+import pytest
+
+from sim.bot.cycle import Bot, BotConfig
+from sim.bot.execution import ProtectivePolicy
+from sim.bot.record import PlatformRecord
+from sim.bot.strategy.scripted import ScriptedTargets
+from sim.core.errors import Rejected
+from sim.core.instrument import Instrument
+from sim.core.messages import SubmitOrder
+from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
+from tests.fakes import FakeVenue, drive
+
+D = Decimal
+INST = Instrument("BTCUSDT", D("0.1"), D("0.001"), D("0.001"), D("5"))
+
+
+DEFAULT_PROTECTION = ProtectivePolicy(True, 0.01, 0.005)
+
+
+def make_bot(tmp_path, targets, protective=DEFAULT_PROTECTION):
+    record = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
+    strategy = ScriptedTargets(targets=targets, start_ms=0)
+    bot = Bot(BotConfig("ae", INST, 60_000, 0, protective), record, strategy)
+    return bot, record
+
+
+def submitted(venue: FakeVenue) -> list[SubmitOrder]:
+    return [r for r in venue.requests if isinstance(r, SubmitOrder)]
+
+
+def test_open_places_entry_then_native_tp_and_sl_sized_to_the_position(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    roles = [(s.side, s.qty, s.reduce_only, s.trigger_price) for s in submitted(venue)]
+    assert roles == [(Side.BUY, D("0.1"), False, None), (Side.SELL, D("0.1"), True, D("101.0")),
+                     (Side.SELL, D("0.1"), True, D("99.5"))]
+    assert rec.state.position.qty == D("0.1")
+    assert {o.role for o in rec.state.open_protective()} == {OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS}
+
+
+def test_tp_fill_between_cycles_closes_the_record_and_cancels_the_leftover_sl(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    tp = next(o for o in rec.state.open_protective() if o.role is OrderRole.TAKE_PROFIT)
+    sl = next(o for o in rec.state.open_protective() if o.role is OrderRole.STOP_LOSS)
+    venue.price = 101.0
+    venue.trigger(tp.client_id)
+    drive(bot.cycle(), venue, bot.clock)
+    assert rec.state.position.qty == 0
+    assert venue.orders[sl.client_id].status is OrderStatus.CANCELLED
+    with sqlite3.connect(tmp_path / "record.sqlite") as conn:
+        cause = conn.execute("SELECT kind, cause FROM drift_episodes").fetchall()
+        attributed = conn.execute("SELECT attributed_to FROM fills WHERE client_id = ?", (tp.client_id,)).fetchone()
+    assert cause == [("position_gone", "take_profit_fill")]
+    assert attributed == ("take_profit_fill",)
+
+
+def test_flip_is_one_order_of_twice_the_size_and_protection_moves_to_the_new_side(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"},
+                                   {"at_ms": 60_000, "side": "short", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    venue.now = 60_000
+    n = len(submitted(venue))
+    drive(bot.cycle(), venue, bot.clock)
+    entries = [s for s in submitted(venue)[n:] if s.trigger_price is None]
+    assert [(s.side, s.qty) for s in entries] == [(Side.SELL, D("0.2"))]
+    assert rec.state.position.qty == D("-0.1") and venue.qty == D("-0.1")
+    assert all(o.side is Side.BUY for o in rec.state.open_protective())
+
+
+def test_submit_timeout_with_the_order_live_is_resolved_by_query_never_resent(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}],
+                        protective=ProtectivePolicy(enabled=False))
+    venue = FakeVenue(price=100.0)
+    venue.lose_reply.add(SubmitOrder)
+    drive(bot.cycle(), venue, bot.clock)
+    assert len(submitted(venue)) == 1
+    assert venue.qty == D("0.1") and rec.state.position.qty == D("0.1")
+    with sqlite3.connect(tmp_path / "record.sqlite") as conn:
+        statuses = [r[0] for r in conn.execute("SELECT to_status FROM order_transitions ORDER BY id")]
+    assert statuses == ["new", "sent", "unknown", "filled"]
+
+
+def test_rejected_order_is_recorded_with_its_reason_and_nothing_moves(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    venue.fail_next(SubmitOrder, Rejected(RejectReason.INSUFFICIENT_MARGIN))
+    drive(bot.cycle(), venue, bot.clock)
+    assert rec.state.position.qty == 0
+    with sqlite3.connect(tmp_path / "record.sqlite") as conn:
+        row = conn.execute("SELECT status, reject_reason FROM orders").fetchone()
+    assert row == ("rejected", "insufficient_margin")
+
+
+def test_order_of_unknown_status_blocks_new_decisions(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}],
+                        protective=ProtectivePolicy(enabled=False))
+    venue = FakeVenue(price=100.0)
+    venue.lose_reply.add(SubmitOrder)
+    from sim.core.errors import Unavailable
+    from sim.core.messages import FetchOrder
+    venue.fail_next(FetchOrder, Unavailable("down"))
+    drive(bot.cycle(), venue, bot.clock)  # submit times out, the query fails too: status unknown
+    assert any(o.status is OrderStatus.UNKNOWN for o in rec.state.orders.values())
+    bot.strategy = ScriptedTargets(targets=[{"at_ms": 0, "side": "short", "qty": "0.1"}], start_ms=0)
+    venue.fail_next(FetchOrder, Unavailable("still down"))
+    n = len(submitted(venue))
+    drive(bot.cycle(), venue, bot.clock)
+    assert len(submitted(venue)) == n  # no action while uncertain
+
+
+@pytest.mark.parametrize("qty", ["0.1", "0.25"])
+def test_restart_from_the_record_alone_remembers_position_and_open_orders(tmp_path, qty):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": qty}])
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    before = (rec.state.position.qty, sorted(rec.state.orders), rec.state.next_intent)
+    rec.close()
+    again = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
+    assert (again.state.position.qty, sorted(again.state.orders), again.state.next_intent) == before

@@ -1,0 +1,161 @@
+"""Reconcile compares the record with a venue snapshot and classifies every difference."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sim.bot.reconcile import reconcile
+from sim.bot.state import OrderState, PositionState, RecordState
+from sim.core.ids import make_client_id
+from sim.core.messages import FillReport, OpenOrdersReport, OrderReport, PositionReport, PositionsReport
+from sim.core.types import (
+    ClientOrderId,
+    DriftCause,
+    FillKind,
+    OrderRole,
+    OrderStatus,
+    OrderType,
+    Side,
+    TradeId,
+    VenueOrderId,
+)
+
+D = Decimal
+SYM = "BTCUSDT"
+TP = make_client_id("ae", 2, OrderRole.TAKE_PROFIT)
+SL = make_client_id("ae", 3, OrderRole.STOP_LOSS)
+ENTRY = make_client_id("ae", 1, OrderRole.ENTRY)
+
+
+def order(cid, role, otype=OrderType.TAKE_PROFIT_MARKET, status=OrderStatus.ACKNOWLEDGED, qty="0.1", filled="0"):
+    return OrderState(ClientOrderId(cid), 1, role, Side.SELL, otype, D(qty), True, D("110"), status, 0, 0,
+                      filled_qty=D(filled))
+
+
+def report(o: OrderState, status=None, filled=None) -> OrderReport:
+    return OrderReport(SYM, o.client_id, VenueOrderId("V1"), o.side, o.type, o.qty, None, o.trigger_price,
+                       o.reduce_only, status or o.status, D(filled) if filled is not None else o.filled_qty, None, 50)
+
+
+def fill(cid, qty="0.1", side=Side.SELL, kind=FillKind.TRADE, tid="T9", ts=40) -> FillReport:
+    return FillReport(TradeId(tid), SYM, None, cid, side, D(qty), D("110"), 0.0, kind, ts)
+
+
+def positions(qty="0", entry="100") -> PositionsReport:
+    return PositionsReport(50, () if D(qty) == 0 else (PositionReport(SYM, D(qty), D(entry), 50),))
+
+
+def long_state_with_protection() -> RecordState:
+    st = RecordState(position=PositionState(D("0.1"), D("100")))
+    st.orders[TP] = order(TP, OrderRole.TAKE_PROFIT)
+    st.orders[SL] = order(SL, OrderRole.STOP_LOSS, OrderType.STOP_MARKET)
+    return st
+
+
+def run(st, pos, open_orders=(), fills=(), lookups=None):
+    return reconcile(st, pos, OpenOrdersReport(50, tuple(open_orders)), tuple(fills), lookups or {}, SYM, "ae")
+
+
+def test_matching_record_and_venue_is_not_drift():
+    st = long_state_with_protection()
+    res = run(st, positions("0.1"), [report(st.orders[TP]), report(st.orders[SL])])
+    assert not res.drifted and res.position is None and not res.uncertain
+
+
+def test_position_closed_by_our_take_profit_is_attributed_to_the_tp_fill():
+    st = long_state_with_protection()
+    tp = st.orders[TP]
+    res = run(st, positions("0"), [report(st.orders[SL])], [fill(TP)], {TP: report(tp, OrderStatus.FILLED, "0.1")})
+    assert res.findings[0].kind == "position_gone"
+    assert res.findings[0].cause is DriftCause.TAKE_PROFIT_FILL
+    assert res.findings[0].evidence_ms == 40
+    assert res.position == (D(0), D(0))
+    assert any(u.client_id == TP and u.status is OrderStatus.FILLED for u in res.order_updates)
+
+
+def test_position_closed_by_stop_loss_is_attributed_to_the_sl_fill():
+    st = long_state_with_protection()
+    res = run(st, positions("0"), [report(st.orders[TP])], [fill(SL)],
+              {SL: report(st.orders[SL], OrderStatus.FILLED, "0.1")})
+    assert res.findings[0].cause is DriftCause.STOP_LOSS_FILL
+
+
+def test_liquidation_fill_is_attributed_to_liquidation():
+    st = long_state_with_protection()
+    res = run(st, positions("0"), [], [fill(None, kind=FillKind.LIQUIDATION)],
+              {TP: report(st.orders[TP], OrderStatus.CANCELLED), SL: report(st.orders[SL], OrderStatus.CANCELLED)})
+    assert res.findings[0].cause is DriftCause.LIQUIDATION
+
+
+def test_fill_without_our_client_id_is_an_external_change():
+    st = long_state_with_protection()
+    res = run(st, positions("0.05"), [report(st.orders[TP]), report(st.orders[SL])], [fill("ext-1", "0.05")])
+    assert res.findings[0].kind == "size_gap"
+    assert res.findings[0].cause is DriftCause.EXTERNAL_CHANGE
+    assert res.position == (D("0.05"), D("100"))
+
+
+def test_side_wrong_is_classified():
+    st = RecordState(position=PositionState(D("0.1"), D("100")))
+    res = run(st, positions("-0.1"), [], [fill("ext-1", "0.2")])
+    assert res.findings[0].kind == "side_wrong"
+
+
+def test_position_appearing_without_evidence_is_unexplained():
+    st = RecordState()
+    res = run(st, positions("0.2"))
+    assert res.findings[0].kind == "position_appeared"
+    assert res.findings[0].cause is DriftCause.UNEXPLAINED
+
+
+def test_own_order_fill_already_known_from_its_response_is_not_drift():
+    st = RecordState(position=PositionState(D("0.1"), D("100")))
+    st.orders[ENTRY] = order(ENTRY, OrderRole.ENTRY, OrderType.MARKET, OrderStatus.FILLED, filled="0.1")
+    res = run(st, positions("0.1"), [], [fill(ENTRY, side=Side.BUY)])
+    assert not res.drifted
+    assert res.new_fills[0][1] is None  # expected: booked without a drift cause
+
+
+def test_protective_order_cancelled_at_the_venue_is_found_vanished():
+    st = long_state_with_protection()
+    res = run(st, positions("0.1"), [report(st.orders[TP])], [],
+              {SL: report(st.orders[SL], OrderStatus.CANCELLED)})
+    kinds = [(f.kind, f.cause) for f in res.findings]
+    assert ("order_vanished", DriftCause.PROTECTIVE_MISMATCH) in kinds
+
+
+def test_order_the_venue_never_saw_is_marked_rejected_not_drift():
+    st = RecordState()
+    st.orders[ENTRY] = order(ENTRY, OrderRole.ENTRY, OrderType.MARKET, OrderStatus.SENT)
+    res = run(st, positions("0"), [], [], {ENTRY: None})
+    assert res.order_updates[0].status is OrderStatus.REJECTED
+    assert not res.drifted
+
+
+def test_order_of_unknown_status_with_no_answer_keeps_the_state_uncertain():
+    st = RecordState()
+    st.orders[ENTRY] = order(ENTRY, OrderRole.ENTRY, OrderType.MARKET, OrderStatus.UNKNOWN)
+    res = run(st, positions("0"), [], [], {})
+    assert res.uncertain == [ENTRY]
+
+
+def test_live_order_of_ours_unknown_to_the_record_is_adopted():
+    st = RecordState(position=PositionState(D("0.1"), D("100")))
+    live = report(order(TP, OrderRole.TAKE_PROFIT))
+    res = run(st, positions("0.1"), [live])
+    assert res.adopted == [live]
+    assert res.findings[0].cause is DriftCause.UNKNOWN_ORDER
+
+
+def test_orders_of_other_systems_are_not_adopted():
+    st = RecordState()
+    foreign = report(order(ClientOrderId("someone-else"), OrderRole.TAKE_PROFIT))
+    res = run(st, positions("0"), [foreign])
+    assert res.adopted == [] and not res.drifted
+
+
+def test_entry_gap_beyond_tolerance_is_drift_and_within_it_a_silent_refresh():
+    st = RecordState(position=PositionState(D("0.1"), D("100")))
+    far = run(st, positions("0.1", "100.5"))
+    assert far.findings[0].kind == "entry_gap" and far.position == (D("0.1"), D("100.5"))
+    near = run(st, positions("0.1", "100.001"))
+    assert not near.drifted and near.position == (D("0.1"), D("100.001"))

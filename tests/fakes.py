@@ -1,0 +1,127 @@
+"""A scripted fake venue that drives the bot without SimPy: a first-class test double.
+
+It keeps a position, orders and fills, fills market orders whole at ``price``, and lets a test
+change the venue behind the bot's back (``external_fill``) or script an error for the next
+request of a kind (``fail_next``). `drive` runs a bot generator against it to completion.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sim.bot.clock import ReplyClock
+from sim.core import messages as m
+from sim.core.errors import ExchangeError, Rejected, RequestTimeout
+from sim.core.types import FillKind, OrderStatus, OrderType, RejectReason, Side, TradeId, VenueOrderId
+
+
+class FakeVenue:
+    def __init__(self, price: float = 100.0, symbol: str = "BTCUSDT") -> None:
+        self.price, self.symbol, self.now = price, symbol, 1_000
+        self.qty, self.entry = Decimal(0), Decimal(0)
+        self.orders: dict[str, m.OrderReport] = {}
+        self.fills: list[m.FillReport] = []
+        self.requests: list[Any] = []
+        self.failures: dict[type, ExchangeError] = {}
+        self.lose_reply: set[type] = set()  # handled, but the answer is lost (a timeout)
+
+    def fail_next(self, kind: type, error: ExchangeError) -> None:
+        self.failures[kind] = error
+
+    def external_fill(self, side: Side, qty: Decimal, cid: str | None = None, kind: FillKind = FillKind.TRADE) -> None:
+        self._fill(cid, side, qty, kind)
+
+    def _fill(self, cid: str | None, side: Side, qty: Decimal, kind: FillKind = FillKind.TRADE) -> None:
+        signed = qty * side.sign
+        new = self.qty + signed
+        if new == 0:
+            self.entry = Decimal(0)
+        elif self.qty == 0 or (self.qty > 0) == (signed > 0):
+            self.entry = (abs(self.qty) * self.entry + qty * Decimal(str(self.price))) / abs(new)
+        elif (new > 0) != (self.qty > 0):
+            self.entry = Decimal(str(self.price))
+        self.qty = new
+        self.fills.append(m.FillReport(TradeId(f"T{len(self.fills) + 1}"), self.symbol, None, cid, side, qty,
+                                       Decimal(str(self.price)), 0.0, kind, self.now))
+
+    def handle(self, req: Any, now: int) -> Any:
+        self.now = now
+        self.requests.append(req)
+        if type(req) in self.failures:
+            err = self.failures.pop(type(req))
+            err.ts = now
+            raise err
+        if type(req) in self.lose_reply:
+            self.lose_reply.discard(type(req))
+            self._answer(req, now)
+            raise RequestTimeout("no answer in time", now)
+        return self._answer(req, now)
+
+    def _answer(self, req: Any, now: int) -> Any:
+        match req:
+            case m.FetchPositions():
+                pos = () if self.qty == 0 else (m.PositionReport(self.symbol, self.qty, self.entry, now),)
+                return m.PositionsReport(now, pos)
+            case m.FetchOpenOrders():
+                return m.OpenOrdersReport(now, tuple(o for o in self.orders.values() if o.status.is_open))
+            case m.FetchFills(since_ms=since):
+                return m.FillsReport(now, tuple(f for f in self.fills if f.ts >= since))
+            case m.FetchOrder(client_id=cid):
+                if cid not in self.orders:
+                    raise Rejected(RejectReason.UNKNOWN_ORDER, ts=now)
+                return self.orders[cid]
+            case m.FetchTicker():
+                return m.Ticker(now, self.price, self.price, self.price, self.price)
+            case m.FetchAccount():
+                return m.AccountReport(now, 10_000.0, 0.0, 10_000.0, 0.0, 10_000.0, 5)
+            case m.FetchCandles():
+                return m.CandlesReport(now, ())
+            case m.SubmitOrder():
+                filled = req.qty if req.type is OrderType.MARKET else Decimal(0)
+                status = OrderStatus.FILLED if filled else OrderStatus.ACKNOWLEDGED
+                report = m.OrderReport(self.symbol, req.client_id, VenueOrderId(f"V{len(self.orders)}"), req.side,
+                                       req.type, req.qty, None, req.trigger_price, req.reduce_only, status, filled,
+                                       Decimal(str(self.price)) if filled else None, now)
+                self.orders[req.client_id] = report
+                if filled:
+                    self._fill(req.client_id, req.side, filled)
+                return report
+            case m.CancelOrder(client_id=cid):
+                o = self.orders.get(cid)
+                if o is None or not o.status.is_open:
+                    raise Rejected(RejectReason.UNKNOWN_ORDER, ts=now)
+                self.orders[cid] = _with_status(o, OrderStatus.CANCELLED)
+                return self.orders[cid]
+            case m.Sleep():
+                self.now = req.until_ms
+                return m.Woke(req.until_ms)
+        raise AssertionError(f"unexpected request {req}")
+
+    def trigger(self, cid: str) -> None:
+        """Fire a resting TP/SL as the venue would: fill it whole at the current price."""
+        o = self.orders[cid]
+        self.orders[cid] = _with_status(o, OrderStatus.FILLED, o.qty)
+        self._fill(cid, o.side, o.qty)
+
+
+def _with_status(o: m.OrderReport, status: OrderStatus, filled: Decimal | None = None) -> m.OrderReport:
+    from dataclasses import replace
+
+    return replace(o, status=status, filled_qty=o.filled_qty if filled is None else filled)
+
+
+def drive(gen: Any, venue: FakeVenue, clock: ReplyClock, step_ms: int = 10) -> Any:
+    """Run a bot generator to completion against the fake venue, advancing time a little per request."""
+    reply: Any = None
+    error: ExchangeError | None = None
+    while True:
+        clock.now = venue.now
+        try:
+            req = gen.throw(error) if error is not None else gen.send(reply)
+        except StopIteration as stop:
+            return stop.value
+        reply, error = None, None
+        try:
+            reply = venue.handle(req, venue.now + step_ms)
+        except ExchangeError as exc:
+            error = exc

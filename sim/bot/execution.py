@@ -156,7 +156,7 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
         otype = OrderType.TAKE_PROFIT_MARKET if role is OrderRole.TAKE_PROFIT else OrderType.STOP_MARKET
         order = yield from submit(record, instrument, role, exit_side, abs(pos.qty), clock=clock, order_type=otype,
                                   reduce_only=True, trigger_price=trigger, trigger_by=policy.trigger_by)
-        if order.status is OrderStatus.REJECTED and order.reject_reason == RejectReason.PRICE_OUT_OF_BAND.value:
+        if order.status is OrderStatus.REJECTED and order.reject_reason == RejectReason.WOULD_TRIGGER_IMMEDIATELY.value:
             yield from submit(record, instrument, OrderRole.EXIT, exit_side, abs(record.state.position.qty),
                               clock=clock, reduce_only=True)
             return

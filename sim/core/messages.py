@@ -92,6 +92,17 @@ class CancelOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class AmendOrder:
+    """Change a resting order in place: its quantity, limit price or trigger price."""
+
+    symbol: str
+    client_id: ClientOrderId
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Sleep:
     """Wait until the venue time ``until_ms``; answered by the driver, not the venue."""
 
@@ -108,6 +119,7 @@ Request = (
     | FetchCandles
     | SubmitOrder
     | CancelOrder
+    | AmendOrder
     | Sleep
 )
 
@@ -228,9 +240,15 @@ class CandlesReport:
 
 @dataclass(frozen=True, slots=True)
 class Woke:
-    """The driver's answer to `Sleep`."""
+    """The driver's answer to `Sleep`: the time, and any pushed updates that arrived meanwhile.
+
+    Pushed updates (order, fill and position reports from the venue's stream) can be late or
+    lost, so the bot treats them as a reason to reconcile early, never as the truth itself.
+    A sleep ends early when an update arrives.
+    """
 
     ts: int
+    updates: tuple[OrderReport | FillReport | PositionReport, ...] = ()
 
 
 Response = (
@@ -245,7 +263,7 @@ Response = (
 )
 
 __all__ = [
-    "AccountReport", "CancelOrder", "Candle", "CandlesReport", "FetchAccount", "FetchCandles",
+    "AccountReport", "AmendOrder", "CancelOrder", "Candle", "CandlesReport", "FetchAccount", "FetchCandles",
     "FetchFills", "FetchOpenOrders", "FetchOrder", "FetchPositions", "FetchTicker", "FillReport",
     "FillsReport", "OpenOrdersReport", "OrderReport", "PositionReport", "PositionsReport", "Request",
     "Response", "RejectReason", "Sleep", "SubmitOrder", "Ticker", "Woke",

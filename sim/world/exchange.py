@@ -5,9 +5,15 @@ order by client id, fills since a time, account, ticker, candles), so the bot's 
 against it exactly as it would against a live venue.
 
 Time: the venue catches up to ``now`` before it answers anything (`catch_up`), so at one instant
-the venue always acts before the bot. Armed thresholds (TP/SL triggers, the liquidation price)
-are found by first-passage search over the price path; the venue asks its `scheduler` to wake it
-at the first crossing, and never steps through ticks.
+the venue always acts before the bot. Armed thresholds (TP/SL triggers by mark or last price,
+resting limit prices, the liquidation price) are found by first-passage search over the price
+path; the venue asks its `scheduler` to wake it at the first crossing and never steps ticks.
+
+Matching model: a market order (or a triggered TP/SL, or the marketable part of a limit) walks
+the ladder of `liquidity` and any rest beyond it is cancelled (IOC). A resting limit fills when
+the mid trades to its price, in chunks: the k-th level the price trades through it fills
+``resting_fill_fraction * level0_qty * (2k + 1)`` (the volume of that level, shared with the
+queue), at the limit price with the maker fee.
 """
 from __future__ import annotations
 
@@ -16,15 +22,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
 
 from sim.core.errors import Rejected
 from sim.core.instrument import Instrument
 from sim.core.messages import (
     AccountReport,
+    AmendOrder,
     CancelOrder,
-    Candle,
-    CandlesReport,
     FetchAccount,
     FetchCandles,
     FetchFills,
@@ -35,7 +39,6 @@ from sim.core.messages import (
     FillReport,
     FillsReport,
     OpenOrdersReport,
-    OrderReport,
     PositionReport,
     PositionsReport,
     Request,
@@ -50,20 +53,24 @@ from sim.core.types import (
     OrderType,
     RejectReason,
     Side,
+    TimeInForce,
     TradeId,
     VenueOrderId,
 )
 from sim.world.accounting import PositionBook
-from sim.world.liquidity import DepthProfile
+from sim.world.liquidity import DepthProfile, LiquiditySchedule, max_qty_within
+from sim.world.margin import MarginTable, MarginTier, funding_payment, liquidation_price
 from sim.world.market import PricePath
+from sim.world.order_checks import check_order, trigger_would_fire
+from sim.world.thresholds import candles_report, limit_level, threshold_bands
+from sim.world.venue_orders import PRICE_Q, VenueObserver, VenueOrder
 
-_TRIGGER_TYPES = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
-_PRICE_Q = Decimal("0.00000001")
+__all__ = ["SimExchange", "VenueObserver", "VenueOrder", "VenueRules"]
 
 
 @dataclass(frozen=True, slots=True)
 class VenueRules:
-    """Fees (fractions of notional), leverage and margin rules of the venue and the account."""
+    """Fees (fractions of notional), leverage, margin and order rules of the venue and the account."""
 
     taker_fee: float = 0.0004
     maker_fee: float = 0.0002
@@ -71,79 +78,38 @@ class VenueRules:
     max_leverage: int = 125
     maintenance_margin_rate: float = 0.004
     liquidation_fee: float = 0.0125
+    price_band_pct: float = 0.05  # limit prices further than this from the mark are refused
+    resting_fill_fraction: float = 0.5
+    margin_tiers: tuple[MarginTier, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.leverage <= self.max_leverage:
             raise ValueError(f"leverage {self.leverage} outside 1..{self.max_leverage}")
 
-
-@dataclass(slots=True)
-class VenueOrder:
-    """An order as the venue holds it (mutable, world-internal)."""
-
-    client_id: ClientOrderId
-    venue_id: VenueOrderId
-    symbol: str
-    side: Side
-    type: OrderType
-    qty: Decimal
-    price: Decimal | None
-    trigger_price: Decimal | None
-    reduce_only: bool
-    status: OrderStatus
-    ts_created: int
-    ts_updated: int
-    arrival_mid: float
-    filled_qty: Decimal = Decimal(0)
-    notional: float = 0.0
-    fees: float = 0.0
-    first_fill_ms: int | None = None
-    last_fill_ms: int | None = None
-
     @property
-    def avg_price(self) -> float | None:
-        return self.notional / float(self.filled_qty) if self.filled_qty else None
-
-    def report(self, ts: int) -> OrderReport:
-        avg = self.avg_price
-        return OrderReport(
-            symbol=self.symbol, client_id=self.client_id, venue_id=self.venue_id, side=self.side,
-            type=self.type, qty=self.qty, price=self.price, trigger_price=self.trigger_price,
-            reduce_only=self.reduce_only, status=self.status, filled_qty=self.filled_qty,
-            avg_price=None if avg is None else Decimal(repr(avg)).quantize(_PRICE_Q), ts=ts,
-        )
-
-    @property
-    def fires_on_rise(self) -> bool:
-        """A trigger order that fires when the price rises to its trigger."""
-        return (self.type is OrderType.TAKE_PROFIT_MARKET) == (self.side is Side.SELL)
-
-
-class VenueObserver(Protocol):
-    """What the world wants to hear from the venue (ground truth and the event log)."""
-
-    def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None: ...
-    def on_reject(self, ts: int, request: SubmitOrder, reason: RejectReason, detail: str) -> None: ...
-    def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None: ...
-    def on_position(self, ts: int, qty: Decimal) -> None: ...
+    def margin_table(self) -> MarginTable:
+        return MarginTable(self.margin_tiers) if self.margin_tiers else \
+            MarginTable.flat(self.maintenance_margin_rate, self.max_leverage)
 
 
 class SimExchange:
     """One account on one linear perpetual."""
 
-    def __init__(self, instrument: Instrument, path: PricePath, depth: DepthProfile, rules: VenueRules,
-                 balance: float, observer: VenueObserver,
+    def __init__(self, instrument: Instrument, path: PricePath, depth: DepthProfile | LiquiditySchedule,
+                 rules: VenueRules, balance: float, observer: VenueObserver,
                  scheduler: Callable[[int | None], None] = lambda t: None) -> None:
         self.instrument = instrument
         self.path = path
-        self.depth = depth
+        self.liquidity = depth if isinstance(depth, LiquiditySchedule) else LiquiditySchedule(depth)
         self.rules = rules
+        self.margin = rules.margin_table
+        self.leverage = rules.leverage
         self.book = PositionBook(wallet=balance)
         self.initial_balance = balance
         self.observer = observer
         self.scheduler = scheduler
         self.orders: dict[ClientOrderId, VenueOrder] = {}
-        self.open_triggers: list[VenueOrder] = []
+        self.resting: list[VenueOrder] = []
         self.fills: list[FillReport] = []
         self._fill_ts: list[int] = []
         self.now = path.t0_ms
@@ -152,16 +118,23 @@ class SimExchange:
         self._trade_seq = 0
         self._external_seq = 0
 
+    @property
+    def depth(self) -> DepthProfile:
+        """The baseline depth profile."""
+        return self.liquidity.base
+
+    @property
+    def open_triggers(self) -> list[VenueOrder]:
+        return [o for o in self.resting if o.is_trigger]
+
     # ------------------------------------------------------------------------------ the port
     def handle(self, request: Request, now_ms: int) -> Response:
         self.catch_up(now_ms)
-        sym = self.instrument.symbol
         match request:
             case FetchPositions():
                 return self.positions_report()
             case FetchOpenOrders():
-                opened = tuple(o.report(now_ms) for o in self.orders.values() if o.status.is_open)
-                return OpenOrdersReport(now_ms, opened)
+                return OpenOrdersReport(now_ms, tuple(o.report(now_ms) for o in self.resting))
             case FetchAccount():
                 return self.account_report()
             case FetchOrder(client_id=cid):
@@ -172,16 +145,18 @@ class SimExchange:
                 return FillsReport(now_ms, tuple(self.fills[bisect.bisect_left(self._fill_ts, since):]))
             case FetchTicker():
                 mid = self.path.mid_at(now_ms)
-                bid, ask = self.depth.touch(mid)
-                return Ticker(now_ms, bid, ask, mid, mid)
+                bid, ask = self.liquidity.at(now_ms).touch(mid)
+                return Ticker(now_ms, bid, ask, self.path.price_at("last", now_ms), mid)
             case FetchCandles():
-                return self._candles(request, now_ms)
+                return candles_report(self.path, request, now_ms)
             case SubmitOrder():
-                if request.symbol != sym:
+                if request.symbol != self.instrument.symbol:
                     raise Rejected(RejectReason.INVALID, f"unknown symbol {request.symbol}", now_ms)
                 return self.submit(request, now_ms, source="bot").report(now_ms)
             case CancelOrder(client_id=cid):
                 return self.cancel(cid, now_ms).report(now_ms)
+            case AmendOrder():
+                return self.amend(request, now_ms).report(now_ms)
         raise Rejected(RejectReason.INVALID, f"unsupported request {type(request).__name__}", now_ms)
 
     # ---------------------------------------------------------------------------- reports
@@ -189,35 +164,22 @@ class SimExchange:
         b = self.book
         if b.qty == 0:
             return PositionsReport(self.now, ())
-        entry = Decimal(repr(b.entry)).quantize(_PRICE_Q)
+        entry = Decimal(repr(b.entry)).quantize(PRICE_Q)
         return PositionsReport(self.now, (PositionReport(self.instrument.symbol, b.qty, entry, self.now),))
 
     def account_report(self) -> AccountReport:
         mark = self.path.mid_at(self.now)
         upnl = self.book.unrealized(mark)
         equity = self.book.wallet + upnl
-        im = self.book.initial_margin(mark, self.rules.leverage)
-        return AccountReport(self.now, self.book.wallet, upnl, equity, im, equity - im, self.rules.leverage)
+        im = self.book.initial_margin(mark, self.leverage)
+        return AccountReport(self.now, self.book.wallet, upnl, equity, im, equity - im, self.leverage)
 
     def equity(self, t_ms: int) -> float:
         return self.book.wallet + self.book.unrealized(self.path.mid_at(t_ms))
 
-    def _candles(self, req: FetchCandles, now: int) -> CandlesReport:
-        iv = req.interval_ms
-        if iv <= 0 or iv % self.path.tick_ms:
-            raise Rejected(RejectReason.INVALID, f"interval {iv} ms is not a multiple of the tick", now)
-        first = max(-(-req.since_ms // iv), -(-self.path.t0_ms // iv)) * iv
-        last_open = min(now, self.path.end_ms + self.path.tick_ms) // iv * iv - iv  # last closed candle
-        count = min((last_open - first) // iv + 1, req.limit) if last_open >= first else 0
-        if count <= 0:
-            return CandlesReport(now, ())
-        first = last_open - (count - 1) * iv  # the newest `limit` candles
-        rows = self.path.ohlc(first, iv, count)
-        return CandlesReport(now, tuple(Candle(first + k * iv, *map(float, r)) for k, r in enumerate(rows)))
-
     # ---------------------------------------------------------------------------- orders
     def submit(self, req: SubmitOrder, now: int, source: str) -> VenueOrder:
-        """Accept (and, for a market order, match) an order, or raise `Rejected`."""
+        """Accept (and match what is marketable of) an order, or raise `Rejected`."""
         reason, detail = self._check(req, now)
         if reason is not None:
             self.observer.on_reject(now, req, reason, detail)
@@ -226,49 +188,27 @@ class SimExchange:
         mid = self.path.mid_at(now)
         order = VenueOrder(req.client_id, VenueOrderId(f"V{self._venue_seq}"), req.symbol, req.side, req.type,
                            req.qty, req.price, req.trigger_price, req.reduce_only, OrderStatus.ACKNOWLEDGED,
-                           now, now, mid)
+                           now, now, mid, req.trigger_by.value, req.time_in_force, source)
         self.orders[req.client_id] = order
         self.observer.on_order(now, order, "accepted", source)
         if req.type is OrderType.MARKET:
-            self._execute(order, now, FillKind.TRADE)
+            self._take(order, now, limit_price=None)
+            self._finish_ioc(order, now)
+        elif req.type is OrderType.LIMIT:
+            self._take(order, now, limit_price=float(req.price))  # type: ignore[arg-type]
+            if req.time_in_force is TimeInForce.IOC or order.remaining == 0:
+                self._finish_ioc(order, now)
+            else:
+                self._rest(order)
         else:
-            self.open_triggers.append(order)
-            self._rearm()
+            self._rest(order)
         return order
 
     def _check(self, req: SubmitOrder, now: int) -> tuple[RejectReason | None, str]:
-        inst = self.instrument
-        if req.client_id in self.orders:
-            return RejectReason.DUPLICATE_CLIENT_ID, f"client id {req.client_id} already used"
-        if req.qty <= 0 or req.qty % inst.lot_size:
-            return RejectReason.INVALID, f"quantity {req.qty} is not a positive multiple of {inst.lot_size}"
-        if req.qty < inst.min_qty:
-            return RejectReason.BELOW_MIN_QTY, f"quantity {req.qty} < min {inst.min_qty}"
-        mid = self.path.mid_at(now)
-        if req.type is OrderType.LIMIT:
-            return RejectReason.INVALID, "limit orders are not modelled yet"
-        if req.type in _TRIGGER_TYPES:
-            if req.trigger_price is None:
-                return RejectReason.INVALID, "a trigger order needs trigger_price"
-            fires_on_rise = (req.type is OrderType.TAKE_PROFIT_MARKET) == (req.side is Side.SELL)
-            trig = float(req.trigger_price)
-            if (fires_on_rise and mid >= trig) or (not fires_on_rise and mid <= trig):
-                return RejectReason.PRICE_OUT_OF_BAND, f"trigger {trig} would fire at once (mark {mid:.2f})"
-        if not req.reduce_only and float(req.qty) * mid < float(inst.min_notional):
-            return RejectReason.BELOW_MIN_NOTIONAL, f"notional {float(req.qty) * mid:.2f} < {inst.min_notional}"
-        pos = self.book.qty
-        if req.reduce_only and (pos == 0 or (pos > 0) == (req.side is Side.BUY)):
-            return RejectReason.REDUCE_ONLY_WOULD_INCREASE, f"reduce-only {req.side.value} against position {pos}"
-        if not req.reduce_only and req.type is OrderType.MARKET:
-            signed = req.qty * req.side.sign
-            opening = abs(pos + signed) - abs(pos) if (pos + signed) * pos >= 0 else abs(pos + signed)
-            if opening > 0:
-                acct = self.account_report()
-                need = float(opening) * mid / self.rules.leverage + float(req.qty) * mid * self.rules.taker_fee
-                if need > acct.available_margin:
-                    return (RejectReason.INSUFFICIENT_MARGIN,
-                            f"needs {need:.2f} margin, {acct.available_margin:.2f} available")
-        return None, ""
+        return check_order(self, req, now)
+
+    def _trigger_now(self, otype: OrderType, side: Side, trig: float, series: str, now: int) -> str:
+        return trigger_would_fire(self.path, otype, side, trig, series, now)
 
     def cancel(self, cid: ClientOrderId, now: int) -> VenueOrder:
         order = self.orders.get(cid)
@@ -277,36 +217,82 @@ class SimExchange:
         self._close_order(order, OrderStatus.CANCELLED, now, "cancelled")
         return order
 
+    def amend(self, req: AmendOrder, now: int) -> VenueOrder:
+        """Change a resting order in place (quantity, limit price, trigger price)."""
+        order = self.orders.get(req.client_id)
+        if order is None or order not in self.resting:
+            raise Rejected(RejectReason.UNKNOWN_ORDER, f"no resting order {req.client_id}", now)
+        if req.qty is not None and (req.qty <= order.filled_qty or req.qty % self.instrument.lot_size):
+            raise Rejected(RejectReason.INVALID, f"new quantity {req.qty} must exceed the filled {order.filled_qty}",
+                           now)
+        if req.trigger_price is not None and order.is_trigger:
+            reason = self._trigger_now(order.type, order.side, float(req.trigger_price), order.trigger_by, now)
+            if reason:
+                raise Rejected(RejectReason.WOULD_TRIGGER_IMMEDIATELY, reason, now)
+            order.trigger_price = req.trigger_price
+        if req.price is not None and order.type is OrderType.LIMIT:
+            mid = self.path.mid_at(now)
+            if abs(float(req.price) / mid - 1.0) > self.rules.price_band_pct:
+                raise Rejected(RejectReason.PRICE_OUT_OF_BAND, f"limit {req.price} outside the band", now)
+            order.price, order.trade_throughs = req.price, 0
+        if req.qty is not None:
+            order.qty = req.qty
+        order.ts_updated = now
+        self.observer.on_order(now, order, "amended")
+        self._rearm()
+        return order
+
+    def _rest(self, order: VenueOrder) -> None:
+        self.resting.append(order)
+        self._rearm()
+
     def _close_order(self, order: VenueOrder, status: OrderStatus, now: int, what: str) -> None:
         order.status = status
         order.ts_updated = now
-        if order in self.open_triggers:
-            self.open_triggers.remove(order)
+        if order in self.resting:
+            self.resting.remove(order)
             self._rearm()
         self.observer.on_order(now, order, what)
 
-    def _execute(self, order: VenueOrder, now: int, kind: FillKind) -> None:
-        """Match the rest of a market (or triggered) order against the ladder, IOC."""
-        remaining = order.qty - order.filled_qty
+    def _reducible(self, order: VenueOrder, qty: Decimal) -> Decimal:
+        """How much of ``qty`` a reduce-only order may still trade (0: nothing left to reduce)."""
         pos = self.book.qty
-        if order.reduce_only:
-            if pos == 0 or (pos > 0) == (order.side is Side.BUY):
-                self._close_order(order, OrderStatus.EXPIRED, now, "expired: nothing to reduce")
-                return
-            remaining = min(remaining, abs(pos))
+        if not order.reduce_only:
+            return qty
+        if pos == 0 or (pos > 0) == (order.side is Side.BUY):
+            return Decimal(0)
+        return min(qty, abs(pos))
+
+    def _take(self, order: VenueOrder, now: int, limit_price: float | None) -> None:
+        """Take liquidity for the order's remainder, up to ``limit_price`` if given (taker fee)."""
+        qty = self._reducible(order, order.remaining)
+        if qty <= 0:
+            return
         mid = self.path.mid_at(now)
-        if order.type in _TRIGGER_TYPES:
+        if order.is_trigger:
             order.arrival_mid = mid  # a triggered order reaches the market when it fires
-        walk = self.depth.walk(order.side is Side.BUY, float(remaining), mid)
-        qty = self.instrument.qty_down(walk.filled)
-        if qty > 0:
-            self._fill(order, qty, walk.avg_price, now, kind)
-        status = OrderStatus.FILLED if order.filled_qty == order.qty else OrderStatus.EXPIRED
-        order.ts_updated = now
-        if order in self.open_triggers:
-            self.open_triggers.remove(order)
+        profile = self.liquidity.at(now)
+        buy = order.side is Side.BUY
+        want = float(qty)
+        if limit_price is not None:
+            want = min(want, max_qty_within(profile, buy, mid, limit_price))
+        walk = profile.walk(buy, want, mid)
+        filled = self.instrument.qty_down(walk.filled)
+        if filled > 0:
+            self._fill(order, filled, walk.avg_price, now, FillKind.TRADE)
+
+    def _finish_ioc(self, order: VenueOrder, now: int) -> None:
+        """An order that does not rest ends now: FILLED, or EXPIRED with what it got (IOC)."""
+        if order in self.resting:
+            self.resting.remove(order)
+        status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.EXPIRED
+        what = status.value if status is OrderStatus.FILLED or order.filled_qty == 0 else \
+            "expired: remainder cancelled (IOC)"
+        if order.reduce_only and order.filled_qty == 0 and status is OrderStatus.EXPIRED:
+            what = "expired: nothing to reduce"
         order.status = status
-        self.observer.on_order(now, order, status.value)
+        order.ts_updated = now
+        self.observer.on_order(now, order, what)
         self._rearm()
 
     def _fill(self, order: VenueOrder | None, qty: Decimal, price: float, now: int, kind: FillKind,
@@ -317,7 +303,7 @@ class SimExchange:
         self._trade_seq += 1
         fill = FillReport(TradeId(f"T{self._trade_seq}"), self.instrument.symbol,
                           order.venue_id if order else None, order.client_id if order else None, side, qty,
-                          Decimal(repr(price)).quantize(_PRICE_Q), fee, kind, now)
+                          Decimal(repr(price)).quantize(PRICE_Q), fee, kind, now)
         self.book.apply_fill(qty * side.sign, float(fill.price), fee)
         if order is not None:
             order.filled_qty += qty
@@ -331,48 +317,74 @@ class SimExchange:
         self.observer.on_position(now, self.book.qty)
         return fill
 
-    def external_market(self, side: Side, qty: Decimal, now: int, reduce_only: bool = False) -> VenueOrder | None:
-        """Someone else (an operator, another system) trades on the account at market."""
+    def external_market(self, side: Side, qty: Decimal, now: int, reduce_only: bool = False,
+                        price: Decimal | None = None) -> VenueOrder | None:
+        """Someone else (an operator, another system) trades on the account: market, or limit at ``price``."""
         self.catch_up(now)
         self._external_seq += 1
         req = SubmitOrder(self.instrument.symbol, ClientOrderId(f"ext-{self._external_seq}"), side,
-                          OrderType.MARKET, qty, reduce_only=reduce_only)
+                          OrderType.MARKET if price is None else OrderType.LIMIT, qty, price=price,
+                          reduce_only=reduce_only)
         try:
             return self.submit(req, now, source="external")
         except Rejected:
             return None
 
+    # ------------------------------------------------------------------------ account events
+    def set_leverage(self, leverage: int, now: int) -> bool:
+        """Change the account's leverage (refused above the tier's maximum for the position)."""
+        self.catch_up(now)
+        notional = abs(float(self.book.qty)) * self.path.mid_at(now)
+        if not 1 <= leverage <= self.margin.tier(notional).max_leverage:
+            return False
+        self.leverage = leverage
+        return True
+
+    def transfer(self, amount: float, now: int) -> float:
+        """Move margin in (positive) or out (negative; at most what is available). Returns the amount moved."""
+        self.catch_up(now)
+        if amount < 0:
+            amount = -min(-amount, max(self.account_report().available_margin, 0.0))
+        self.book.wallet += amount
+        self.book.transfers += amount
+        self._rearm()
+        return amount
+
+    def pay_funding(self, now: int, rate: float) -> float:
+        """Settle one funding interval at the mark price; returns what the account received."""
+        self.catch_up(now)
+        paid = funding_payment(float(self.book.qty), self.path.mid_at(now), rate)
+        self.book.wallet += paid
+        self.book.funding += paid
+        if paid:
+            self._rearm()
+        return paid
+
     # ------------------------------------------------------------------ triggers and time
+    def maintenance_rate(self) -> float:
+        return self.margin.tier(abs(float(self.book.qty)) * max(self.book.entry, 0.0)).mmr
+
     def liquidation_price(self) -> float | None:
         """Mark price at which equity falls to the maintenance margin (None when flat)."""
-        q = float(self.book.qty)
-        if q == 0:
-            return None
-        mmr = self.rules.maintenance_margin_rate
-        # wallet + q (p - e) = |q| p mmr  =>  p = (q e - wallet) / (q - |q| mmr)
-        denom = q - abs(q) * mmr
-        p = (q * self.book.entry - self.book.wallet) / denom
-        return max(p, 0.0)
+        return liquidation_price(float(self.book.qty), self.book.entry, self.book.wallet, self.maintenance_rate())
+
+    def _level(self, o: VenueOrder) -> float:
+        return limit_level(o, self.liquidity.at(self.now).level_step_bps)
+
+    def _bands(self) -> dict[str, list[float]]:
+        return threshold_bands(self.resting, self.liquidity.at(self.now).level_step_bps, self.liquidation_price(),
+                               self.book.qty > 0)
 
     def _rearm(self) -> None:
         """Find the next threshold crossing after ``now`` and ask to be woken then."""
-        lo, hi = -math.inf, math.inf
-        for o in self.open_triggers:
-            trig = float(o.trigger_price)  # type: ignore[arg-type]
-            if o.fires_on_rise:
-                hi = min(hi, trig)
-            else:
-                lo = max(lo, trig)
-        liq = self.liquidation_price()
-        if liq is not None:
-            if self.book.qty > 0:
-                lo = max(lo, liq)
-            else:
-                hi = min(hi, liq)
-        wake = None
-        if lo > -math.inf or hi < math.inf:
-            idx = self.path.first_exit(self.path.index_at(self.now) + 1, lo, hi)
-            wake = None if idx is None else self.path.time_of(idx)
+        start = self.path.index_at(self.now) + 1
+        idx = None
+        for series, (lo, hi) in self._bands().items():
+            if lo > -math.inf or hi < math.inf:
+                i = self.path.first_exit(start, lo, hi, series)
+                if i is not None and (idx is None or i < idx):
+                    idx = i
+        wake = None if idx is None else self.path.time_of(idx)
         if wake != self.next_wake:
             self.next_wake = wake
             self.scheduler(wake)
@@ -386,26 +398,50 @@ class SimExchange:
         self.now = max(self.now, now)
 
     def _fire(self, t: int) -> None:
-        mid = self.path.mid_at(t)
-        for o in [o for o in self.open_triggers if
-                  (o.fires_on_rise and mid >= float(o.trigger_price)) or  # type: ignore[arg-type]
-                  (not o.fires_on_rise and mid <= float(o.trigger_price))]:  # type: ignore[arg-type]
-            self.observer.on_order(t, o, "triggered")
-            self._execute(o, t, FillKind.TRADE)
+        prices = {"mark": self.path.mid_at(t), "last": self.path.price_at("last", t)}
+        for o in list(self.resting):
+            if o not in self.resting:
+                continue
+            if o.is_trigger:
+                p, trig = prices[o.trigger_by], float(o.trigger_price)  # type: ignore[arg-type]
+                if (o.fires_on_rise and p >= trig) or (not o.fires_on_rise and p <= trig):
+                    self.resting.remove(o)
+                    self.observer.on_order(t, o, "triggered")
+                    self._take(o, t, limit_price=None)
+                    self._finish_ioc(o, t)
+            elif (o.side is Side.BUY and prices["mark"] <= self._level(o)) or \
+                    (o.side is Side.SELL and prices["mark"] >= self._level(o)):
+                self._fill_resting(o, t)
         liq = self.liquidation_price()
-        if liq is not None and ((self.book.qty > 0 and mid <= liq) or (self.book.qty < 0 and mid >= liq)):
-            self._liquidate(t, mid)
+        mark = prices["mark"]
+        if liq is not None and ((self.book.qty > 0 and mark <= liq) or (self.book.qty < 0 and mark >= liq)):
+            self._liquidate(t, mark)
         if self.next_wake is not None and self.next_wake <= t:
             self.next_wake = None
-            self._rearm()
+        self._rearm()
+
+    def _fill_resting(self, o: VenueOrder, t: int) -> None:
+        """The price traded through a resting limit: it fills one level's share, as a maker."""
+        profile = self.liquidity.at(t)
+        chunk = self.rules.resting_fill_fraction * profile.level0_qty * (2 * o.trade_throughs + 1)
+        qty = self._reducible(o, min(o.remaining, max(self.instrument.qty_down(chunk), self.instrument.lot_size)))
+        o.trade_throughs += 1
+        if qty <= 0:
+            self._close_order(o, OrderStatus.EXPIRED, t, "expired: nothing to reduce")
+            return
+        self._fill(o, qty, float(o.price), t, FillKind.TRADE, fee_rate=self.rules.maker_fee)  # type: ignore[arg-type]
+        if o.remaining == 0:
+            self._close_order(o, OrderStatus.FILLED, t, "filled")
+        else:
+            o.status = OrderStatus.PARTIALLY_FILLED
+            o.ts_updated = t
+            self.observer.on_order(t, o, "partially_filled")
 
     def _liquidate(self, t: int, mid: float) -> None:
-        """Close the whole position at the ladder's price, with the liquidation fee."""
+        """Close the whole position at the ladder's price, with the liquidation fee; cancel resting orders."""
         qty = abs(self.book.qty)
         side = Side.SELL if self.book.qty > 0 else Side.BUY
-        walk = self.depth.walk(side is Side.BUY, float(qty), mid)
-        self._fill(None, qty, walk.avg_price, t, FillKind.LIQUIDATION, side=side,
-                   fee_rate=self.rules.liquidation_fee)
-        for o in list(self.open_triggers):
+        walk = self.liquidity.at(t).walk(side is Side.BUY, float(qty), mid)
+        self._fill(None, qty, walk.avg_price, t, FillKind.LIQUIDATION, side=side, fee_rate=self.rules.liquidation_fee)
+        for o in list(self.resting):
             self._close_order(o, OrderStatus.CANCELLED, t, "cancelled by liquidation")
-        self._rearm()

@@ -79,3 +79,54 @@ class DepthProfile:
 
 IDEAL = DepthProfile(spread_bps=0.0, level_step_bps=0.0, level0_qty=1e12, levels=1)
 """Test mode: every order fills whole at the mid."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThinWindow:
+    """A stretch of thin liquidity: depth scaled by ``depth_factor``, spread by ``spread_factor``."""
+
+    start_ms: int
+    end_ms: int
+    depth_factor: float
+    spread_factor: float
+
+    def __post_init__(self) -> None:
+        if self.end_ms <= self.start_ms or self.depth_factor <= 0 or self.spread_factor <= 0:
+            raise ValueError("a thin-liquidity window needs end > start and positive factors")
+
+
+class LiquiditySchedule:
+    """The depth profile in force at any time: a baseline plus thin-liquidity windows."""
+
+    def __init__(self, base: DepthProfile, windows: list[ThinWindow] | None = None) -> None:
+        self.base = base
+        self.windows = sorted(windows or [], key=lambda w: w.start_ms)
+        self._scaled = {w: DepthProfile(base.spread_bps * w.spread_factor, base.level_step_bps * w.spread_factor,
+                                        base.level0_qty * w.depth_factor, base.levels) for w in self.windows}
+
+    def add(self, window: ThinWindow) -> None:
+        self.windows = sorted([*self.windows, window], key=lambda w: w.start_ms)
+        b = self.base
+        w = window
+        self._scaled[w] = DepthProfile(b.spread_bps * w.spread_factor, b.level_step_bps * w.spread_factor,
+                                       b.level0_qty * w.depth_factor, b.levels)
+
+    def at(self, t_ms: int) -> DepthProfile:
+        """The thinnest window in force at ``t_ms`` wins (overlaps do not compound)."""
+        profile = self.base
+        for w in self.windows:
+            if w.start_ms > t_ms:
+                break
+            if t_ms < w.end_ms and self._scaled[w].level0_qty < profile.level0_qty:
+                profile = self._scaled[w]
+        return profile
+
+
+def max_qty_within(profile: DepthProfile, buy: bool, mid: float, limit_price: float) -> float:
+    """Base quantity on the ladder at prices no worse than ``limit_price`` (a limit order's reach)."""
+    dist_bps = (limit_price / mid - 1.0) * 1e4 * (1 if buy else -1)
+    h, s = 0.5 * profile.spread_bps, profile.level_step_bps
+    if dist_bps < h:
+        return 0.0
+    n = profile.levels if s == 0 else min(int((dist_bps - h) / s) + 1, profile.levels)
+    return profile.level0_qty * n * n

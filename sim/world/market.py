@@ -8,6 +8,7 @@ query cost about (distance / block) + block element reads, whatever the path len
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,33 +53,90 @@ def gbm_path(params: GbmParams, n_ticks: int, tick_ms: int, rng: np.random.Gener
     return out
 
 
+class PriceSeries:
+    """One price array with a per-block min/max index for first-passage queries."""
+
+    def __init__(self, prices: np.ndarray) -> None:
+        if prices.ndim != 1 or len(prices) == 0:
+            raise ValueError("a price series must be a non-empty 1-D array")
+        if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
+            raise ValueError("prices must be finite and positive")
+        self.prices = np.ascontiguousarray(prices, dtype=np.float64)
+        n_blocks = -(-len(prices) // _BLOCK)
+        padded = np.empty(n_blocks * _BLOCK)
+        padded[: len(prices)] = self.prices
+        padded[len(prices):] = self.prices[-1]
+        blocks = padded.reshape(n_blocks, _BLOCK)
+        self._bmin = blocks.min(axis=1)
+        self._bmax = blocks.max(axis=1)
+
+    def first_exit(self, start: int, lo: float, hi: float) -> int | None:
+        """First index ``>= start`` with ``price <= lo`` or ``price >= hi``; None if never.
+
+        Pass ``-inf`` / ``+inf`` for a one-sided band.
+        """
+        n = len(self.prices)
+        if start >= n:
+            return None
+        start = max(start, 0)
+        b0 = start // _BLOCK
+        # the partial first block, element by element (vectorised)
+        hit = self._first_in(start, min((b0 + 1) * _BLOCK, n), lo, hi)
+        if hit is not None:
+            return hit
+        nb = len(self._bmin)
+        b = b0 + 1
+        while b < nb:
+            e = min(b + _SCAN_BLOCKS, nb)
+            mask = (self._bmin[b:e] <= lo) | (self._bmax[b:e] >= hi)
+            k = int(np.argmax(mask))
+            if mask[k]:
+                blk = b + k
+                return self._first_in(blk * _BLOCK, min((blk + 1) * _BLOCK, n), lo, hi)
+            b = e
+        return None
+
+    def _first_in(self, a: int, e: int, lo: float, hi: float) -> int | None:
+        seg = self.prices[a:e]
+        mask = (seg <= lo) | (seg >= hi)
+        k = int(np.argmax(mask))
+        return a + k if mask[k] else None
+
+
 class PricePath:
-    """Mid prices at a fixed tick interval from ``t0_ms``; mark and last follow the mid.
+    """Prices at a fixed tick interval from ``t0_ms``.
+
+    ``mid`` is also the mark price (the smooth price margin and most triggers watch); ``last``,
+    the price of the last trade, bounces between bid and ask around it. Triggers can watch
+    either, so a stop by *last* fires on a bounce that a stop by *mark* ignores.
 
     Parameters
     ----------
     t0_ms: venue time of the first tick (ms since the Unix epoch).
     tick_ms: time between ticks (ms).
     mid: float64 prices, one per tick.
+    last: the last-trade series, or a function that builds it on first use (None: same as mid).
     """
 
-    def __init__(self, t0_ms: int, tick_ms: int, mid: np.ndarray) -> None:
+    def __init__(self, t0_ms: int, tick_ms: int, mid: np.ndarray,
+                 last: np.ndarray | Callable[[], np.ndarray] | None = None) -> None:
         if tick_ms <= 0:
             raise ValueError("tick_ms must be positive")
-        if mid.ndim != 1 or len(mid) == 0:
-            raise ValueError("mid must be a non-empty 1-D array")
-        if not np.all(np.isfinite(mid)) or np.any(mid <= 0):
-            raise ValueError("prices must be finite and positive")
         self.t0_ms = int(t0_ms)
         self.tick_ms = int(tick_ms)
-        self.mid = np.ascontiguousarray(mid, dtype=np.float64)
-        n_blocks = -(-len(mid) // _BLOCK)
-        padded = np.empty(n_blocks * _BLOCK)
-        padded[: len(mid)] = self.mid
-        padded[len(mid):] = self.mid[-1]
-        blocks = padded.reshape(n_blocks, _BLOCK)
-        self._bmin = blocks.min(axis=1)
-        self._bmax = blocks.max(axis=1)
+        self._mid = PriceSeries(mid)
+        self.mid = self._mid.prices
+        self._last_source = last
+        self._last: PriceSeries | None = None
+
+    def series(self, which: str) -> PriceSeries:
+        """The ``"mark"`` (= mid) or ``"last"`` series."""
+        if which == "last" and self._last_source is not None:
+            if self._last is None:
+                src = self._last_source
+                self._last = PriceSeries(src() if callable(src) else src)
+            return self._last
+        return self._mid
 
     def __len__(self) -> int:
         return len(self.mid)
@@ -99,38 +157,12 @@ class PricePath:
     def mid_at(self, t_ms: int) -> float:
         return float(self.mid[self.index_at(t_ms)])
 
-    def first_exit(self, start: int, lo: float, hi: float) -> int | None:
-        """First index ``>= start`` with ``price <= lo`` or ``price >= hi``; None if never.
+    def price_at(self, which: str, t_ms: int) -> float:
+        return float(self.series(which).prices[self.index_at(t_ms)])
 
-        Pass ``-inf`` / ``+inf`` for a one-sided band.
-        """
-        n = len(self.mid)
-        if start >= n:
-            return None
-        start = max(start, 0)
-        b0 = start // _BLOCK
-        # the partial first block, element by element (vectorised)
-        end0 = min((b0 + 1) * _BLOCK, n)
-        hit = self._first_in(start, end0, lo, hi)
-        if hit is not None:
-            return hit
-        nb = len(self._bmin)
-        b = b0 + 1
-        while b < nb:
-            e = min(b + _SCAN_BLOCKS, nb)
-            mask = (self._bmin[b:e] <= lo) | (self._bmax[b:e] >= hi)
-            k = int(np.argmax(mask))
-            if mask[k]:
-                blk = b + k
-                return self._first_in(blk * _BLOCK, min((blk + 1) * _BLOCK, n), lo, hi)
-            b = e
-        return None
-
-    def _first_in(self, a: int, e: int, lo: float, hi: float) -> int | None:
-        seg = self.mid[a:e]
-        mask = (seg <= lo) | (seg >= hi)
-        k = int(np.argmax(mask))
-        return a + k if mask[k] else None
+    def first_exit(self, start: int, lo: float, hi: float, which: str = "mark") -> int | None:
+        """First tick index ``>= start`` whose ``which`` price is ``<= lo`` or ``>= hi`` (None: never)."""
+        return self.series(which).first_exit(start, lo, hi)
 
     def ohlc(self, start_ms: int, interval_ms: int, count: int) -> np.ndarray:
         """``count`` candles of ``interval_ms`` from ``start_ms``: an array of (open, high, low, close).
@@ -145,3 +177,17 @@ class PricePath:
             return np.empty((0, 4))
         bars = seg[: count * per].reshape(count, per)
         return np.column_stack([bars[:, 0], bars.max(axis=1), bars.min(axis=1), bars[:, -1]])
+
+
+def apply_gaps(mid: np.ndarray, gaps: list[tuple[int, float]]) -> None:
+    """Jump the path at tick ``i`` by ``frac`` (e.g. -0.05): every later price moves with it, in place."""
+    for i, frac in sorted(gaps):
+        if not frac > -1:
+            raise ValueError(f"a price gap must be above -100 %, got {frac}")
+        mid[i:] *= 1.0 + frac
+
+
+def last_trade_series(mid: np.ndarray, half_spread_frac: float, rng: np.random.Generator) -> np.ndarray:
+    """Last-trade prices: each tick's trade at the bid or the ask around the mid, at random."""
+    signs = rng.integers(0, 2, size=len(mid), dtype=np.int8).astype(np.float64) * 2.0 - 1.0
+    return mid * (1.0 + half_spread_frac * signs)

@@ -1,0 +1,58 @@
+"""Pure helpers of the venue: the bands its first-passage search watches, and candles from the path."""
+from __future__ import annotations
+
+import math
+
+from sim.core.errors import Rejected
+from sim.core.messages import Candle, CandlesReport, FetchCandles
+from sim.core.types import RejectReason, Side
+from sim.world.market import PricePath
+from sim.world.venue_orders import VenueOrder
+
+
+def limit_level(o: VenueOrder, level_step_bps: float) -> float:
+    """The price a resting limit must trade to before its next fill (one level deeper per fill)."""
+    step = level_step_bps * 1e-4 * o.trade_throughs
+    p = float(o.price)  # type: ignore[arg-type]
+    return p * (1 - step) if o.side is Side.BUY else p * (1 + step)
+
+
+def threshold_bands(resting: list[VenueOrder], level_step_bps: float, liquidation: float | None,
+                    long: bool) -> dict[str, list[float]]:
+    """Per price series ("mark", "last"), the [lo, hi] band whose first exit is the next venue event."""
+    bands = {"mark": [-math.inf, math.inf], "last": [-math.inf, math.inf]}
+    for o in resting:
+        if o.is_trigger:
+            band, trig = bands[o.trigger_by], float(o.trigger_price)  # type: ignore[arg-type]
+            if o.fires_on_rise:
+                band[1] = min(band[1], trig)
+            else:
+                band[0] = max(band[0], trig)
+        else:
+            band, level = bands["mark"], limit_level(o, level_step_bps)
+            if o.side is Side.BUY:
+                band[0] = max(band[0], level)
+            else:
+                band[1] = min(band[1], level)
+    if liquidation is not None:
+        band = bands["mark"]
+        if long:
+            band[0] = max(band[0], liquidation)
+        else:
+            band[1] = min(band[1], liquidation)
+    return bands
+
+
+def candles_report(path: PricePath, req: FetchCandles, now: int) -> CandlesReport:
+    """Closed candles of the request's interval whose open is at or after ``since_ms`` (newest ``limit``)."""
+    iv = req.interval_ms
+    if iv <= 0 or iv % path.tick_ms:
+        raise Rejected(RejectReason.INVALID, f"interval {iv} ms is not a multiple of the tick", now)
+    first = max(-(-req.since_ms // iv), -(-path.t0_ms // iv)) * iv
+    last_open = min(now, path.end_ms + path.tick_ms) // iv * iv - iv  # last closed candle
+    count = min((last_open - first) // iv + 1, req.limit) if last_open >= first else 0
+    if count <= 0:
+        return CandlesReport(now, ())
+    first = last_open - (count - 1) * iv  # the newest `limit` candles
+    rows = path.ohlc(first, iv, count)
+    return CandlesReport(now, tuple(Candle(first + k * iv, *map(float, r)) for k, r in enumerate(rows)))

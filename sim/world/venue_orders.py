@@ -1,0 +1,79 @@
+"""Orders as the venue holds them, and what the venue tells the world about them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from sim.core.messages import FillReport, OrderReport, SubmitOrder
+from sim.core.types import ClientOrderId, OrderStatus, OrderType, RejectReason, Side, TimeInForce, VenueOrderId
+
+PRICE_Q = Decimal("0.00000001")
+TRIGGER_TYPES = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
+
+
+@dataclass(slots=True)
+class VenueOrder:
+    """An order as the venue holds it (mutable, world-internal)."""
+
+    client_id: ClientOrderId
+    venue_id: VenueOrderId
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    reduce_only: bool
+    status: OrderStatus
+    ts_created: int
+    ts_updated: int
+    arrival_mid: float
+    trigger_by: str = "mark"
+    time_in_force: TimeInForce = TimeInForce.GTC
+    source: str = "bot"
+    filled_qty: Decimal = Decimal(0)
+    notional: float = 0.0
+    fees: float = 0.0
+    first_fill_ms: int | None = None
+    last_fill_ms: int | None = None
+    trade_throughs: int = 0  # resting limit: how many levels the price has traded through it
+
+    @property
+    def avg_price(self) -> float | None:
+        return self.notional / float(self.filled_qty) if self.filled_qty else None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.qty - self.filled_qty
+
+    @property
+    def is_trigger(self) -> bool:
+        return self.type in TRIGGER_TYPES
+
+    def report(self, ts: int) -> OrderReport:
+        avg = self.avg_price
+        return OrderReport(
+            symbol=self.symbol, client_id=self.client_id, venue_id=self.venue_id, side=self.side,
+            type=self.type, qty=self.qty, price=self.price, trigger_price=self.trigger_price,
+            reduce_only=self.reduce_only, status=self.status, filled_qty=self.filled_qty,
+            avg_price=None if avg is None else Decimal(repr(avg)).quantize(PRICE_Q), ts=ts,
+        )
+
+    @property
+    def fires_on_rise(self) -> bool:
+        """A trigger order that fires when the price rises to its trigger."""
+        return (self.type is OrderType.TAKE_PROFIT_MARKET) == (self.side is Side.SELL)
+
+
+def trigger_fires_on_rise(order_type: OrderType, side: Side) -> bool:
+    return (order_type is OrderType.TAKE_PROFIT_MARKET) == (side is Side.SELL)
+
+
+class VenueObserver(Protocol):
+    """What the world wants to hear from the venue (ground truth, the event log, pushed updates)."""
+
+    def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None: ...
+    def on_reject(self, ts: int, request: SubmitOrder, reason: RejectReason, detail: str) -> None: ...
+    def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None: ...
+    def on_position(self, ts: int, qty: Decimal) -> None: ...

@@ -32,12 +32,14 @@ from sim.core.messages import (
     FetchOrder,
     FetchPositions,
     FetchTicker,
+    FillReport,
     FillsReport,
     OpenOrdersReport,
     OrderReport,
     PositionsReport,
     Sleep,
     Ticker,
+    Woke,
 )
 from sim.core.types import Action, ClientOrderId, OrderRole, RejectReason
 
@@ -67,6 +69,7 @@ class Bot:
         self.clock = clock if clock is not None else ReplyClock(config.start_ms)
         self.last_candle_open: int | None = None
         self.cycles = 0
+        self.early_reconciles = 0
 
     # ----------------------------------------------------------------------------- main loop
     def run(self, until_ms: int | None = None) -> Io:
@@ -76,7 +79,38 @@ class Bot:
             self.cycles += 1
             yield from self.cycle()
             k = (self.clock.now - cfg.start_ms) // cfg.cycle_ms + 1
-            yield Sleep(cfg.start_ms + k * cfg.cycle_ms)
+            boundary = cfg.start_ms + k * cfg.cycle_ms
+            woke: Woke = yield Sleep(boundary)
+            while woke.ts < boundary:  # woken early by pushed updates
+                if self.surprising(woke.updates):
+                    yield from self.react()
+                woke = yield Sleep(boundary)
+
+    def surprising(self, updates: tuple) -> bool:
+        """Does a pushed update say the venue changed something the bot did not do itself?
+
+        A fill or status change of one of our *resting* orders (a TP/SL firing, an operator's
+        cancel), or anything about an order that is not ours. Updates about orders in flight are
+        expected: their own responses will say the same.
+        """
+        orders = self.record.state.orders
+        for u in updates:
+            cid = getattr(u, "client_id", None)
+            parsed = parse_client_id(cid)
+            if parsed is None or parsed.bot_id != self.config.bot_id:
+                return True
+            order = orders.get(cid)
+            if order is not None and order.status.is_open and (
+                    isinstance(u, FillReport) or getattr(u, "status", order.status) is not order.status):
+                return True
+        return False
+
+    def react(self) -> Io:
+        """Reconcile now, between cycles, and put protection right (no new decisions)."""
+        self.early_reconciles += 1
+        result = yield from self.reconcile()
+        if result is not None and not result.uncertain:
+            yield from ensure_protection(self.record, self.config.instrument, self.config.protective, self.clock)
 
     def cycle(self) -> Io:
         result = yield from self.reconcile()

@@ -71,6 +71,7 @@ class Liquidity(Strict):
     level_step_bps: NonNegative = 0.5
     level0_qty: Positive = 0.5
     levels: Annotated[int, Field(ge=1)] = 400
+    resting_fill_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 
 class Latency(Strict):
@@ -79,13 +80,45 @@ class Latency(Strict):
     floor_ms: Annotated[int, Field(ge=0)] = 1
 
 
+class TransportCfg(Strict):
+    timeout: Duration = "5s"
+    request_loss_prob: Fraction = 0.0
+    response_loss_prob: Fraction = 0.0
+
+
+class RateLimitCfg(Strict):
+    requests: Annotated[int, Field(ge=1)]
+    per: Duration = "1s"
+
+
+class UpdatesCfg(Strict):
+    enabled: bool = True
+    median_ms: NonNegative = 20.0
+    sigma: NonNegative = 0.5
+    drop_prob: Fraction = 0.0
+
+
+class MarginTierCfg(Strict):
+    notional_cap: Positive
+    mmr: Fraction
+    max_leverage: Annotated[int, Field(ge=1)]
+
+
 class Exchange(Strict):
     taker_fee: Fraction = 0.0004
     maker_fee: Annotated[float, Field(ge=-0.01, le=1)] = 0.0002
     max_leverage: Annotated[int, Field(ge=1, le=200)] = 125
     maintenance_margin_rate: Fraction = 0.004
     liquidation_fee: Fraction = 0.0125
+    margin_tiers: list[MarginTierCfg] = Field(default_factory=list)
+    price_band_pct: Annotated[float, Field(gt=0, le=1)] = 0.05
+    funding_interval: Duration = "8h"
+    funding_rate: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.0001
+    funding_rate_sd: Annotated[float, Field(ge=0, le=0.05)] = 0.0
     latency: Latency = Latency()
+    transport: TransportCfg = TransportCfg()
+    rate_limit: RateLimitCfg | None = None
+    updates: UpdatesCfg = UpdatesCfg()
 
 
 class Account(Strict):
@@ -141,7 +174,112 @@ class CancelProtective(Strict):
     which: Literal["tp", "sl", "both"] = "both"
 
 
-Event = Annotated[ExternalClose | ExternalReduce | ExternalAdd | CancelProtective, Field(discriminator="kind")]
+class MoveProtective(Strict):
+    """An operator moves the bot's TP and/or SL trigger by ``by_pct`` (e.g. -0.01: 1 % lower)."""
+
+    at: Duration
+    kind: Literal["move_protective"]
+    which: Literal["tp", "sl", "both"] = "both"
+    by_pct: Annotated[float, Field(gt=-0.5, lt=0.5)]
+
+
+class SetLeverage(Strict):
+    """An operator changes the account's leverage."""
+
+    at: Duration
+    kind: Literal["set_leverage"]
+    leverage: Annotated[int, Field(ge=1)]
+
+
+class TransferOut(Strict):
+    """Margin moved out of the account (at most what is available), in quote currency."""
+
+    at: Duration
+    kind: Literal["transfer_out"]
+    amount: Positive
+
+
+class TransferIn(Strict):
+    at: Duration
+    kind: Literal["transfer_in"]
+    amount: Positive
+
+
+class ExternalOrder(Strict):
+    """Another system trades on the same account: market, or a limit ``price_offset_pct`` from the mid."""
+
+    at: Duration
+    kind: Literal["external_order"]
+    side: Literal["buy", "sell"]
+    qty: Annotated[Decimal, Field(gt=0)]
+    price_offset_pct: Annotated[float | None, Field(gt=-0.5, lt=0.5)] = None
+
+
+class LatencySpike(Strict):
+    """Every leg's latency multiplied by ``factor`` for ``duration``."""
+
+    at: Duration
+    kind: Literal["latency_spike"]
+    duration: Duration
+    factor: Annotated[float, Field(ge=1)] = 10.0
+
+
+class Outage(Strict):
+    """The venue answers every request with `Unavailable` (and pushes nothing) for ``duration``."""
+
+    at: Duration
+    kind: Literal["outage"]
+    duration: Duration
+
+
+class DropUpdates(Strict):
+    """Pushed updates are lost for ``duration`` (a stream disconnect)."""
+
+    at: Duration
+    kind: Literal["drop_updates"]
+    duration: Duration
+
+
+class ThinLiquidity(Strict):
+    """Depth scaled by ``depth_factor`` and spread by ``spread_factor`` for ``duration``."""
+
+    at: Duration
+    kind: Literal["thin_liquidity"]
+    duration: Duration
+    depth_factor: Annotated[float, Field(gt=0, le=1)] = 0.2
+    spread_factor: Annotated[float, Field(ge=1)] = 3.0
+
+
+class PriceGap(Strict):
+    """The price jumps by ``pct`` (e.g. -0.03) between two ticks."""
+
+    at: Duration
+    kind: Literal["price_gap"]
+    pct: Annotated[float, Field(gt=-0.9, lt=10)]
+
+
+INTERVENTIONS = (ExternalClose, ExternalReduce, ExternalAdd, CancelProtective, MoveProtective, SetLeverage,
+                 TransferOut, TransferIn, ExternalOrder)
+WINDOWS = (LatencySpike, Outage, DropUpdates, ThinLiquidity, PriceGap)
+
+Event = Annotated[ExternalClose | ExternalReduce | ExternalAdd | CancelProtective | MoveProtective | SetLeverage
+                  | TransferOut | TransferIn | ExternalOrder | LatencySpike | Outage | DropUpdates | ThinLiquidity
+                  | PriceGap, Field(discriminator="kind")]
+
+FAULT_KINDS = ("external_close", "external_reduce", "external_add", "cancel_protective", "move_protective",
+               "transfer_out", "external_order", "latency_spike", "outage", "drop_updates", "thin_liquidity",
+               "price_gap")
+
+
+class Faults(Strict):
+    """Random fault mode: events drawn as Poisson arrivals, ``rates`` per simulated day per kind.
+
+    ``preset = "chaos"`` starts from a rate for every kind (rates given here override it).
+    """
+
+    preset: Literal["none", "chaos"] = "none"
+    rates: dict[Literal[FAULT_KINDS], NonNegative] = Field(default_factory=dict)  # type: ignore[valid-type]
+
 
 ExpectValue = float | int | bool | str | None | dict[str, float | int | bool | str | None]
 
@@ -154,6 +292,7 @@ class Scenario(Strict):
     account: Account = Account()
     bot: Bot = Bot()
     events: list[Event] = Field(default_factory=list)
+    faults: Faults = Faults()
     expect: dict[str, ExpectValue] = Field(default_factory=dict)
     _source: str = PrivateAttr(default="<memory>")
 
@@ -163,6 +302,10 @@ class Scenario(Strict):
         if self.account.leverage > self.exchange.max_leverage:
             raise ValueError(f"account.leverage {self.account.leverage} exceeds the venue's exchange.max_leverage "
                              f"{self.exchange.max_leverage}")
+        for tier in self.exchange.margin_tiers:
+            if self.account.leverage > tier.max_leverage and tier is self.exchange.margin_tiers[0]:
+                raise ValueError(f"account.leverage {self.account.leverage} exceeds the first margin tier's "
+                                 f"max_leverage {tier.max_leverage}")
         tick = ms(self.market.tick)
         if tick <= 0:
             raise ValueError("market.tick must be longer than zero")

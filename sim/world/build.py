@@ -5,9 +5,11 @@ The only place that knows every part; no `if ideal:` branch lives anywhere else.
 """
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import simpy
 
 from sim.bot.cycle import Bot, BotConfig
@@ -17,16 +19,19 @@ from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
 from sim.core.types import TriggerBy
 from sim.scenario.loader import strategy_kwargs
-from sim.scenario.schema import Scenario, ms
+from sim.scenario.schema import DropUpdates, Event, LatencySpike, Outage, PriceGap, Scenario, ThinLiquidity, ms
 from sim.world.driver import BotDriver, VenueClock
 from sim.world.exchange import SimExchange, VenueRules
+from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
-from sim.world.liquidity import IDEAL, DepthProfile
-from sim.world.market import GbmParams, PricePath, gbm_path
+from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
+from sim.world.margin import MarginTier
+from sim.world.market import GbmParams, PricePath, apply_gaps, gbm_path, last_trade_series
 from sim.world.rng import RunStreams
 from sim.world.runlog import RunLog
-from sim.world.transport import LatencyModel, Transport
+from sim.world.transport import Faults, Gateway, LatencyModel, RateLimit, Transport, Window
 from sim.world.truth import GroundTruth
+from sim.world.updates import UpdateModel, UpdateStream
 
 
 @dataclass
@@ -44,10 +49,13 @@ class World:
     record: PlatformRecord
     start_ms: int
     end_ms: int
+    updates: UpdateStream
+    scheduled: list[Event]
 
     @property
     def events(self) -> int:
-        return self.driver.events + self.clock.events
+        """SimPy events the run processed (driver waits, venue wake-ups, pushed updates)."""
+        return self.driver.events + self.clock.events + self.updates.events
 
 
 def instrument_of(sc: Scenario) -> Instrument:
@@ -55,31 +63,56 @@ def instrument_of(sc: Scenario) -> Instrument:
     return Instrument(m.symbol, m.tick_size, m.lot_size, m.min_qty, m.min_notional)
 
 
-def price_path(sc: Scenario, streams: RunStreams) -> PricePath:
+def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = None) -> PricePath:
+    """The run's price path: GBM mid (= mark), price gaps applied, last-trade bounce built on first use."""
     tick = ms(sc.market.tick)
     n_ticks = sc.duration_ms // tick + 1
     m = sc.market
     mid = gbm_path(GbmParams(m.s0, m.sigma, m.drift), n_ticks, tick, streams.stream("market"))
-    return PricePath(sc.scenario.start_ms, tick, mid)
+    if gaps:
+        apply_gaps(mid, [(min(ms(g.at) // tick, n_ticks - 1), g.pct) for g in gaps])
+    half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
+    return PricePath(sc.scenario.start_ms, tick, mid,
+                     last=lambda: last_trade_series(mid, half_spread, streams.stream("last")))
+
+
+def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.random.Generator, end: int,
+             log: RunLog) -> Generator[simpy.Event, None, None]:
+    """Funding settles at every multiple of the interval (venue time), at a drawn or fixed rate."""
+    iv = ms(sc.exchange.funding_interval)
+    ex = sc.exchange
+    t = (int(env.now) // iv + 1) * iv
+    while t <= end:
+        yield env.timeout(t - env.now)
+        rate = ex.funding_rate + (ex.funding_rate_sd * float(rng.standard_normal()) if ex.funding_rate_sd else 0.0)
+        paid = venue.pay_funding(t, rate)
+        log.event(t, "funding", "venue", qty=float(venue.book.qty), price=rate, detail=f"received {paid:.6f}")
+        t += iv
 
 
 def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = False,
                 path: PricePath | None = None) -> World:
     """Assemble venue, transport, interventions and bot for one run."""
     streams = RunStreams(seed)
-    path = path if path is not None else price_path(sc, streams)
+    start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
+    events = [] if ideal else [*sc.events, *draw_fault_events(sc, streams.stream("faults"))]
+    path = path if path is not None else price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
-    depth = IDEAL if (ideal or liq.ideal) else DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty,
-                                                            liq.levels)
+    base = IDEAL if (ideal or liq.ideal) else DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty,
+                                                           liq.levels)
+    liquidity = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
+                                                    e.depth_factor, e.spread_factor)
+                                         for e in events if isinstance(e, ThinLiquidity)])
     ex = sc.exchange
     rules = VenueRules(taker_fee=0.0 if ideal else ex.taker_fee, maker_fee=0.0 if ideal else ex.maker_fee,
                        leverage=sc.account.leverage, max_leverage=ex.max_leverage,
-                       maintenance_margin_rate=ex.maintenance_margin_rate, liquidation_fee=ex.liquidation_fee)
+                       maintenance_margin_rate=ex.maintenance_margin_rate, liquidation_fee=ex.liquidation_fee,
+                       price_band_pct=ex.price_band_pct, resting_fill_fraction=liq.resting_fill_fraction,
+                       margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers))
     log = RunLog()
     truth = GroundTruth(log)
     inst = instrument_of(sc)
-    venue = SimExchange(inst, path, depth, rules, sc.account.balance, truth)
-    start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
+    venue = SimExchange(inst, path, liquidity, rules, sc.account.balance, truth)
     env = simpy.Environment(initial_time=start)
     clock = VenueClock(env, venue)
     venue.scheduler = clock.schedule
@@ -94,10 +127,24 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     truth.exchange = venue
     truth.record = record
 
-    lat = sc.exchange.latency
+    lat, tr = ex.latency, ex.transport
     latency = LatencyModel(0.0, 0.0, 0) if ideal else LatencyModel(lat.median_ms, lat.sigma, lat.floor_ms)
-    driver = BotDriver(env, venue, Transport(latency, streams.stream("latency")), truth, bot.clock)
-    env.process(driver.run(bot.run(until_ms=end)))
-    if not ideal:
-        schedule_interventions(env, list(sc.events), start, venue, log)
-    return World(sc, seed, ideal, env, venue, truth, log, driver, clock, bot, record, start, end)
+    faults = Faults() if ideal else Faults(ms(tr.timeout), tr.request_loss_prob, tr.response_loss_prob)
+    window = lambda e: (start + ms(e.at), start + ms(e.at) + ms(e.duration))  # noqa: E731
+    transport = Transport(latency, streams.stream("latency"), faults,
+                          [Window(*window(e), e.factor) for e in events if isinstance(e, LatencySpike)],
+                          fault_rng=streams.stream("transport_faults"))
+    rl = ex.rate_limit
+    gateway = Gateway(None if rl is None or ideal else RateLimit(rl.requests, ms(rl.per)),
+                      [Window(*window(e)) for e in events if isinstance(e, Outage)])
+    driver = BotDriver(env, venue, transport, truth, bot.clock, gateway)
+    up = ex.updates
+    updates = UpdateStream(env, UpdateModel(up.enabled, 0.0 if ideal else up.median_ms, up.sigma,
+                                            0.0 if ideal else up.drop_prob), streams.stream("updates"), driver.deliver)
+    updates.drop_windows = [Window(*window(e)) for e in events if isinstance(e, DropUpdates)]
+    updates.outage = gateway.in_outage
+    truth.publish = updates.publish
+    driver.start(bot.run(until_ms=end))
+    schedule_interventions(env, events, start, venue, log)
+    env.process(_funding(env, venue, sc, streams.stream("funding"), end, log))
+    return World(sc, seed, ideal, env, venue, truth, log, driver, clock, bot, record, start, end, updates, events)

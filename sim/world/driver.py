@@ -8,16 +8,17 @@ venue always acts before the bot.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from typing import Any
 
 import simpy
 
 from sim.bot.clock import ReplyClock
-from sim.core.errors import ExchangeError
+from sim.core.errors import ExchangeError, RateLimited, RequestTimeout, Unavailable
 from sim.core.messages import Sleep, SubmitOrder, Woke
 from sim.world.exchange import SimExchange
-from sim.world.transport import Transport
+from sim.world.transport import Gateway, Transport
 from sim.world.truth import GroundTruth
 
 
@@ -47,18 +48,53 @@ class BotDriver:
     """Runs one bot generator until it returns, the run ends, or it raises."""
 
     def __init__(self, env: simpy.Environment, venue: SimExchange, transport: Transport, truth: GroundTruth,
-                 clock: ReplyClock) -> None:
+                 clock: ReplyClock, gateway: Gateway | None = None) -> None:
         self.env = env
-        self.clock = clock  # the bot's clock: set to the arrival time of each reply
         self.venue = venue
         self.transport = transport
+        self.gateway = gateway if gateway is not None else Gateway()
         self.truth = truth
+        self.clock = clock  # the bot's clock: set to the arrival time of each reply
         self.requests = 0
-        self.cycles = 0
+        self.timeouts = 0
         self.events = 0  # SimPy events this driver waited on
+        self.inbox: list[object] = []
+        self.process: simpy.Process | None = None
+        self._sleeping = False
 
-    def run(self, bot: Generator[Any, Any, Any]) -> Generator[simpy.Event, None, None]:
+    def start(self, bot: Generator[Any, Any, Any]) -> simpy.Process:
+        self.process = self.env.process(self.run(bot))
+        return self.process
+
+    def deliver(self, update: object) -> None:
+        """A pushed update reaches the bot: it wakes the bot if it sleeps."""
+        self.inbox.append(update)
+        if self._sleeping and self.process is not None:
+            self._sleeping = False
+            self.process.interrupt("update")
+
+    def _woke(self) -> Woke:
+        updates = tuple(self.inbox)
+        self.inbox.clear()
+        return Woke(int(self.env.now), updates)  # type: ignore[arg-type]
+
+    def _answer(self, request: Any) -> tuple[Any, ExchangeError | None]:
+        """The venue's answer to a request arriving now (through the gateway)."""
+        now = int(self.env.now)
+        gate = self.gateway.admit(now)
+        if gate is not None:
+            kind, retry = gate
+            err: ExchangeError = RateLimited(retry, now) if kind == "rate_limited" else \
+                Unavailable("venue unavailable (outage)", now)
+            return None, err
+        try:
+            return self.venue.handle(request, now), None
+        except ExchangeError as exc:
+            return None, exc
+
+    def run(self, bot: Generator[Any, Any, Any]) -> Generator[simpy.Event, Any, None]:
         env, venue, truth, transport = self.env, self.venue, self.truth, self.transport
+        timeout_ms = transport.faults.timeout_ms
         reply: Any = None
         error: ExchangeError | None = None
         while True:
@@ -70,25 +106,47 @@ class BotDriver:
             reply, error = None, None
             truth.after_bot_step(env.now)
             if type(request) is Sleep:
-                self.cycles += 1
                 truth.sample(env.now)
-                self.events += 1
-                yield env.timeout(max(0, request.until_ms - env.now))
-                reply = Woke(env.now)
+                if not self.inbox:
+                    self._sleeping = True
+                    self.events += 1
+                    with contextlib.suppress(simpy.Interrupt):
+                        yield env.timeout(max(0, request.until_ms - env.now))
+                    self._sleeping = False
+                reply = self._woke()
                 continue
             self.requests += 1
             if type(request) is SubmitOrder:
                 venue.catch_up(env.now)
                 truth.before_submit(env.now, request)
-            self.events += 2
-            yield env.timeout(transport.leg_ms())
-            try:
-                reply = venue.handle(request, env.now)
-            except ExchangeError as exc:
-                error = exc
-            yield env.timeout(transport.leg_ms())
+            sent = int(env.now)
+            leg = transport.leg_ms(sent)
+            self.events += 1
+            lost = transport.request_lost()
+            if lost or leg >= timeout_ms:
+                if not lost:
+                    late = env.timeout(leg)  # it still arrives, after the client gave up
+                    late.callbacks.append(lambda _ev, r=request: self._answer(r))
+                yield env.timeout(timeout_ms)
+                error = self._timed_out(request)
+                continue
+            yield env.timeout(leg)
+            reply, error = self._answer(request)
+            back = transport.leg_ms(int(env.now))
+            self.events += 1
+            if transport.response_lost() or leg + back > timeout_ms:
+                yield env.timeout(max(0, sent + timeout_ms - int(env.now)))
+                reply, error = None, self._timed_out(request)
+                continue
+            yield env.timeout(back)
             if error is not None:
-                error.ts = env.now
+                error.ts = int(env.now)
+
+    def _timed_out(self, request: Any) -> RequestTimeout:
+        self.timeouts += 1
+        self.truth.log.event(int(self.env.now), "request_timeout", "transport", getattr(request, "client_id", None),
+                             detail=type(request).__name__)
+        return RequestTimeout(f"{type(request).__name__}: no answer in time", int(self.env.now))
 
     def settle(self, bot: Generator[Any, Any, Any]) -> Any:
         """Run a bot generator to completion at the current instant, with no latency.

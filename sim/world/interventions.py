@@ -2,6 +2,8 @@
 
 Each runs at its scenario time as a SimPy process acting on the venue directly, never through
 the bot: the bot must discover the change by reconciling, which is what these exist to test.
+Window events (latency spikes, outages, dropped updates, thin liquidity, price gaps) are
+installed before the run by the composition root and only logged here when they begin.
 """
 from __future__ import annotations
 
@@ -10,42 +12,87 @@ from decimal import Decimal
 
 import simpy
 
+from sim.core.errors import Rejected
 from sim.core.ids import parse_client_id
+from sim.core.messages import AmendOrder
 from sim.core.types import OrderRole, Side
-from sim.scenario.schema import CancelProtective, Event, ExternalAdd, ExternalClose, ExternalReduce, ms
+from sim.scenario.schema import (
+    CancelProtective,
+    Event,
+    ExternalAdd,
+    ExternalClose,
+    ExternalOrder,
+    ExternalReduce,
+    MoveProtective,
+    SetLeverage,
+    TransferIn,
+    TransferOut,
+    ms,
+)
 from sim.world.exchange import SimExchange
 from sim.world.runlog import RunLog
+
+_ROLES = {"tp": {OrderRole.TAKE_PROFIT}, "sl": {OrderRole.STOP_LOSS},
+          "both": {OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS}}
+
+
+def _protective(venue: SimExchange, which: str) -> list:
+    out = []
+    for order in venue.open_triggers:
+        parsed = parse_client_id(order.client_id)
+        if parsed is not None and parsed.role in _ROLES[which]:
+            out.append(order)
+    return out
 
 
 def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) -> None:
     venue.catch_up(now)
     pos = venue.book.qty
     inst = venue.instrument
+    close_side = Side.SELL if pos > 0 else Side.BUY
     detail = ""
     match event:
         case ExternalClose():
             if pos != 0:
-                venue.external_market(Side.SELL if pos > 0 else Side.BUY, abs(pos), now, reduce_only=True)
+                venue.external_market(close_side, abs(pos), now, reduce_only=True)
             detail = f"closed {pos}"
         case ExternalReduce(fraction=f):
             qty = inst.qty_down(abs(pos) * Decimal(str(f)))
             if qty > 0:
-                venue.external_market(Side.SELL if pos > 0 else Side.BUY, qty, now, reduce_only=True)
+                venue.external_market(close_side, qty, now, reduce_only=True)
             detail = f"reduced {pos} by {qty}"
         case ExternalAdd(qty=q):
             side = Side.SELL if pos < 0 else Side.BUY
-            venue.external_market(side, inst.qty_down(q), now)
-            detail = f"added {side.value} {q}"
+            done = venue.external_market(side, inst.qty_down(q), now)
+            detail = f"added {side.value} {q}" + ("" if done else " (refused by the venue)")
         case CancelProtective(which=which):
-            roles = {"tp": {OrderRole.TAKE_PROFIT}, "sl": {OrderRole.STOP_LOSS},
-                     "both": {OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS}}[which]
-            cancelled = []
-            for order in list(venue.open_triggers):
-                parsed = parse_client_id(order.client_id)
-                if parsed is not None and parsed.role in roles:
-                    venue.cancel(order.client_id, now)
-                    cancelled.append(order.client_id)
+            cancelled = [o.client_id for o in _protective(venue, which)]
+            for cid in cancelled:
+                venue.cancel(cid, now)
             detail = f"cancelled {', '.join(cancelled) or 'nothing'}"
+        case MoveProtective(which=which, by_pct=by):
+            moved = []
+            for o in _protective(venue, which):
+                new = inst.price(float(o.trigger_price) * (1 + by))
+                try:
+                    venue.amend(AmendOrder(inst.symbol, o.client_id, trigger_price=new), now)
+                    moved.append(f"{o.client_id}->{new}")
+                except Rejected as exc:
+                    moved.append(f"{o.client_id} refused ({exc.reason.value})")
+            detail = f"moved {', '.join(moved) or 'nothing'}"
+        case SetLeverage(leverage=lev):
+            detail = f"leverage {lev}" + ("" if venue.set_leverage(lev, now) else " refused by the venue")
+        case TransferOut(amount=a):
+            detail = f"transferred out {-venue.transfer(-a, now):.2f} of {a:.2f} asked"
+        case TransferIn(amount=a):
+            detail = f"transferred in {venue.transfer(a, now):.2f}"
+        case ExternalOrder(side=side, qty=q, price_offset_pct=off):
+            price = None if off is None else inst.price(venue.path.mid_at(now) * (1 + off))
+            done = venue.external_market(Side(side), inst.qty_down(q), now, price=price)
+            detail = f"{side} {q} {'market' if price is None else f'limit {price}'}" + \
+                ("" if done else " (refused by the venue)")
+        case _:
+            detail = "window begins"
     log.event(now, f"intervention_{event.kind}", "intervention", detail=detail)
 
 

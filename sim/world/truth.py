@@ -8,14 +8,16 @@ targeted) and duplicates (two live orders for one intent).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol
 
 from sim.core.ids import parse_client_id
 from sim.core.messages import FillReport, SubmitOrder
 from sim.core.types import RejectReason
-from sim.world.exchange import SimExchange, VenueOrder
+from sim.world.exchange import SimExchange
 from sim.world.runlog import RunLog
+from sim.world.venue_orders import VenueOrder
 
 
 class RecordView(Protocol):
@@ -39,9 +41,12 @@ class GroundTruth:
         self.unintended_exposure = 0
         self.duplicates = 0
         self._intents: dict[tuple, list[VenueOrder]] = {}
+        self.publish: Callable[[int, object], None] | None = None  # the venue's pushed-update stream
 
     # ---------------------------------------------------------------- venue observer
     def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None:
+        if self.publish is not None:
+            self.publish(ts, order.report(ts))
         price = order.trigger_price if order.trigger_price is not None else order.avg_price
         self.log.event(ts, f"order_{what.split(':')[0].replace(' ', '_')}", "venue", order.client_id,
                        order.side.value, float(order.qty), None if price is None else float(price), detail or what)
@@ -60,6 +65,8 @@ class GroundTruth:
                        None, f"{reason.value}: {detail}")
 
     def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None:
+        if self.publish is not None:
+            self.publish(fill.ts, fill)
         self.log.event(fill.ts, f"fill_{fill.kind.value}", "venue", fill.client_id, fill.side.value,
                        float(fill.qty), float(fill.price), fill.trade_id)
 

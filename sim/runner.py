@@ -121,7 +121,8 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
         drift=tables["drift_episodes"], duplicates=world.truth.duplicates, stale_actions=world.truth.stale_actions,
         unintended_exposure=world.truth.unintended_exposure,
         record_position=float(world.record.state.position.qty), exchange_position=float(world.venue.book.qty),
-        equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity)
+        equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity,
+        funding=world.venue.book.funding)
     summary["decisions"] = decision_counts(record_path)
     checks = evaluate(scenario.expect, summary) if error is None else []
     summary["expect"] = {c.key: {"expected": c.expected, "actual": c.actual, "passed": c.passed} for c in checks}

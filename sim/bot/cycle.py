@@ -19,7 +19,7 @@ from sim.bot.reconcile import ReconcileResult, reconcile
 from sim.bot.record import PlatformRecord
 from sim.bot.state import OrderState
 from sim.bot.strategy.base import Strategy
-from sim.core.errors import ExchangeError, Rejected, StrategyError
+from sim.core.errors import ExchangeError, RateLimited, Rejected, StrategyError
 from sim.core.ids import parse_client_id
 from sim.core.instrument import Instrument
 from sim.core.messages import (
@@ -123,14 +123,29 @@ class Bot:
                 yield from self.act(decision)
         yield from ensure_protection(self.record, self.config.instrument, self.config.protective, self.clock)
 
+    def call(self, request: Any, attempts: int = 3) -> Io:
+        """One read request, backing off for the venue's retry-after when rate limited.
+
+        Only reads are retried this way: a rate-limited *order* was not accepted and is recorded
+        as refused, and the next cycle decides afresh.
+        """
+        for attempt in range(attempts):
+            try:
+                return (yield request)
+            except RateLimited as exc:
+                if attempt == attempts - 1:
+                    raise
+                yield Sleep(self.clock.now + max(exc.retry_after_ms, 1))
+        raise AssertionError("unreachable")
+
     # ---------------------------------------------------------------------------- reconcile
     def reconcile(self) -> Generator[Any, Any, ReconcileResult | None]:
         """Fetch a snapshot, compare it with the record and apply the corrections."""
         rec, sym = self.record, self.config.instrument.symbol
         try:
-            positions: PositionsReport = yield FetchPositions(sym)
-            open_orders: OpenOrdersReport = yield FetchOpenOrders(sym)
-            fills: FillsReport = yield FetchFills(sym, rec.state.fills_since_ms)
+            positions: PositionsReport = yield from self.call(FetchPositions(sym))
+            open_orders: OpenOrdersReport = yield from self.call(FetchOpenOrders(sym))
+            fills: FillsReport = yield from self.call(FetchFills(sym, rec.state.fills_since_ms))
         except ExchangeError:
             return None
         listed = {o.client_id for o in open_orders.orders}
@@ -139,7 +154,7 @@ class Bot:
             if order.client_id in listed:
                 continue
             try:
-                lookups[order.client_id] = yield FetchOrder(sym, order.client_id)
+                lookups[order.client_id] = yield from self.call(FetchOrder(sym, order.client_id))
             except Rejected as exc:
                 if exc.reason is RejectReason.UNKNOWN_ORDER:
                     lookups[order.client_id] = None  # the venue never had it
@@ -194,7 +209,7 @@ class Bot:
         try:
             if iv:
                 since = self.config.start_ms if self.last_candle_open is None else self.last_candle_open + iv
-                candles: CandlesReport = yield FetchCandles(self.config.instrument.symbol, iv, since)
+                candles: CandlesReport = yield from self.call(FetchCandles(self.config.instrument.symbol, iv, since))
                 for c in candles.candles:
                     strat.on_candle(c)
                     self.last_candle_open = c.open_ms
@@ -210,8 +225,8 @@ class Bot:
         """Size against fresh margin, record the decision, route the order."""
         cfg, rec = self.config, self.record
         try:
-            ticker: Ticker = yield FetchTicker(cfg.instrument.symbol)
-            account: AccountReport = yield FetchAccount()
+            ticker: Ticker = yield from self.call(FetchTicker(cfg.instrument.symbol))
+            account: AccountReport = yield from self.call(FetchAccount())
         except ExchangeError:
             return
         rec.set_equity(account.equity)

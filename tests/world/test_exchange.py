@@ -22,7 +22,7 @@ from sim.core.messages import (
     OrderReport,
     SubmitOrder,
 )
-from sim.core.types import ClientOrderId, FillKind, OrderStatus, OrderType, RejectReason, Side, TimeInForce
+from sim.core.types import ClientOrderId, FillKind, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TriggerBy
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.liquidity import DepthProfile
 from sim.world.market import PricePath
@@ -296,6 +296,48 @@ def test_post_only_limit_inside_the_spread_rests():
     assert rep.filled_qty == 0
 
 
+def test_marketable_limit_takes_at_once_as_taker():
+    ex = make_exchange(flat())
+    rep = ex.handle(limit("a", Side.BUY, "1", "100.1"), t(1))  # 10 bps through the mid: 20 levels in reach
+    assert rep.status is OrderStatus.FILLED
+    (fill,) = fills(ex, t(1))
+    assert fill.ts == t(1)
+    assert float(fill.price) == pytest.approx(DEPTH.walk(True, 1.0, 100.0).avg_price, rel=1e-9)
+    assert fill.fee == pytest.approx(float(fill.qty) * float(fill.price) * VenueRules().taker_fee)
+
+
+_TOUCH_BUG = ("bug: the touch is compared in float: mid*(1+h) rounds above a limit typed at the ask "
+              "(e.g. 100.005 -> 100.00500000000001) and (bid/mid-1)*1e4 rounds below h at the bid, so an order "
+              "priced exactly at the touch is treated as not marketable (max_qty_within -> 0; the post-only "
+              "check passes)")
+
+
+@pytest.mark.xfail(reason=_TOUCH_BUG, strict=True)
+@pytest.mark.parametrize(
+    ("level", "side", "price"),
+    [(100.0, Side.BUY, "100.005"), (100.0, Side.SELL, "99.995"), (50_000.0, Side.SELL, "49997.5")],
+)
+def test_ioc_limit_priced_exactly_at_the_touch_fills_at_once(level, side, price):
+    ex = make_exchange(flat(level=level))  # 1 bp spread: the touch is level * (1 -/+ 0.5e-4)
+    bid, ask = DEPTH.touch(level)
+    assert float(D(price)) == pytest.approx(ask if side is Side.BUY else bid, rel=1e-15)
+    rep = ex.handle(limit("a", side, "0.1", price, TimeInForce.IOC), t(1))
+    assert rep.status is OrderStatus.FILLED
+
+
+@pytest.mark.xfail(reason=_TOUCH_BUG, strict=True)
+def test_post_only_buy_priced_exactly_at_the_ask_is_rejected_as_post_only_would_take():
+    ex = make_exchange(flat(level=50_000.0))
+    expect_reject(ex, limit("a", Side.BUY, "0.1", "50002.5", TimeInForce.POST_ONLY), t(1),
+                  RejectReason.POST_ONLY_WOULD_TAKE)
+
+
+def test_post_only_sell_priced_exactly_at_the_bid_is_rejected_as_post_only_would_take():
+    ex = make_exchange(flat(level=50_000.0))
+    expect_reject(ex, limit("a", Side.SELL, "0.1", "49997.5", TimeInForce.POST_ONLY), t(1),
+                  RejectReason.POST_ONLY_WOULD_TAKE)
+
+
 def test_amend_of_an_unknown_order_is_rejected_as_unknown_order():
     ex = make_exchange(flat())
     expect_reject(ex, AmendOrder(SYM, ClientOrderId("nope"), qty=D("1")), t(1), RejectReason.UNKNOWN_ORDER)
@@ -387,6 +429,7 @@ def test_trigger_fires_at_first_crossing_tick(open_side, kind, trig, cross_value
     assert position(ex, t(cross_index) - 1) == D(1) * open_side.sign
 
     later = t(cross_index + 500)
+    ex.catch_up(later)
     rep = ex.handle(FetchOrder(SYM, ClientOrderId("g")), later)
     assert rep.status is OrderStatus.FILLED
     fill = fills(ex, later)[-1]
@@ -430,6 +473,36 @@ def test_stop_loss_fires_at_first_crossing_tick_even_when_the_take_profit_is_arm
     assert ex.handle(FetchOrder(SYM, ClientOrderId("sl")), t(2900)).status is OrderStatus.FILLED
     # the TP is reduce-only and now has nothing to reduce: it stays armed until its price is crossed
     assert ex.handle(FetchOrder(SYM, ClientOrderId("tp")), t(2900)).status is OrderStatus.ACKNOWLEDGED
+
+
+def test_amended_take_profit_fires_at_the_first_crossing_of_its_new_price():
+    mid = flat(3000)
+    mid[400] = 103.5  # crosses the amended price only
+    mid[900:] = 106.0  # would cross the original price
+    ex = make_exchange(mid)
+    ex.handle(market("open", Side.BUY, "1"), t(1))
+    ex.handle(trigger("tp", OrderType.TAKE_PROFIT_MARKET, Side.SELL, "1", "105"), t(2))
+    ex.handle(AmendOrder(SYM, ClientOrderId("tp"), trigger_price=D("103")), t(3))
+    fs = fills(ex, t(2000))
+    assert [(f.client_id, f.ts) for f in fs[1:]] == [("tp", t(400))]
+
+
+def test_stop_by_last_fires_on_a_bounce_that_a_stop_by_mark_ignores():
+    mid = flat(3000)
+    last = flat(3000)
+    last[700] = 94.0  # one trade prints through the stop; the mark never moves
+    path = PricePath(T0, TICK, mid, last=last)
+    ex = SimExchange(INST, path, DEPTH, VenueRules(), 10_000.0, NullObserver())
+    ex.handle(market("open", Side.BUY, "2"), t(1))
+    by_mark = trigger("mk", OrderType.STOP_MARKET, Side.SELL, "1", "95")
+    by_last = SubmitOrder(SYM, ClientOrderId("ls"), Side.SELL, OrderType.STOP_MARKET, D("1"), trigger_price=D("95"),
+                          trigger_by=TriggerBy.LAST, reduce_only=True)
+    ex.handle(by_mark, t(2))
+    ex.handle(by_last, t(2))
+    fs = fills(ex, t(2500))
+    assert [(f.client_id, f.ts) for f in fs[1:]] == [("ls", t(700))]
+    assert ex.orders[ClientOrderId("mk")].status is OrderStatus.ACKNOWLEDGED
+    assert position(ex, t(2500)) == D("1")
 
 
 def test_cancelled_trigger_never_fires():

@@ -142,6 +142,20 @@ def test_first_exit_ignores_the_padding_of_the_last_block():
     assert PricePath(0, 1, p2).first_exit(0, 99.0, 101.0) == n - 1
 
 
+def test_first_exit_on_the_last_series_searches_that_series_not_the_mid():
+    rng = np.random.default_rng(5)
+    mid = random_walk(rng, 5000)
+    last = mid * (1 + 0.001 * rng.choice([-1.0, 1.0], size=len(mid)))
+    path = PricePath(0, 1, mid, last=last)
+    for _ in range(100):
+        start = int(rng.integers(0, len(mid)))
+        lo = float(np.quantile(last, rng.uniform(0, 0.4), method="lower"))
+        hi = float(np.quantile(last, rng.uniform(0.6, 1), method="higher"))
+        assert path.first_exit(start, lo, hi, "last") == brute_first_exit(last, start, lo, hi)
+        assert path.first_exit(start, lo, hi, "mark") == brute_first_exit(mid, start, lo, hi)
+    assert path.price_at("last", 17) == last[17]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     n=st.integers(1, 4 * BLOCK + 50),

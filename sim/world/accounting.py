@@ -30,6 +30,8 @@ class PositionBook:
         realizes PnL on the part it closes and opens the rest, if any, at the fill price.
         """
         realized = 0.0
+        if signed_qty == 0:
+            raise ValueError("a fill needs a non-zero quantity")
         q = self.qty
         if q == 0 or (q > 0) == (signed_qty > 0):
             new = q + signed_qty

@@ -70,6 +70,8 @@ class DepthProfile:
         # sum over full levels of size_k * k = l0 * sum(2k^2 + k) for k < n
         sum_k = l0 * ((n - 1) * n * (2 * n - 1) / 3 + (n - 1) * n / 2) if n > 0 else 0.0
         rest = q - full
+        if rest <= 1e-12 * q:  # float residue of a whole-level fill, not a further level
+            rest = 0.0
         bps_volume = h * full + s * sum_k + rest * (h + s * n)
         avg_bps = bps_volume / q
         worst_bps = h + s * (n if rest > 0 else max(n - 1, 0))
@@ -124,7 +126,7 @@ class LiquiditySchedule:
 
 def max_qty_within(profile: DepthProfile, buy: bool, mid: float, limit_price: float) -> float:
     """Base quantity on the ladder at prices no worse than ``limit_price`` (a limit order's reach)."""
-    dist_bps = (limit_price / mid - 1.0) * 1e4 * (1 if buy else -1)
+    dist_bps = (limit_price / mid - 1.0) * 1e4 * (1 if buy else -1) + 1e-7  # a price *at* a level reaches it
     h, s = 0.5 * profile.spread_bps, profile.level_step_bps
     if dist_bps < h:
         return 0.0

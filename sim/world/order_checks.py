@@ -31,7 +31,9 @@ def check_order(ex: SimExchange, req: SubmitOrder, now: int) -> tuple[RejectReas
             return RejectReason.PRICE_OUT_OF_BAND, (f"limit {price} is more than {ex.rules.price_band_pct:.1%}"
                                                     f" from mark {mid:.2f}")
         bid, ask = ex.liquidity.at(now).touch(mid)
-        if req.time_in_force is TimeInForce.POST_ONLY and (price >= ask if req.side is Side.BUY else price <= bid):
+        eps = 1e-9 * mid  # a price at the touch, whatever the float rounding of the touch itself
+        if req.time_in_force is TimeInForce.POST_ONLY and \
+                (price >= ask - eps if req.side is Side.BUY else price <= bid + eps):
             return RejectReason.POST_ONLY_WOULD_TAKE, f"post-only {req.side.value} at {price} would take"
     if req.type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET):
         if req.trigger_price is None:

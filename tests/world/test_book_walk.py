@@ -137,12 +137,6 @@ def test_ideal_profile_fills_whole_at_the_mid(buy):
         assert w.worst_price == MID
 
 
-@pytest.mark.xfail(
-    reason="bug: walk() reports a worst price one level beyond the ladder (h + levels*step instead of "
-           "h + (levels-1)*step) when level0_qty*levels**2 and level0_qty*n*n round differently, leaving a "
-           "float residue `rest > 0` after the last level",
-    strict=True,
-)
 def test_worst_price_of_a_whole_book_sweep_never_lies_beyond_the_last_level():
     depth = DepthProfile(spread_bps=1.0, level_step_bps=0.5, level0_qty=0.013, levels=1961)
     last_bps = 0.5 * depth.spread_bps + (depth.levels - 1) * depth.level_step_bps

@@ -306,13 +306,10 @@ def test_marketable_limit_takes_at_once_as_taker():
     assert fill.fee == pytest.approx(float(fill.qty) * float(fill.price) * VenueRules().taker_fee)
 
 
-_TOUCH_BUG = ("bug: the touch is compared in float: mid*(1+h) rounds above a limit typed at the ask "
-              "(e.g. 100.005 -> 100.00500000000001) and (bid/mid-1)*1e4 rounds below h at the bid, so an order "
-              "priced exactly at the touch is treated as not marketable (max_qty_within -> 0; the post-only "
-              "check passes)")
+# Orders priced exactly at the touch: the touch is computed in float (mid*(1+h) can round above a limit
+# typed at the ask), so the venue compares with a tolerance; these guard that regression.
 
 
-@pytest.mark.xfail(reason=_TOUCH_BUG, strict=True)
 @pytest.mark.parametrize(
     ("level", "side", "price"),
     [(100.0, Side.BUY, "100.005"), (100.0, Side.SELL, "99.995"), (50_000.0, Side.SELL, "49997.5")],
@@ -325,7 +322,6 @@ def test_ioc_limit_priced_exactly_at_the_touch_fills_at_once(level, side, price)
     assert rep.status is OrderStatus.FILLED
 
 
-@pytest.mark.xfail(reason=_TOUCH_BUG, strict=True)
 def test_post_only_buy_priced_exactly_at_the_ask_is_rejected_as_post_only_would_take():
     ex = make_exchange(flat(level=50_000.0))
     expect_reject(ex, limit("a", Side.BUY, "0.1", "50002.5", TimeInForce.POST_ONLY), t(1),

@@ -1,10 +1,12 @@
-"""The command line: `aethersim run | validate | list | report`. The only module that prints.
+"""aethersim: simulate a trading bot's execution lifecycle and report drift and execution quality.
 
 Exit codes: 0 ok, 1 an `[expect]` check failed (or a run stopped early), 2 bad input.
+(The only module of the package that prints.)
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import tomllib
 from pathlib import Path
@@ -27,7 +29,12 @@ def resolve_scenario_arg(arg: str) -> Path:
     if p.exists() or arg.endswith(".toml"):
         return p
     matches = sorted(_bundled_dir().rglob(f"{arg}.toml"))
-    return matches[0] if matches else p
+    if matches:
+        return matches[0]
+    names = [f.stem for f in _bundled_dir().rglob("*.toml")]
+    near = difflib.get_close_matches(arg, names, n=1)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    raise ScenarioError(arg, [f"no such file or bundled scenario; {hint}`aethersim list` shows the bundled ones"])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -35,6 +42,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     path = resolve_scenario_arg(args.scenario)
     scenario = sim.load_scenario(path)
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        print(f"aethersim: --out {args.out} is a file, not a directory", file=sys.stderr)
+        return 2
     try:
         result = sim.run(scenario, seed=args.seed, out=args.out, ideal_twin=args.ideal_twin)
     except sim.RunFailed as exc:

@@ -20,11 +20,24 @@ CAUSE_COLOURS = {
 }
 
 
+ROLE_NAMES = {"en": "entry", "ex": "exit", "tp": "take-profit", "sl": "stop-loss", "entry": "entry", "exit": "exit",
+              "take_profit": "take-profit", "stop_loss": "stop-loss"}
+
+
 def _axes_time(ax: plt.Axes) -> None:
     loc = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.set_xlabel("time (UTC)")
     ax.grid(alpha=0.3)
+
+
+def _legend_below(ax: plt.Axes, ncol: int = 4) -> None:
+    """Legend under the plot, so it never hides data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=ncol,
+                  frameon=False)
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -39,30 +52,47 @@ def _ms_to_time(ms: pd.Series) -> pd.Series:
 
 
 def position_figure(run: RunTables, out: Path) -> Path:
-    """Record vs venue position over time; drift episodes shaded from began to resolved."""
+    """Record vs venue position over time, and the gap between them; drift episodes marked by cause.
+
+    Episodes often last seconds in a run of days, so each is drawn at least 0.4 % of the axis
+    wide and marked with a triangle where it began, or it would be invisible.
+    """
     tl = run.timeline
-    fig, ax = plt.subplots(figsize=(11, 3.6))
+    fig, (ax, gap_ax) = plt.subplots(2, 1, figsize=(11, 5.2), sharex=True, height_ratios=[3, 1.3])
     if len(tl):
         ax.step(tl.index, tl["exchange_qty"], where="post", lw=2.2, color="#1f77b4", label="venue (truth)")
         ax.step(tl.index, tl["record_qty"], where="post", lw=1.2, ls="--", color="#ff7f0e", label="platform record")
-    seen = set()
+        gap_ax.step(tl.index, tl["record_qty"] - tl["exchange_qty"], where="post", lw=1.2, color="#d62728")
     dr = run.drift_episodes
-    for _, ep in dr.iterrows() if len(dr) else []:
-        began = pd.to_datetime(ep["began_ms"], unit="ms", utc=True)
-        end = pd.to_datetime(ep["resolved_ms"] if pd.notna(ep["resolved_ms"]) else ep["detected_ms"], unit="ms",
-                             utc=True)
-        if end <= began:
-            end = began + pd.Timedelta(seconds=1)
-        cause = ep["cause"]
-        ax.axvspan(began, end, color=CAUSE_COLOURS.get(cause, "grey"), alpha=0.35,
-                   label=f"drift: {cause}" if cause not in seen else None)
-        seen.add(cause)
+    if len(dr) and len(tl):
+        span = tl.index.max() - tl.index.min()
+        min_w = span * 0.004
+        seen = set()
+        for _, ep in dr.iterrows():
+            began = pd.to_datetime(ep["began_ms"], unit="ms", utc=True)
+            end = pd.to_datetime(ep["resolved_ms"] if pd.notna(ep["resolved_ms"]) else ep["detected_ms"], unit="ms",
+                                 utc=True)
+            end = max(end, began + min_w)
+            cause = ep["cause"]
+            colour = CAUSE_COLOURS.get(cause, "grey")
+            for a in (ax, gap_ax):
+                a.axvspan(began, end, color=colour, alpha=0.3, lw=0)
+            ax.plot([began], [ax.get_ylim()[1]], marker="v", color=colour, ms=7, clip_on=False,
+                    label=f"drift began: {cause.replace('_', ' ')}" if cause not in seen else None)
+            seen.add(cause)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylabel("position (base units, + long)")
-    ax.set_title("Position: platform record vs venue, drift episodes shaded (began → resolved)")
-    _axes_time(ax)
-    ax.legend(loc="upper left", fontsize=8, ncol=3)
-    return _save(fig, out / "position.png")
+    ax.set_title("Position: platform record vs venue; drift episodes shaded from began to resolved")
+    gap_ax.set_ylabel("record − venue")
+    gap_ax.axhline(0, color="black", lw=0.6)
+    _axes_time(gap_ax)
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(out / "position.png", dpi=110)
+    plt.close(fig)
+    return out / "position.png"
 
 
 def equity_figure(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> Path:
@@ -75,41 +105,52 @@ def equity_figure(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> Path
     ax.set_ylabel("equity (quote currency)")
     ax.set_title("Equity: realistic vs ideal execution (the gap is the cost of execution)")
     _axes_time(ax)
-    ax.legend(loc="upper left", fontsize=8)
+    _legend_below(ax)
     return _save(fig, out / "equity.png")
 
 
 def price_figure(run: RunTables, out: Path) -> Path:
-    """Mid price with fills, TP/SL trigger levels and interventions."""
+    """Mid price with fills by side and role, TP/SL trigger levels while live, interventions."""
     tl, fills, ev = run.timeline, run.fills, run.events
-    fig, ax = plt.subplots(figsize=(11, 4))
+    fig, ax = plt.subplots(figsize=(11, 4.6))
     if len(tl):
-        ax.plot(tl.index, tl["mid"], lw=0.8, color="#444444", label="mid (sampled)")
+        ax.plot(tl.index, tl["mid"], lw=0.8, color="#444444", label="mid (at each cycle and change)")
     if len(fills):
-        styles = {"entry": ("^", "#1f77b4"), "exit": ("v", "#555555"), "take_profit": ("*", "#2ca02c"),
-                  "stop_loss": ("X", "#d62728")}
-        for role, (marker, colour) in styles.items():
-            f = fills[fills["role"] == role]
+        ours = fills[fills["source"] == "bot"]
+        styles = [("entry", "buy", "^", "#2ca02c", "entry buy"), ("entry", "sell", "v", "#d62728", "entry sell"),
+                  ("exit", None, "s", "#555555", "exit"), ("take_profit", None, "*", "#17becf", "take-profit fill"),
+                  ("stop_loss", None, "X", "#ff7f0e", "stop-loss fill")]
+        for role, side, marker, colour, label in styles:
+            f = ours[(ours["role"] == role) & ((ours["side"] == side) if side else True)]
             if len(f):
-                ax.scatter(f.index, f["price"], marker=marker, s=36, color=colour, zorder=3, label=f"fill: {role}")
+                ax.scatter(f.index, f["price"], marker=marker, s=40, color=colour, zorder=3, label=label,
+                           edgecolors="black", linewidths=0.3)
         other = fills[fills["source"] != "bot"]
         if len(other):
-            ax.scatter(other.index, other["price"], marker="D", s=30, color="#9467bd", zorder=3,
-                       label="fill: external / liquidation")
+            ax.scatter(other.index, other["price"], marker="D", s=34, color="#9467bd", zorder=3,
+                       label="external / liquidation fill")
     if len(ev):
-        acc = ev[(ev["kind"] == "order_accepted") & ev["price"].notna()]
+        acc = ev[(ev["kind"] == "order_accepted") & ev["price"].notna() & ev["client_id"].notna()]
         ends = ev[ev["kind"].isin(["order_filled", "order_cancelled", "order_expired"])]
         end_of = dict(zip(ends["client_id"], ends.index, strict=False))
         last = tl.index.max() if len(tl) else None
+        labelled = set()
         for t, row in acc.iterrows():
-            colour = "#2ca02c" if "-tp-" in str(row["client_id"]) else "#d62728"
-            ax.hlines(row["price"], t, end_of.get(row["client_id"], last), colors=colour, lw=0.8, alpha=0.6)
-        for t in ev[ev["kind"].str.startswith("intervention_")].index:
-            ax.axvline(t, color="#9467bd", ls=":", lw=1)
+            cid = str(row["client_id"])
+            kind = "take-profit level" if "-tp-" in cid else "stop-loss level" if "-sl-" in cid else None
+            if kind is None:
+                continue
+            colour = "#17becf" if kind.startswith("take") else "#ff7f0e"
+            ax.hlines(row["price"], t, end_of.get(row["client_id"], last), colors=colour, lw=1.0, alpha=0.7,
+                      label=kind if kind not in labelled else None)
+            labelled.add(kind)
+        iv = ev[ev["kind"].str.startswith("intervention_")]
+        for i, t in enumerate(iv.index):
+            ax.axvline(t, color="#9467bd", ls=":", lw=1, label="intervention" if i == 0 else None)
     ax.set_ylabel("price (quote currency)")
-    ax.set_title("Price with fills; TP (green) / SL (red) trigger levels while live; interventions dotted")
+    ax.set_title("Price with the bot's fills and its TP/SL trigger levels while live")
     _axes_time(ax)
-    ax.legend(loc="upper left", fontsize=8, ncol=3)
+    _legend_below(ax, ncol=5)
     return _save(fig, out / "price.png")
 
 
@@ -118,13 +159,15 @@ def slippage_figure(run: RunTables, out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     ex = o[(o["filled_qty"] > 0) & o["slippage_bps"].notna()] if len(o) else o
     if len(ex):
+        markers = {"en": "o", "ex": "s", "tp": "*", "sl": "X"}
         for role, g in ex.groupby("role"):
-            ax.scatter(g["filled_qty"], g["slippage_bps"], s=18, label=role, alpha=0.8)
-        ax.legend(fontsize=8)
+            ax.scatter(g["filled_qty"], g["slippage_bps"], s=30, label=f"{ROLE_NAMES.get(role, role)} ({len(g)})",
+                       alpha=0.6, marker=markers.get(role, "o"))
+        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8)
     ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlabel("filled quantity (base units)")
+    ax.set_xlabel("filled quantity per order (base units)")
     ax.set_ylabel("slippage vs arrival mid (bps, + = cost)")
-    ax.set_title("Slippage vs order size")
+    ax.set_title("Slippage vs filled size (overlapping points: see counts)")
     ax.grid(alpha=0.3)
     return _save(fig, out / "slippage.png")
 

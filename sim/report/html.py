@@ -58,7 +58,8 @@ def _table(df: pd.DataFrame, max_rows: int = 300) -> str:
     if not len(df):
         return "<p class=muted>none</p>"
     note = f"<p class=muted>first {max_rows} of {len(df)} rows</p>" if len(df) > max_rows else ""
-    return note + df.head(max_rows).to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:,.4f}")
+    shown = df.head(max_rows).astype(object).where(df.head(max_rows).notna(), "")
+    return note + shown.to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:,.4f}")
 
 
 def build_report(run_dir: str | Path) -> Path:
@@ -86,17 +87,18 @@ def build_report(run_dir: str | Path) -> Path:
                               "venue_status", "reject_reason", "filled_qty", "avg_price", "arrival_mid",
                               "decision_price", "slippage_bps", "shortfall_bps", "latency_ms", "fees")
                   if c in orders.columns]
-    drift = run.drift_episodes.reset_index()
-    drift_cols = [c for c in ("episode", "time", "kind", "cause", "detect_s", "resolve_s", "record_qty", "venue_qty",
-                              "correction") if c in drift.columns]
+    drift = run.drift_episodes.reset_index().rename(columns={"time": "detected (UTC)"})
+    drift_cols = [c for c in ("episode", "detected (UTC)", "kind", "cause", "detect_s", "resolve_s", "record_qty",
+                              "venue_qty", "correction") if c in drift.columns]
     imgs = "".join(f'<img src="figures/{p.name}" alt="{p.stem}">' for p in figures)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>aethersim run: {html.escape(s['scenario'])}
-</title><style>{CSS}</style></head><body>
+    title = f"aethersim run: {html.escape(s['scenario'])}"
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<style>{CSS}</style></head><body>
 <h1>Run report: {html.escape(s['scenario'])} <span class=muted>(seed {s['seed']})</span></h1>{banner}
 <h2>Expectations</h2>{'<table><tr><th>check</th><th>expected</th><th>actual</th><th>result</th></tr>'
                        + ''.join(checks) + '</table>' if checks else '<p class=muted>no [expect] checks</p>'}
 <h2>Figures</h2>{imgs}
-<h2>Summary</h2><table><tr><th>figure</th><th>value</th><th>definition</th></tr>{''.join(rows)}</table>
+<h2>Summary</h2><table><tr><th>metric</th><th>value</th><th>definition</th></tr>{''.join(rows)}</table>
 <h2>Drift episodes</h2>{_table(drift[drift_cols] if len(drift) else drift)}
 <h2>Orders</h2>{_table(orders[order_cols] if len(orders) else orders)}
 </body></html>"""

@@ -12,7 +12,7 @@ from sim.bot.strategy.base import StrategyLoadError, resolve_strategy
 from sim.core.units import parse_duration_ms
 from sim.scenario.errors import ScenarioError
 from sim.scenario.expect import check_key_problems
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import INTERVENTIONS, WINDOWS, Scenario
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -33,12 +33,29 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+def _event_model(kind: str) -> type[BaseModel] | None:
+    for model in (*INTERVENTIONS, *WINDOWS):
+        if model.model_fields["kind"].annotation.__args__[0] == kind:  # type: ignore[union-attr]
+            return model
+    return None
+
+
 def _describe(err: dict[str, Any]) -> str:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
-    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     kind = err["type"]
+    owner: type[BaseModel] | None = None
+    if len(loc) >= 3 and loc[0] == "events" and isinstance(loc[2], str) and _event_model(loc[2]):
+        owner = _event_model(loc[2])  # events[i].<kind>.<key>: the event's own model
+        loc = (loc[0], loc[1], *loc[3:])
+    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    if kind == "union_tag_invalid":
+        kinds = [m.model_fields["kind"].annotation.__args__[0] for m in (*INTERVENTIONS, *WINDOWS)]  # type: ignore
+        got = str(err.get("input", {}).get("kind", "") if isinstance(err.get("input"), dict) else "")
+        near = difflib.get_close_matches(got, kinds, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        return f"{key}.kind: unknown event kind {got!r}{hint} (kinds: {', '.join(kinds)})"
     if kind == "extra_forbidden":
-        owner = _model_at(loc)
+        owner = owner or _model_at(loc)
         names = list(owner.model_fields) if owner else []
         near = difflib.get_close_matches(str(loc[-1]), names, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else (f"; valid keys: {', '.join(names)}" if names else "")
@@ -47,7 +64,7 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{key}: required key is missing"
     msg = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    shown = "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
     return f"{key or 'scenario'}: {msg}{shown}"
 
 
@@ -102,8 +119,20 @@ def strategy_kwargs(scenario: Scenario) -> dict[str, Any]:
 
 def check_strategy(scenario: Scenario) -> None:
     """Import the strategy and build it once with the scenario's parameters (cheap, no market data)."""
+    import inspect
+
     cls = resolve_strategy(scenario.bot.strategy)
-    cls(**strategy_kwargs(scenario))
+    kwargs = strategy_kwargs(scenario)
+    params = inspect.signature(cls).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        for name in scenario.bot.params:
+            target = {"at": "at_ms", "interval": "interval_ms"}.get(name, name)
+            if target not in params:
+                valid = [p.removesuffix("_ms") for p in params if p != "start_ms"]
+                near = difflib.get_close_matches(name, valid, n=1)
+                hint = f"did you mean {near[0]!r}?" if near else f"it takes {', '.join(valid)}"
+                raise TypeError(f"unknown parameter {name!r}; {hint}")
+    cls(**kwargs)
 
 
 def load_scenario(path: str | Path) -> Scenario:

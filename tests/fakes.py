@@ -24,6 +24,7 @@ class FakeVenue:
         self.requests: list[Any] = []
         self.failures: dict[type, ExchangeError] = {}
         self.lose_reply: set[type] = set()  # handled, but the answer is lost (a timeout)
+        self.on_submit: Any = None  # called as a SubmitOrder arrives: the world moving under the bot
 
     def fail_next(self, kind: type, error: ExchangeError) -> None:
         self.failures[kind] = error
@@ -47,6 +48,9 @@ class FakeVenue:
     def handle(self, req: Any, now: int) -> Any:
         self.now = now
         self.requests.append(req)
+        if isinstance(req, m.SubmitOrder) and self.on_submit is not None:
+            hook, self.on_submit = self.on_submit, None
+            hook()
         if type(req) in self.failures:
             err = self.failures.pop(type(req))
             err.ts = now

@@ -12,36 +12,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sim.bot.acting import ExecutionPolicy, pending_target, pursue
 from sim.bot.clock import ReplyClock
-from sim.bot.engine import Decision, decide
-from sim.bot.execution import ProtectivePolicy, apply_update, cancel, ensure_protection, submit
+from sim.bot.execution import ProtectivePolicy, apply_update, ensure_protection
 from sim.bot.reconcile import ReconcileResult, reconcile
 from sim.bot.record import PlatformRecord
+from sim.bot.sizing import SizingPolicy
 from sim.bot.state import OrderState
 from sim.bot.strategy.base import Strategy
 from sim.core.errors import ExchangeError, RateLimited, Rejected, StrategyError
 from sim.core.ids import parse_client_id
 from sim.core.instrument import Instrument
 from sim.core.messages import (
-    AccountReport,
     CandlesReport,
-    FetchAccount,
     FetchCandles,
     FetchFills,
     FetchOpenOrders,
     FetchOrder,
     FetchPositions,
-    FetchTicker,
     FillReport,
     FillsReport,
     OpenOrdersReport,
     OrderReport,
     PositionsReport,
     Sleep,
-    Ticker,
     Woke,
 )
-from sim.core.types import Action, ClientOrderId, OrderRole, RejectReason
+from sim.core.types import ClientOrderId, RejectReason
 
 Io = Generator[Any, Any, Any]
 ZERO = Decimal(0)
@@ -56,6 +53,9 @@ class BotConfig:
     protective: ProtectivePolicy = ProtectivePolicy()
     entry_tolerance_bps: float = 1.0
     max_position: Decimal | None = None  # absolute base quantity the bot may hold
+    max_leverage: float | None = None  # position notional / equity the bot may hold
+    sizing: SizingPolicy = SizingPolicy()
+    execution: ExecutionPolicy = ExecutionPolicy()
 
 
 class Bot:
@@ -116,11 +116,13 @@ class Bot:
         result = yield from self.reconcile()
         if result is None or result.uncertain:
             return  # never act on state known to be uncertain
+        if result.drifted and self.record.state.pending is not None:
+            self.record.set_pending(None)  # the position moved for reasons of its own: decide afresh
         target = yield from self.strategy_target()
+        if target is None:
+            target = pending_target(self)
         if target is not None:
-            decision = decide(target, self.record.state.position.qty, self.config.instrument)
-            if decision.action is not Action.HOLD:
-                yield from self.act(decision)
+            yield from pursue(self, target)
         yield from ensure_protection(self.record, self.config.instrument, self.config.protective, self.clock)
 
     def call(self, request: Any, attempts: int = 3) -> Io:
@@ -219,61 +221,6 @@ class Bot:
         except Exception as exc:  # a user strategy's bug: stop the run, say where
             raise StrategyError(f"strategy {type(strat).__name__} raised at t={self.clock.now}: {exc!r}") from exc
         return target
-
-    # ------------------------------------------------------------------------------- acting
-    def act(self, decision: Decision) -> Io:
-        """Size against fresh margin, record the decision, route the order."""
-        cfg, rec = self.config, self.record
-        try:
-            ticker: Ticker = yield from self.call(FetchTicker(cfg.instrument.symbol))
-            account: AccountReport = yield from self.call(FetchAccount())
-        except ExchangeError:
-            return
-        rec.set_equity(account.equity)
-        mid = ticker.mid
-        qty, why = self.affordable(decision, account, mid)
-        reduce_only = decision.action in (Action.CLOSE, Action.REDUCE)
-        side = decision.side.value if decision.side else None
-        decision_id = rec.add_decision(self.clock.now, decision.action.value, side, qty, decision.position_before,
-                                       decision.target_qty, mid, decision.reason + (f"; {why}" if why else ""))
-        rec.set_target(decision.target_qty)
-        if qty <= 0:
-            return
-        assert decision.side is not None
-        role = OrderRole.EXIT if reduce_only else OrderRole.ENTRY
-        # protective orders of the old exposure go first, so they can never close the new one;
-        # `ensure_protection` places the right ones for the position that results
-        for order in list(rec.state.open_protective()):
-            if order.status.is_open:
-                yield from cancel(rec, cfg.instrument, order, f"{decision.action.value}: replace protection",
-                                  self.clock)
-        yield from submit(rec, cfg.instrument, role, decision.side, qty, clock=self.clock, reduce_only=reduce_only,
-                          decision_id=decision_id, decision_price=mid)
-
-    def affordable(self, decision: Decision, account: AccountReport, mid: float) -> tuple[Decimal, str]:
-        """Size the order down to what fresh margin can fund (and the position limit allows)."""
-        inst, qty = self.config.instrument, decision.qty
-        notes = []
-        limit = self.config.max_position
-        if limit is not None and abs(decision.target_qty) > limit:
-            allowed_target = limit if decision.target_qty > 0 else -limit
-            qty = abs(allowed_target - decision.position_before)
-            notes.append(f"capped by max_position {limit}")
-        if decision.action in (Action.CLOSE, Action.REDUCE):
-            return qty, "; ".join(notes)
-        pos = decision.position_before
-        closing = min(abs(pos), qty) if decision.action is Action.FLIP else ZERO
-        opening = qty - closing
-        per_unit = mid / account.leverage * 1.002  # margin plus a fee and slippage buffer
-        funded = inst.qty_down(max(account.available_margin, 0.0) / per_unit) if per_unit > 0 else ZERO
-        if opening > funded:
-            notes.append(f"sized down from {qty} to fit available margin {account.available_margin:.2f}")
-            opening = funded
-        qty = closing + opening
-        if opening > 0 and not inst.is_tradable(opening, Decimal(repr(mid))):
-            notes.append("opening part below the venue's minimum: skipped")
-            qty = closing
-        return qty, "; ".join(notes)
 
 
 __all__ = ["Bot", "BotConfig"]

@@ -15,11 +15,11 @@ from typing import Any
 from sim.bot.clock import ReplyClock
 from sim.bot.record import PlatformRecord
 from sim.bot.state import OrderState
-from sim.core.errors import ExchangeError, Rejected, RequestTimeout
+from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout
 from sim.core.ids import make_client_id
 from sim.core.instrument import Instrument
 from sim.core.messages import CancelOrder, FetchOrder, OrderReport, SubmitOrder
-from sim.core.types import OrderRole, OrderStatus, OrderType, RejectReason, Side, TriggerBy
+from sim.core.types import OrderRole, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TriggerBy
 
 ZERO = Decimal(0)
 Io = Generator[Any, Any, Any]
@@ -60,7 +60,8 @@ def apply_update(record: PlatformRecord, order: OrderState, status: OrderStatus,
 def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side: Side, qty: Decimal, *,
            clock: ReplyClock, order_type: OrderType = OrderType.MARKET, reduce_only: bool = False,
            trigger_price: Decimal | None = None, trigger_by: TriggerBy = TriggerBy.MARK,
-           decision_id: int | None = None, decision_price: float | None = None) -> Io:
+           decision_id: int | None = None, decision_price: float | None = None, price: Decimal | None = None,
+           time_in_force: TimeInForce = TimeInForce.GTC, intent: int | None = None, attempt: int = 0) -> Io:
     """Send one order and follow it to a known state; returns the `OrderState` (or raises nothing).
 
     A reject ends the order as REJECTED with its reason; a timeout is resolved by `FetchOrder`
@@ -68,14 +69,15 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
     UNKNOWN for the next reconcile to resolve, and the engine waits until then.
     """
     now = clock.now
-    intent = record.allocate_intent()
-    cid = make_client_id(record.bot_id, intent, role)
+    intent = record.allocate_intent() if intent is None else intent
+    cid = make_client_id(record.bot_id, intent, role, attempt)
     order = OrderState(cid, intent, role, side, order_type, qty, reduce_only, trigger_price, OrderStatus.NEW,
                        now, now, decision_id, decision_price)
     with record.batch():
         record.add_order(order, f"{role.name.lower()} intent {intent}")
         record.update_order(order, OrderStatus.SENT, now, "sending")
-    request = SubmitOrder(instrument.symbol, cid, side, order_type, qty, None, trigger_price, trigger_by, reduce_only)
+    request = SubmitOrder(instrument.symbol, cid, side, order_type, qty, price, trigger_price, trigger_by, reduce_only,
+                          time_in_force)
     try:
         report: OrderReport = yield request
     except Rejected as exc:
@@ -85,8 +87,12 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "submit timed out: status unknown")
         yield from resolve_unknown(record, instrument, order, clock)
         return order
-    except ExchangeError as exc:  # rate limited / unavailable: the venue did not take it
-        record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason=type(exc).__name__)
+    except RateLimited as exc:  # the venue did not take it; the caller may retry after the wait
+        order.retry_after_ms = exc.retry_after_ms
+        record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason="rate_limited")
+        return order
+    except ExchangeError as exc:  # unavailable: the venue did not take it
+        record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason="unavailable")
         return order
     apply_report(record, order, report, clock.now, "acknowledged by the venue", move_position=True)
     return order

@@ -30,6 +30,7 @@ class OrderState:
     avg_price: Decimal | None = None
     booked_qty: Decimal = ZERO  # sum of fills recorded with trade ids
     reject_reason: str | None = None
+    retry_after_ms: int | None = None  # working view only: a rate limit's wait
 
 
 @dataclass(slots=True)
@@ -51,6 +52,15 @@ class PositionState:
         self.qty = new
 
 
+@dataclass(frozen=True, slots=True)
+class PendingTarget:
+    """A target the bot's own execution fell short of, kept for the next cycles as the policy says."""
+
+    qty: Decimal
+    deadline_ms: int
+    reason: str
+
+
 @dataclass(slots=True)
 class RecordState:
     """Everything the bot believes; rebuilt from SQLite on restart."""
@@ -62,6 +72,7 @@ class RecordState:
     next_intent: int = 1
     target_qty: Decimal | None = None
     equity: float | None = None
+    pending: PendingTarget | None = None
 
     def open_orders(self) -> list[OrderState]:
         """Orders not yet final (including NEW, SENT and UNKNOWN ones)."""

@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import simpy
 
+from sim.bot.acting import ExecutionPolicy, FlipMode, PartialFillPolicy
 from sim.bot.cycle import Bot, BotConfig
 from sim.bot.execution import ProtectivePolicy
 from sim.bot.record import PlatformRecord
+from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
 from sim.core.types import TriggerBy
@@ -119,10 +121,13 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
 
     record = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id)
     strategy = resolve_strategy(sc.bot.strategy)(**strategy_kwargs(sc))
-    p = sc.bot.protective
+    p, xc = sc.bot.protective, sc.bot.execution
     config = BotConfig(sc.bot.bot_id, inst, ms(sc.bot.cycle), start,
                        ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by)),
-                       sc.bot.entry_tolerance_bps, sc.bot.max_position)
+                       sc.bot.entry_tolerance_bps, sc.bot.max_position, sc.bot.max_leverage,
+                       SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
+                       ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,
+                                       xc.chase_attempts, ms(xc.deadline)))
     bot = Bot(config, record, strategy)
     truth.exchange = venue
     truth.record = record

@@ -90,15 +90,34 @@ def test_submit_timeout_with_the_order_live_is_resolved_by_query_never_resent(tm
     assert statuses == ["new", "sent", "unknown", "filled"]
 
 
-def test_rejected_order_is_recorded_with_its_reason_and_nothing_moves(tmp_path):
-    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}])
+def test_margin_reject_is_recorded_then_the_same_intent_is_retried_once_on_fresh_numbers(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}],
+                        protective=ProtectivePolicy(enabled=False))
     venue = FakeVenue(price=100.0)
     venue.fail_next(SubmitOrder, Rejected(RejectReason.INSUFFICIENT_MARGIN))
     drive(bot.cycle(), venue, bot.clock)
-    assert rec.state.position.qty == 0
     with sqlite3.connect(tmp_path / "record.sqlite") as conn:
-        row = conn.execute("SELECT status, reject_reason FROM orders").fetchone()
-    assert row == ("rejected", "insufficient_margin")
+        rows = conn.execute("SELECT client_id, status, reject_reason FROM orders ORDER BY client_id").fetchall()
+    assert rows == [("ae-1-en-0", "rejected", "insufficient_margin"), ("ae-1-en-1", "filled", None)]
+    assert rec.state.position.qty == D("0.1") and venue.qty == D("0.1")
+
+
+def test_reduce_only_reject_makes_the_bot_reconcile_before_anything_else(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"},
+                                   {"at_ms": 60_000, "side": "flat", "qty": "0"}],
+                        protective=ProtectivePolicy(enabled=False))
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    venue.now = 60_000
+    venue.fail_next(SubmitOrder, Rejected(RejectReason.REDUCE_ONLY_WOULD_INCREASE))
+    venue.on_submit = lambda: venue.external_fill(Side.SELL, D("0.1"), "ext-1")  # an operator closed it first
+    n = len(venue.requests)
+    drive(bot.cycle(), venue, bot.clock)
+    from sim.core.messages import FetchPositions
+    after_submit = venue.requests[n:]
+    i = next(k for k, r in enumerate(after_submit) if isinstance(r, SubmitOrder))
+    assert any(isinstance(r, FetchPositions) for r in after_submit[i + 1:])
+    assert rec.state.position.qty == 0
 
 
 def test_order_of_unknown_status_blocks_new_decisions(tmp_path):

@@ -6,8 +6,11 @@ import pytest
 
 from sim.world.transport import Faults, Gateway, LatencyModel, RateLimit, Transport, Window
 
+DEFAULT = LatencyModel()
+NO_FAULTS = Faults()
 
-def transport(model: LatencyModel = LatencyModel(), seed: int = 0, faults: Faults = Faults(),
+
+def transport(model: LatencyModel = DEFAULT, seed: int = 0, faults: Faults = NO_FAULTS,
               spikes: list[Window] | None = None) -> Transport:
     return Transport(model, np.random.default_rng(seed), faults, spikes)
 

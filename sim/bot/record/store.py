@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from sim.bot.orders import check_transition
 from sim.bot.record.schema import migrate
-from sim.bot.state import OrderState, PositionState, RecordState
+from sim.bot.state import OrderState, PendingTarget, PositionState, RecordState
 from sim.core.messages import FillReport
 from sim.core.types import ClientOrderId, OrderRole, OrderStatus, OrderType, Side
 
@@ -79,6 +80,9 @@ class PlatformRecord:
         st.next_intent = int(meta.get("next_intent", 1))
         st.fills_since_ms = int(meta.get("fills_since_ms", 0))
         st.target_qty = Decimal(meta["target_qty"]) if meta.get("target_qty") not in (None, "") else None
+        if meta.get("pending_qty"):
+            st.pending = PendingTarget(Decimal(meta["pending_qty"]), int(meta["pending_deadline_ms"]),
+                                       meta.get("pending_reason", ""))
         row = self.conn.execute("SELECT qty, entry, updated_ms FROM position WHERE symbol=?", (self.symbol,)).fetchone()
         if row:
             st.position = PositionState(Decimal(row[0]), Decimal(row[1]), row[2])
@@ -110,6 +114,16 @@ class PlatformRecord:
         if qty != self.state.target_qty:
             self.state.target_qty = qty
             self._meta("target_qty", qty)
+
+    def set_pending(self, pending: PendingTarget | None) -> None:
+        """Remember (or forget) a target the bot's own execution fell short of."""
+        if pending == self.state.pending:
+            return
+        self.state.pending = pending
+        with self.batch():
+            self._meta("pending_qty", "" if pending is None else pending.qty)
+            self._meta("pending_deadline_ms", 0 if pending is None else pending.deadline_ms)
+            self._meta("pending_reason", "" if pending is None else pending.reason)
 
     def set_fills_since(self, ts: int) -> None:
         if ts > self.state.fills_since_ms:
@@ -152,6 +166,7 @@ class PlatformRecord:
                      reject_reason: str | None = None) -> None:
         """Move an order through its lifecycle; every transition is kept in the history."""
         before = order.status
+        check_transition(order.client_id, before, status)
         order.status = status
         order.updated_ms = ts
         if filled_qty is not None:

@@ -82,6 +82,7 @@ class Latency(Strict):
 
 class TransportCfg(Strict):
     timeout: Duration = "5s"
+    recv_window: Duration | None = None  # default: the timeout
     request_loss_prob: Fraction = 0.0
     response_loss_prob: Fraction = 0.0
 

@@ -134,7 +134,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
 
     lat, tr = ex.latency, ex.transport
     latency = LatencyModel(0.0, 0.0, 0) if ideal else LatencyModel(lat.median_ms, lat.sigma, lat.floor_ms)
-    faults = Faults() if ideal else Faults(ms(tr.timeout), tr.request_loss_prob, tr.response_loss_prob)
+    faults = Faults() if ideal else Faults(ms(tr.timeout), tr.request_loss_prob, tr.response_loss_prob,
+                                            None if tr.recv_window is None else ms(tr.recv_window))
     window = lambda e: (start + ms(e.at), start + ms(e.at) + ms(e.duration))  # noqa: E731
     transport = Transport(latency, streams.stream("latency"), faults,
                           [Window(*window(e), e.factor) for e in events if isinstance(e, LatencySpike)],

@@ -15,8 +15,9 @@ from typing import Any
 import simpy
 
 from sim.bot.clock import ReplyClock
-from sim.core.errors import ExchangeError, RateLimited, RequestTimeout, Unavailable
+from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, Unavailable
 from sim.core.messages import Sleep, SubmitOrder, Woke
+from sim.core.types import RejectReason
 from sim.world.exchange import SimExchange
 from sim.world.transport import Gateway, Transport
 from sim.world.truth import GroundTruth
@@ -124,14 +125,20 @@ class BotDriver:
             self.events += 1
             lost = transport.request_lost()
             if lost or leg >= timeout_ms:
-                if not lost:
+                if not lost and leg <= transport.faults.recv_window:
                     late = env.timeout(leg)  # it still arrives, after the client gave up
                     late.callbacks.append(lambda _ev, r=request: self._answer(r))
+                elif not lost:
+                    self.truth.log.event(sent + leg, "request_expired", "venue", getattr(request, "client_id", None),
+                                         detail=f"{type(request).__name__} arrived after the receive window")
                 yield env.timeout(timeout_ms)
                 error = self._timed_out(request)
                 continue
             yield env.timeout(leg)
-            reply, error = self._answer(request)
+            if leg > transport.faults.recv_window:
+                reply, error = None, Rejected(RejectReason.INVALID, "outside the receive window", int(env.now))
+            else:
+                reply, error = self._answer(request)
             back = transport.leg_ms(int(env.now))
             self.events += 1
             if transport.response_lost() or leg + back > timeout_ms:

@@ -98,30 +98,34 @@ class ThinWindow:
 
 
 class LiquiditySchedule:
-    """The depth profile in force at any time: a baseline plus thin-liquidity windows."""
+    """The depth profile in force at any time: a baseline plus thin-liquidity windows.
+
+    Overlapping windows do not compound: the thinnest depth and the widest spread in force apply.
+    """
 
     def __init__(self, base: DepthProfile, windows: list[ThinWindow] | None = None) -> None:
         self.base = base
         self.windows = sorted(windows or [], key=lambda w: w.start_ms)
-        self._scaled = {w: DepthProfile(base.spread_bps * w.spread_factor, base.level_step_bps * w.spread_factor,
-                                        base.level0_qty * w.depth_factor, base.levels) for w in self.windows}
+        self._profiles: dict[tuple[float, float], DepthProfile] = {}
 
     def add(self, window: ThinWindow) -> None:
         self.windows = sorted([*self.windows, window], key=lambda w: w.start_ms)
-        b = self.base
-        w = window
-        self._scaled[w] = DepthProfile(b.spread_bps * w.spread_factor, b.level_step_bps * w.spread_factor,
-                                       b.level0_qty * w.depth_factor, b.levels)
 
     def at(self, t_ms: int) -> DepthProfile:
-        """The thinnest window in force at ``t_ms`` wins (overlaps do not compound)."""
-        profile = self.base
+        depth, spread = 1.0, 1.0
         for w in self.windows:
             if w.start_ms > t_ms:
                 break
-            if t_ms < w.end_ms and self._scaled[w].level0_qty < profile.level0_qty:
-                profile = self._scaled[w]
-        return profile
+            if t_ms < w.end_ms:
+                depth, spread = min(depth, w.depth_factor), max(spread, w.spread_factor)
+        if depth == 1.0 and spread == 1.0:
+            return self.base
+        key = (depth, spread)
+        if key not in self._profiles:
+            b = self.base
+            self._profiles[key] = DepthProfile(b.spread_bps * spread, b.level_step_bps * spread, b.level0_qty * depth,
+                                               b.levels)
+        return self._profiles[key]
 
 
 def max_qty_within(profile: DepthProfile, buy: bool, mid: float, limit_price: float) -> float:

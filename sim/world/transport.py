@@ -41,11 +41,22 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Faults:
-    """Message faults: the client timeout and the chance that a request or a response is lost."""
+    """Message faults: the client timeout, the venue's receive window, and lost messages.
+
+    ``recv_window_ms`` (Binance's ``recvWindow``): the venue refuses a request that arrives
+    later than this after it was sent. Kept at or below the client timeout (the default is the
+    timeout), it makes a lookup by client id after a timeout conclusive: a late order can no
+    longer land after the bot concluded it never arrived.
+    """
 
     timeout_ms: int = 5_000
     request_loss_prob: float = 0.0
     response_loss_prob: float = 0.0
+    recv_window_ms: int | None = None
+
+    @property
+    def recv_window(self) -> int:
+        return self.timeout_ms if self.recv_window_ms is None else self.recv_window_ms
 
 
 class Transport:
@@ -74,11 +85,13 @@ class Transport:
             self._buf.reverse()
         leg = self._buf.pop()
         if self.spikes and now is not None:
+            factor = 1.0
             for w in self.spikes:
                 if w.start_ms > now:
                     break
                 if w.covers(now):
-                    leg = int(leg * w.factor)
+                    factor = max(factor, w.factor)  # overlapping spikes: the worst, not the product
+            leg = int(leg * factor)
         return leg
 
     def request_lost(self) -> bool:

@@ -295,3 +295,46 @@ def test_a_drop_updates_window_hides_a_tp_fill_inside_it(tmp_path):
     assert w.bot.early_reconciles == 0
     assert detection_delay_ms(w, began) > 5_000
     assert w.updates.sent > 0  # updates outside the window still flow
+
+
+# ------------------------------------------------------------------------ late-arriving requests
+
+
+def delay_first_submit(world: World, leg_ms: int) -> None:
+    """Make the request leg of the bot's first SubmitOrder take ``leg_ms`` (every other leg as drawn)."""
+    state = {"armed": False, "used": False}
+    before_submit, leg = world.truth.before_submit, world.driver.transport.leg_ms
+
+    def on_submit(ts: int, request: SubmitOrder) -> None:
+        before_submit(ts, request)
+        state["armed"] = not state["used"]
+
+    def slow_leg(now: int | None = None) -> int:
+        if state["armed"]:
+            state["armed"], state["used"] = False, True
+            return leg_ms
+        return leg(now)
+
+    world.truth.before_submit = on_submit  # type: ignore[method-assign]
+    world.driver.transport.leg_ms = slow_leg  # type: ignore[method-assign]
+
+
+def test_a_submit_slower_than_the_timeout_still_reaches_the_venue_and_is_found_by_id(tmp_path):
+    w = build(scenario(duration="5m", exchange={"transport": {"timeout": "5s"}}), tmp_path)
+    delay_first_submit(w, 5_000)  # arrives as the client gives up, before its lookup by id
+    run(w)
+    timeouts = events(w)[events(w)["kind"] == "request_timeout"]
+    assert list(timeouts["detail"]) == ["SubmitOrder"]
+    assert len(bot_orders_accepted(w)) == 1
+    assert w.venue.book.qty == w.record.position_qty() == D("0.1")
+    assert w.truth.duplicates == 0 and w.truth.unintended_exposure == 0
+
+
+def test_a_submit_arriving_after_its_lookup_never_doubles_the_position(tmp_path):
+    sc = scenario(duration="3m", cycle="10s", exchange={"transport": {"timeout": "5s"}},
+                  targets=[{"at": "1m", "side": "long", "qty": 0.1}, {"at": "70s", "side": "long", "qty": 0.1}])
+    w = build(sc, tmp_path)
+    delay_first_submit(w, 12_000)  # a latency spike of 300x on a 40 ms leg
+    run(w)
+    assert w.truth.unintended_exposure == 0
+    assert w.venue.book.qty == D("0.1")

@@ -463,9 +463,6 @@ def test_a_window_added_later_is_in_force_in_its_interval():
     assert sched.at(2_500) == BASE
 
 
-@pytest.mark.xfail(reason="bug: LiquiditySchedule.at picks a window only if its depth is thinner than the base, so a "
-                          "spread-only window (depth_factor=1, which the schema allows) never widens the spread",
-                   strict=True)
 def test_a_window_that_only_widens_the_spread_widens_it():
     sched = LiquiditySchedule(BASE, [ThinWindow(1_000, 2_000, 1.0, 3.0)])
     assert sched.at(1_500).spread_bps == pytest.approx(6.0)

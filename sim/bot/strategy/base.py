@@ -58,6 +58,7 @@ class Strategy(Protocol):
 BUILTINS = {
     "ma_crossover": "sim.bot.strategy.ma_crossover:MovingAverageCrossover",
     "scripted": "sim.bot.strategy.scripted:ScriptedTargets",
+    "breakout": "sim.bot.strategy.breakout:ChannelBreakout",
 }
 
 

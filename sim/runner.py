@@ -117,7 +117,7 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
     end = world.end_ms if error is None else int(world.env.now)
     summary = summarize(
         scenario=scenario.scenario.name, seed=seed, sim_seconds=(end - world.start_ms) / 1000.0, wall_seconds=wall,
-        events=world.events, cycles=world.bot.cycles, orders=tables["orders"], fills=tables["fills"],
+        events=world.events, cycles=world.cycles, orders=tables["orders"], fills=tables["fills"],
         drift=tables["drift_episodes"], duplicates=world.truth.duplicates, stale_actions=world.truth.stale_actions,
         unintended_exposure=world.truth.unintended_exposure,
         record_position=float(world.record.state.position.qty), exchange_position=float(world.venue.book.qty),

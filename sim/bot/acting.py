@@ -93,6 +93,9 @@ def pursue(bot: Bot, target: Target) -> Io:
     rec.set_target(decision.target_qty)
     if qty <= 0:
         return
+    # until it is reached, the target is work in progress: a crash mid-way leaves it in the record
+    rec.set_pending(PendingTarget(decision.target_qty, bot.clock.now + bot.config.execution.deadline_ms,
+                                  f"{decision.action.value} toward {decision.target_qty} in progress"))
     for order in list(rec.state.open_protective()):  # protection of the old exposure goes first
         if order.status.is_open:
             yield from cancel(rec, inst, order, f"{decision.action.value}: replace protection", bot.clock)

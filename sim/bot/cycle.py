@@ -62,7 +62,7 @@ class Bot:
     """One bot instance: its record, its strategy and its configuration."""
 
     def __init__(self, config: BotConfig, record: PlatformRecord, strategy: Strategy,
-                 clock: ReplyClock | None = None) -> None:
+                 clock: ReplyClock | None = None, restarted: bool = False) -> None:
         self.config = config
         self.record = record
         self.strategy = strategy
@@ -70,6 +70,10 @@ class Bot:
         self.last_candle_open: int | None = None
         self.cycles = 0
         self.early_reconciles = 0
+        # after a restart: the first reconcile's findings are the crash's doing, and the strategy's
+        # history is replayed to warm it up without acting on signals from before the crash
+        self.restarted = restarted
+        self.warming = restarted
 
     # ----------------------------------------------------------------------------- main loop
     def run(self, until_ms: int | None = None) -> Io:
@@ -116,7 +120,7 @@ class Bot:
         result = yield from self.reconcile()
         if result is None or result.uncertain:
             return  # never act on state known to be uncertain
-        if result.drifted and self.record.state.pending is not None:
+        if result.drifted and self.record.state.pending is not None and not result.after_restart:
             self.record.set_pending(None)  # the position moved for reasons of its own: decide afresh
         target = yield from self.strategy_target()
         if target is None:
@@ -164,6 +168,9 @@ class Bot:
                 pass  # no answer: stays uncertain, the engine waits
         result = reconcile(rec.state, positions, open_orders, fills.fills, lookups, sym, self.config.bot_id,
                            self.config.entry_tolerance_bps)
+        if self.restarted:
+            result = result.as_restart()  # what differs now is what the crash left behind
+            self.restarted = False
         self.apply(result, self.clock.now)
         return result
 
@@ -216,6 +223,9 @@ class Bot:
                     strat.on_candle(c)
                     self.last_candle_open = c.open_ms
             target = strat.target(self.clock.now)
+            if self.warming:  # signals replayed from before a restart are history, not news
+                self.warming = False
+                return None
         except ExchangeError:
             return None
         except Exception as exc:  # a user strategy's bug: stop the run, say where

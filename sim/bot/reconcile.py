@@ -10,7 +10,7 @@ on the account). Orders of other systems on the account are not ours to manage a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from sim.bot.state import RecordState
@@ -49,10 +49,18 @@ class ReconcileResult:
     position: tuple[Decimal, Decimal] | None = None  # corrected (qty, entry), None: record is right
     findings: list[DriftFinding] = field(default_factory=list)
     uncertain: list[ClientOrderId] = field(default_factory=list)
+    after_restart: bool = False
 
     @property
     def drifted(self) -> bool:
         return bool(self.findings)
+
+    def as_restart(self) -> ReconcileResult:
+        """The same result, its findings attributed to the restart that exposed them."""
+        self.findings = [replace(f, cause=DriftCause.RESTART, detail=f"{f.detail} (found after restart)")
+                         for f in self.findings]
+        self.after_restart = True
+        return self
 
 
 _ROLE_CAUSE = {OrderRole.TAKE_PROFIT: DriftCause.TAKE_PROFIT_FILL, OrderRole.STOP_LOSS: DriftCause.STOP_LOSS_FILL}

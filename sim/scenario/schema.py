@@ -281,17 +281,29 @@ class PriceGap(Strict):
     pct: Annotated[float, Field(gt=-0.9, lt=10)]
 
 
+class BotCrash(Strict):
+    """The bot process dies: ``now`` (at ``at``), or at the first named point after ``at``:
+    ``after_submit`` (an order sent, no answer seen) or ``after_fill`` (a fill recorded, before the
+    next request). A new bot starts from the platform record alone after ``restart_after``
+    (``"never"``: it stays down)."""
+
+    at: Duration
+    kind: Literal["bot_crash"]
+    point: Literal["now", "after_submit", "after_fill"] = "now"
+    restart_after: Duration | Literal["never"] = "30s"
+
+
 INTERVENTIONS = (ExternalClose, ExternalReduce, ExternalAdd, CancelProtective, MoveProtective, SetLeverage,
                  TransferOut, TransferIn, ExternalOrder)
-WINDOWS = (LatencySpike, Outage, DropUpdates, ThinLiquidity, PriceGap)
+WINDOWS = (LatencySpike, Outage, DropUpdates, ThinLiquidity, PriceGap, BotCrash)
 
 Event = Annotated[ExternalClose | ExternalReduce | ExternalAdd | CancelProtective | MoveProtective | SetLeverage
                   | TransferOut | TransferIn | ExternalOrder | LatencySpike | Outage | DropUpdates | ThinLiquidity
-                  | PriceGap, Field(discriminator="kind")]
+                  | PriceGap | BotCrash, Field(discriminator="kind")]
 
 FAULT_KINDS = ("external_close", "external_reduce", "external_add", "cancel_protective", "move_protective",
                "transfer_out", "external_order", "latency_spike", "outage", "drop_updates", "thin_liquidity",
-               "price_gap")
+               "price_gap", "bot_crash")
 
 
 class Faults(Strict):

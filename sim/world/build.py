@@ -13,6 +13,7 @@ import numpy as np
 import simpy
 
 from sim.bot.acting import ExecutionPolicy, FlipMode, PartialFillPolicy
+from sim.bot.clock import ReplyClock
 from sim.bot.cycle import Bot, BotConfig
 from sim.bot.execution import ProtectivePolicy
 from sim.bot.record import PlatformRecord
@@ -21,8 +22,18 @@ from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
 from sim.core.types import TriggerBy
 from sim.scenario.loader import strategy_kwargs
-from sim.scenario.schema import DropUpdates, Event, LatencySpike, Outage, PriceGap, Scenario, ThinLiquidity, ms
-from sim.world.driver import BotDriver, VenueClock
+from sim.scenario.schema import (
+    BotCrash,
+    DropUpdates,
+    Event,
+    LatencySpike,
+    Outage,
+    PriceGap,
+    Scenario,
+    ThinLiquidity,
+    ms,
+)
+from sim.world.driver import BotDriver, Crash, VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
@@ -53,6 +64,11 @@ class World:
     end_ms: int
     updates: UpdateStream
     scheduled: list[Event]
+    cycles_before: int = 0  # cycles of bot processes that crashed
+
+    @property
+    def cycles(self) -> int:
+        return self.cycles_before + self.bot.cycles
 
     @property
     def events(self) -> int:
@@ -120,7 +136,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     venue.scheduler = clock.schedule
 
     record = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id)
-    strategy = resolve_strategy(sc.bot.strategy)(**strategy_kwargs(sc))
+    strategy_cls = resolve_strategy(sc.bot.strategy)
+    strategy = strategy_cls(**strategy_kwargs(sc))
     p, xc = sc.bot.protective, sc.bot.execution
     config = BotConfig(sc.bot.bot_id, inst, ms(sc.bot.cycle), start,
                        ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by)),
@@ -150,7 +167,23 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     updates.drop_windows = [Window(*window(e)) for e in events if isinstance(e, DropUpdates)]
     updates.outage = gateway.in_outage
     truth.publish = updates.publish
+    world = World(sc, seed, ideal, env, venue, truth, log, driver, clock, bot, record, start, end, updates, events)
+
+    def restart() -> Generator:
+        """A new bot process from the platform record alone (its strategy starts afresh)."""
+        world.cycles_before += world.bot.cycles
+        rec = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id)
+        new = Bot(config, rec, strategy_cls(**strategy_kwargs(sc)), ReplyClock(int(env.now)), restarted=True)
+        world.bot, world.record, truth.record, driver.clock = new, rec, rec, new.clock
+        return new.run(until_ms=end)
+
+    driver.restarter = restart
+    driver.on_crash = lambda: world.record.close()
     driver.start(bot.run(until_ms=end))
     schedule_interventions(env, events, start, venue, log)
+    for e in events:
+        if isinstance(e, BotCrash):
+            crash = Crash(e.point, None if e.restart_after == "never" else ms(e.restart_after))
+            env.timeout(start + ms(e.at) - env.now).callbacks.append(lambda _ev, c=crash: driver.crash(c))
     env.process(_funding(env, venue, sc, streams.stream("funding"), end, log))
-    return World(sc, seed, ideal, env, venue, truth, log, driver, clock, bot, record, start, end, updates, events)
+    return world

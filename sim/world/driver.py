@@ -8,8 +8,8 @@ venue always acts before the bot.
 """
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -45,6 +45,21 @@ class VenueClock:
             self.venue.catch_up(t)
 
 
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """The bot process dies: ``now``, right ``after_submit`` (sent, no answer seen) or ``after_fill``
+    (a fill recorded, before the next request); a new one starts after ``restart_after_ms``."""
+
+    point: str = "now"
+    restart_after_ms: int | None = 30_000
+
+
+class _Crashed(Exception):
+    def __init__(self, crash: Crash) -> None:
+        super().__init__(crash.point)
+        self.crash = crash
+
+
 class BotDriver:
     """Runs one bot generator until it returns, the run ends, or it raises."""
 
@@ -62,6 +77,11 @@ class BotDriver:
         self.inbox: list[object] = []
         self.process: simpy.Process | None = None
         self._sleeping = False
+        self.down = False
+        self.crashes = 0
+        self.armed: Crash | None = None
+        self.restarter: Callable[[], Generator[Any, Any, Any]] | None = None  # a new bot from its record
+        self.on_crash: Callable[[], None] | None = None
 
     def start(self, bot: Generator[Any, Any, Any]) -> simpy.Process:
         self.process = self.env.process(self.run(bot))
@@ -93,17 +113,64 @@ class BotDriver:
         except ExchangeError as exc:
             return None, exc
 
+    def crash(self, crash: Crash) -> None:
+        """A crash event: at once (wherever the bot is), or armed for a named point."""
+        if crash.point == "now":
+            if self.process is not None and self.process.is_alive and not self.down:
+                self.process.interrupt(crash)
+        else:
+            self.armed = crash
+
+    def _wait(self, delay: int) -> Generator[simpy.Event, Any, None]:
+        """Wait on the wire; a crash arriving meanwhile surfaces as `_Crashed`."""
+        try:
+            yield self.env.timeout(max(0, delay))
+        except simpy.Interrupt as intr:
+            if isinstance(intr.cause, Crash):
+                raise _Crashed(intr.cause) from None
+            raise
+
+    def _arrive_later(self, request: Any, at: int) -> None:
+        """A request already on the wire reaches the venue even if the bot is gone by then."""
+        ev = self.env.timeout(max(0, at - int(self.env.now)))
+        ev.callbacks.append(lambda _ev, r=request: self._answer(r))
+
     def run(self, bot: Generator[Any, Any, Any]) -> Generator[simpy.Event, Any, None]:
+        """Serve the bot; on a crash, drop it and (after a delay) start a new one from its record."""
+        env = self.env
+        while True:
+            try:
+                yield from self._serve(bot)
+                return
+            except _Crashed as crashed:
+                self.down = True
+                self.crashes += 1
+                bot.close()
+                self.truth.log.event(int(env.now), "bot_crash", "driver", detail=crashed.crash.point)
+                if self.on_crash is not None:
+                    self.on_crash()
+                if crashed.crash.restart_after_ms is None or self.restarter is None:
+                    return
+                yield env.timeout(crashed.crash.restart_after_ms)
+                bot = self.restarter()
+                self.inbox.clear()  # the new process has no stream yet: it starts from the record
+                self.down = False
+                self.truth.log.event(int(env.now), "bot_restart", "driver", detail="from the platform record")
+
+    def _serve(self, bot: Generator[Any, Any, Any]) -> Generator[simpy.Event, Any, None]:
         env, venue, truth, transport = self.env, self.venue, self.truth, self.transport
         timeout_ms = transport.faults.timeout_ms
         reply: Any = None
         error: ExchangeError | None = None
+        crash_next: Crash | None = None
         while True:
             self.clock.now = int(env.now)
             try:
                 request = bot.throw(error) if error is not None else bot.send(reply)
             except StopIteration:
                 return
+            if crash_next is not None:
+                raise _Crashed(crash_next)  # the bot recorded the answer, then died
             reply, error = None, None
             truth.after_bot_step(env.now)
             if type(request) is Sleep:
@@ -111,43 +178,61 @@ class BotDriver:
                 if not self.inbox:
                     self._sleeping = True
                     self.events += 1
-                    with contextlib.suppress(simpy.Interrupt):
+                    try:
                         yield env.timeout(max(0, request.until_ms - env.now))
+                    except simpy.Interrupt as intr:
+                        self._sleeping = False
+                        if isinstance(intr.cause, Crash):
+                            raise _Crashed(intr.cause) from None
                     self._sleeping = False
                 reply = self._woke()
                 continue
             self.requests += 1
-            if type(request) is SubmitOrder:
+            is_submit = type(request) is SubmitOrder
+            if is_submit:
                 venue.catch_up(env.now)
                 truth.before_submit(env.now, request)
             sent = int(env.now)
             leg = transport.leg_ms(sent)
             self.events += 1
             lost = transport.request_lost()
+            reaches = not lost and leg <= transport.faults.recv_window
+            if is_submit and self.armed is not None and self.armed.point == "after_submit":
+                crash, self.armed = self.armed, None
+                if reaches:
+                    self._arrive_later(request, sent + leg)
+                raise _Crashed(crash)  # sent, then died before any answer
             if lost or leg >= timeout_ms:
-                if not lost and leg <= transport.faults.recv_window:
-                    late = env.timeout(leg)  # it still arrives, after the client gave up
-                    late.callbacks.append(lambda _ev, r=request: self._answer(r))
+                if reaches:
+                    self._arrive_later(request, sent + leg)  # it still arrives, after the client gave up
                 elif not lost:
                     self.truth.log.event(sent + leg, "request_expired", "venue", getattr(request, "client_id", None),
                                          detail=f"{type(request).__name__} arrived after the receive window")
-                yield env.timeout(timeout_ms)
+                yield from self._wait(timeout_ms)
                 error = self._timed_out(request)
                 continue
-            yield env.timeout(leg)
-            if leg > transport.faults.recv_window:
+            try:
+                yield from self._wait(leg)
+            except _Crashed:
+                if reaches:
+                    self._arrive_later(request, sent + leg)
+                raise
+            if not reaches:
                 reply, error = None, Rejected(RejectReason.INVALID, "outside the receive window", int(env.now))
             else:
                 reply, error = self._answer(request)
             back = transport.leg_ms(int(env.now))
             self.events += 1
             if transport.response_lost() or leg + back > timeout_ms:
-                yield env.timeout(max(0, sent + timeout_ms - int(env.now)))
+                yield from self._wait(sent + timeout_ms - int(env.now))
                 reply, error = None, self._timed_out(request)
                 continue
-            yield env.timeout(back)
+            yield from self._wait(back)
             if error is not None:
                 error.ts = int(env.now)
+            if is_submit and reply is not None and reply.filled_qty > 0 and self.armed is not None \
+                    and self.armed.point == "after_fill":
+                crash_next, self.armed = self.armed, None
 
     def _timed_out(self, request: Any) -> RequestTimeout:
         self.timeouts += 1

@@ -16,7 +16,7 @@ from sim.scenario.schema import FAULT_KINDS, Event, Faults, Scenario
 CHAOS_RATES = {  # per simulated day
     "external_close": 2.0, "external_reduce": 2.0, "external_add": 1.0, "cancel_protective": 2.0,
     "move_protective": 1.0, "transfer_out": 0.5, "external_order": 1.0, "latency_spike": 4.0, "outage": 2.0,
-    "drop_updates": 3.0, "thin_liquidity": 2.0, "price_gap": 1.0,
+    "drop_updates": 3.0, "thin_liquidity": 2.0, "price_gap": 1.0, "bot_crash": 1.0,
 }
 
 
@@ -56,6 +56,9 @@ def _event(kind: str, at_ms: int, rng: np.random.Generator, sc: Scenario) -> dic
             e["spread_factor"] = round(float(rng.uniform(1.5, 5)), 2)
         case "price_gap":
             e["pct"] = round(float(rng.normal(0, 0.01)), 4)
+        case "bot_crash":
+            e["point"] = str(rng.choice(["now", "after_submit", "after_fill"]))
+            e["restart_after"] = f"{int(rng.integers(1, 120))}s"
     return e
 
 

@@ -17,6 +17,7 @@ from sim.core.ids import parse_client_id
 from sim.core.messages import AmendOrder
 from sim.core.types import OrderRole, Side
 from sim.scenario.schema import (
+    BotCrash,
     CancelProtective,
     Event,
     ExternalAdd,
@@ -91,6 +92,8 @@ def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) 
             done = venue.external_market(Side(side), inst.qty_down(q), now, price=price)
             detail = f"{side} {q} {'market' if price is None else f'limit {price}'}" + \
                 ("" if done else " (refused by the venue)")
+        case BotCrash(point=point, restart_after=after):
+            detail = f"crash {'now' if point == 'now' else 'armed for ' + point}, restart after {after}"
         case _:
             detail = "window begins"
     log.event(now, f"intervention_{event.kind}", "intervention", detail=detail)

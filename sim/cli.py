@@ -84,15 +84,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """The bundled scenarios by folder (top-level ones first), each with its one-line description."""
     root = _bundled_dir()
-    files = sorted(root.rglob("*.toml"), key=lambda p: (len(p.relative_to(root).parts), str(p)))
+    files = sorted(root.rglob("*.toml"), key=lambda p: (len(p.relative_to(root).parts) > 1, str(p)))
+    folder = None
     for f in files:
+        rel = f.relative_to(root)
+        here = str(rel.parent) if len(rel.parts) > 1 else ""
+        if here != folder:
+            folder = here
+            print(f"\n{here}/" if here else "(start here)")
         try:
             meta = tomllib.loads(f.read_text(encoding="utf-8")).get("scenario", {})
             desc = str(meta.get("description", "")).strip().splitlines()[0] if meta.get("description") else ""
         except (tomllib.TOMLDecodeError, OSError):
             desc = "(unreadable: run `aethersim validate` on it)"
-        print(f"{str(f.relative_to(root).with_suffix('')):<34} {desc}")
+        print(f"  {f.stem:<32} {desc}")
     return 0
 
 

@@ -124,6 +124,9 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
         equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity,
         funding=world.venue.book.funding)
     summary["decisions"] = decision_counts(record_path)
+    summary["transport"] = {"requests": world.driver.requests, "timeouts": world.driver.timeouts,
+                            "refused": world.driver.gateway.refused, "crashes": world.driver.crashes,
+                            "updates_sent": world.updates.sent, "updates_dropped": world.updates.dropped}
     checks = evaluate(scenario.expect, summary) if error is None else []
     summary["expect"] = {c.key: {"expected": c.expected, "actual": c.actual, "passed": c.passed} for c in checks}
     if error is not None:

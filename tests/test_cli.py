@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_run_writes_a_run_directory_and_prints_a_summary(tmp_path, capsys):
-    code = main(["run", str(ROOT / "scenarios/flip.toml"), "--out", str(tmp_path / "r"), "--no-ideal-twin"])
+    code = main(["run", str(ROOT / "scenarios/basics/flip.toml"), "--out", str(tmp_path / "r"), "--no-ideal-twin"])
     out = capsys.readouterr().out
     assert code == 0
     assert "flip (seed 3)" in out and "expect   ok" in out
@@ -25,7 +25,7 @@ def test_run_accepts_a_bundled_scenario_by_name(tmp_path, capsys, monkeypatch):
 
 
 def test_failed_expectation_exits_with_status_1(tmp_path, capsys):
-    text = (ROOT / "scenarios/flip.toml").read_text().replace('"decisions.flip" = 1', '"decisions.flip" = 2')
+    text = (ROOT / "scenarios/basics/flip.toml").read_text().replace('"decisions.flip" = 1', '"decisions.flip" = 2')
     f = tmp_path / "flip-wrong.toml"
     f.write_text(text)
     assert main(["run", str(f), "--out", str(tmp_path / "r"), "--no-ideal-twin"]) == 1
@@ -53,7 +53,7 @@ def test_list_shows_bundled_scenarios_with_descriptions(capsys, monkeypatch):
 
 
 def test_report_rebuilds_the_html(tmp_path, capsys):
-    main(["run", str(ROOT / "scenarios/flip.toml"), "--out", str(tmp_path / "r"), "--no-ideal-twin"])
+    main(["run", str(ROOT / "scenarios/basics/flip.toml"), "--out", str(tmp_path / "r"), "--no-ideal-twin"])
     (tmp_path / "r/report.html").unlink()
     assert main(["report", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r/report.html").is_file()

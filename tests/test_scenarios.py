@@ -29,7 +29,7 @@ def test_bundled_scenario_meets_its_expectations(path, tmp_path):
 
 def test_run_directory_holds_every_file_of_the_contract(tmp_path):
     out = tmp_path / "run"
-    sim.run(sim.load_scenario(ROOT / "scenarios/tp-fires-between-cycles.toml"), out=out)
+    sim.run(sim.load_scenario(ROOT / "scenarios/protective/tp-fires-between-cycles.toml"), out=out)
     for name in ("summary.json", "orders.parquet", "fills.parquet", "drift_episodes.parquet", "timeline.parquet",
                  "events.parquet", "record.sqlite", "report.html"):
         assert (out / name).is_file(), name
@@ -40,7 +40,7 @@ def test_run_directory_holds_every_file_of_the_contract(tmp_path):
 
 
 def test_summary_has_every_contract_key_and_no_invented_numbers(tmp_path):
-    result = sim.run(sim.load_scenario(ROOT / "scenarios/flip.toml"), out=tmp_path / "run", ideal_twin=False,
+    result = sim.run(sim.load_scenario(ROOT / "scenarios/basics/flip.toml"), out=tmp_path / "run", ideal_twin=False,
                      report=False)
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     for path in SUMMARY_PATHS:
@@ -69,7 +69,7 @@ def test_different_seeds_give_different_markets(tmp_path):
 
 
 def test_drift_detection_latency_is_measured_from_the_worlds_truth(tmp_path):
-    result = sim.run(sim.load_scenario(ROOT / "scenarios/tp-fires-between-cycles.toml"), out=tmp_path / "r",
+    result = sim.run(sim.load_scenario(ROOT / "scenarios/protective/tp-fires-between-cycles.toml"), out=tmp_path / "r",
                      ideal_twin=False, report=False)
     ep = result.tables["drift_episodes"].iloc[0]
     fills = result.tables["fills"]
@@ -84,3 +84,20 @@ def test_ideal_twin_prices_the_cost_of_execution(tmp_path):
     assert s["pnl"]["ideal"] is not None
     assert s["pnl"]["execution_cost"] == pytest.approx(s["pnl"]["ideal"] - s["pnl"]["realistic"], abs=1e-3)
     assert s["execution"]["fees"] > 0
+
+
+def test_every_bundled_file_is_named_after_its_scenario_so_run_by_name_finds_it():
+    for path in BUNDLED:
+        assert sim.load_scenario(path).scenario.name == path.stem, path
+
+
+def test_catalogue_covers_every_theme_and_every_event_kind():
+    from sim.scenario.schema import FAULT_KINDS
+
+    themes = {p.parent.name for p in BUNDLED}
+    assert {"basics", "fills", "protective", "margin", "interventions", "transport", "crash", "strategies"} <= themes
+    assert len(BUNDLED) >= 24
+    kinds = {e.kind for p in BUNDLED for e in sim.load_scenario(p).events}
+    chaos = [p for p in BUNDLED if sim.load_scenario(p).faults.preset == "chaos"]
+    assert chaos, "a chaos scenario draws every fault kind"
+    assert set(FAULT_KINDS) | {"transfer_in"} <= kinds, sorted(set(FAULT_KINDS) - kinds)

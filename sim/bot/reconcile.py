@@ -145,8 +145,21 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
             res.findings.append(DriftFinding("order_unknown_to_record", DriftCause.UNKNOWN_ORDER,
                                              f"adopted live order {cid}", report.ts))
 
-    # 4. the position
+    # 4. protective orders of ours that no longer fit the live position (orphaned, wrong size)
     live = positions.get(symbol)
+    v_qty = live.qty if live else ZERO
+    for cid, report in venue_open.items():
+        parsed = parse_client_id(cid)
+        if parsed is None or parsed.bot_id != bot_id or parsed.role not in _ROLE_CAUSE:
+            continue
+        if v_qty == 0:
+            res.findings.append(DriftFinding("protective_orphaned", DriftCause.PROTECTIVE_MISMATCH,
+                                             f"{cid} live with no position", report.ts))
+        elif report.qty - report.filled_qty != abs(v_qty) or (report.side.sign > 0) == (v_qty > 0):
+            res.findings.append(DriftFinding("protective_wrong_size", DriftCause.PROTECTIVE_MISMATCH,
+                                             f"{cid} for {report.qty} vs position {v_qty}", report.ts))
+
+    # 5. the position
     v_qty = live.qty if live else ZERO
     v_entry = live.entry_price if live else ZERO
     r = state.position

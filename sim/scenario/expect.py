@@ -20,6 +20,8 @@ SUMMARY_PATHS = (
     "execution.fill_ratio", "execution.latency_ms_p50", "execution.latency_ms_p99", "execution.fees",
     "pnl.realistic", "pnl.ideal", "pnl.execution_cost", "pnl.funding",
     "final.record_position", "final.exchange_position", "final.equity",
+    "transport.requests", "transport.timeouts", "transport.refused", "transport.crashes", "transport.updates_sent",
+    "transport.updates_dropped",
 )
 ALIASES = {"residual_size_gap": "drift.residual_size_gap"}
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "approx", "tol")

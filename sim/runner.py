@@ -21,6 +21,7 @@ from sim.core.errors import StrategyError
 from sim.scenario.expect import CheckResult, evaluate
 from sim.scenario.schema import Scenario
 from sim.world.build import World, build_world
+from sim.world.invariants import check_all
 from sim.world.tables import drift_frame, events_frame, fills_frame, orders_frame, timeline_frame
 
 OUTPUTS = ("summary.json", "orders.parquet", "fills.parquet", "drift_episodes.parquet", "timeline.parquet",
@@ -64,7 +65,11 @@ def _simulate(world: World) -> tuple[int | None, str | None]:
     """Run to the end and settle with a final reconcile; returns (stopped_at, error) on failure."""
     try:
         world.env.run(until=world.end_ms)
-        world.driver.settle(world.bot.reconcile())
+        if world.driver.down and world.driver.restarter is not None:
+            world.driver.restarter().close()  # down at the end: a fresh process does the final reconcile
+            world.driver.down = False
+        if not world.driver.down:  # a final reconcile, nothing in flight
+            world.driver.settle(world.bot.settle())
     except StrategyError as exc:
         return int(world.env.now), str(exc)
     return None, None
@@ -95,6 +100,7 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
     world = build_world(scenario, seed, record_path)
     stopped_at, error = _simulate(world)
     wall = time.perf_counter() - t0
+    invariants = check_all(world, record_path) if error is None else {}
     world.record.close()
     ideal_equity, ideal_tl = (None, None)
     if ideal_twin and error is None:
@@ -124,6 +130,9 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
         equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity,
         funding=world.venue.book.funding)
     summary["decisions"] = decision_counts(record_path)
+    summary["invariants"] = {name: {"held": not problems, "problems": problems}
+                             for name, problems in invariants.items()}
+    summary["invariants_held"] = all(not p for p in invariants.values()) if error is None else None
     summary["transport"] = {"requests": world.driver.requests, "timeouts": world.driver.timeouts,
                             "refused": world.driver.gateway.refused, "crashes": world.driver.crashes,
                             "updates_sent": world.updates.sent, "updates_dropped": world.updates.dropped}

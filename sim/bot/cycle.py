@@ -14,7 +14,7 @@ from typing import Any
 
 from sim.bot.acting import ExecutionPolicy, pending_target, pursue
 from sim.bot.clock import ReplyClock
-from sim.bot.execution import ProtectivePolicy, apply_update, ensure_protection
+from sim.bot.execution import ProtectivePolicy, apply_update, cancel, ensure_protection
 from sim.bot.reconcile import ReconcileResult, reconcile
 from sim.bot.record import PlatformRecord
 from sim.bot.sizing import SizingPolicy
@@ -115,6 +115,19 @@ class Bot:
         result = yield from self.reconcile()
         if result is not None and not result.uncertain:
             yield from ensure_protection(self.record, self.config.instrument, self.config.protective, self.clock)
+
+    def settle(self) -> Io:
+        """The last pass before the bot stops: reconcile, withdraw protection that no longer fits
+        (orphaned, or larger than the position), and reconcile again. It never trades."""
+        result = yield from self.reconcile()
+        if result is None:
+            return
+        qty = abs(self.record.state.position.qty)
+        for order in list(self.record.state.open_protective()):
+            if order.status.is_open and (qty == 0 or order.qty - order.filled_qty > qty):
+                yield from cancel(self.record, self.config.instrument, order, "stopping: protection no longer fits",
+                                  self.clock)
+        yield from self.reconcile()
 
     def cycle(self) -> Io:
         result = yield from self.reconcile()

@@ -21,7 +21,7 @@ SUMMARY_PATHS = (
     "pnl.realistic", "pnl.ideal", "pnl.execution_cost", "pnl.funding",
     "final.record_position", "final.exchange_position", "final.equity",
     "transport.requests", "transport.timeouts", "transport.refused", "transport.crashes", "transport.updates_sent",
-    "transport.updates_dropped",
+    "transport.updates_dropped", "invariants_held",
 )
 ALIASES = {"residual_size_gap": "drift.residual_size_gap"}
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "approx", "tol")

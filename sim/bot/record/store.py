@@ -46,8 +46,12 @@ class PlatformRecord:
         return rec
 
     def close(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        """Close the file (a crash rolls back nothing: batches never span a request). Idempotent."""
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.ProgrammingError:
+            return  # already closed
         self.conn.close()
 
     # ---------------------------------------------------------------------- transactions

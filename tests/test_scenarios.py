@@ -21,10 +21,17 @@ def test_every_bundled_scenario_states_its_expected_outcome():
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
-def test_bundled_scenario_meets_its_expectations(path, tmp_path):
-    result = sim.run(sim.load_scenario(path), out=tmp_path / "run", ideal_twin=False, report=False)
+def test_bundled_scenario_meets_its_expectations_keeps_every_invariant_and_renders_its_report(path, tmp_path):
+    out = tmp_path / "run"
+    result = sim.run(sim.load_scenario(path), out=out, ideal_twin=False)
     failed = [c.describe() for c in result.checks if not c.passed]
     assert not failed, failed
+    assert result.summary["invariants_held"], result.summary["invariants"]
+    html = (out / "report.html").read_text()
+    sources = [part.split('"')[0] for part in html.split('src="')[1:]]
+    assert len(sources) >= 9, "every figure is rendered and referenced"
+    for src in sources:
+        assert (out / src).is_file(), f"report references missing {src}"
 
 
 def test_run_directory_holds_every_file_of_the_contract(tmp_path):

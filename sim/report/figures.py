@@ -154,25 +154,9 @@ def price_figure(run: RunTables, out: Path) -> Path:
     return _save(fig, out / "price.png")
 
 
-def slippage_figure(run: RunTables, out: Path) -> Path:
-    o = run.orders
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ex = o[(o["filled_qty"] > 0) & o["slippage_bps"].notna()] if len(o) else o
-    if len(ex):
-        markers = {"en": "o", "ex": "s", "tp": "*", "sl": "X"}
-        for role, g in ex.groupby("role"):
-            ax.scatter(g["filled_qty"], g["slippage_bps"], s=30, label=f"{ROLE_NAMES.get(role, role)} ({len(g)})",
-                       alpha=0.6, marker=markers.get(role, "o"))
-        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8)
-    ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlabel("filled quantity per order (base units)")
-    ax.set_ylabel("slippage vs arrival mid (bps, + = cost)")
-    ax.set_title("Slippage vs filled size (overlapping points: see counts)")
-    ax.grid(alpha=0.3)
-    return _save(fig, out / "slippage.png")
-
-
 def all_figures(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
+    from sim.report.figures_exec import exec_figures
+
     return [position_figure(run, out), equity_figure(run, ideal, out), price_figure(run, out),
-            slippage_figure(run, out)]
+            *exec_figures(run, out)]

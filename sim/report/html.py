@@ -40,6 +40,9 @@ table{border-collapse:collapse;margin:1em 0;font-size:13px}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;font-weight:bold}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} .muted{color:#777}
+.cards{display:flex;flex-wrap:wrap;gap:8px;margin:1em 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:110px}
+.card .v{font-size:20px;font-weight:600} .card .k{font-size:12px;color:#666}
 """
 
 
@@ -62,23 +65,44 @@ def _table(df: pd.DataFrame, max_rows: int = 300) -> str:
     return note + shown.to_html(index=False, border=0, na_rep="", float_format=lambda x: f"{x:,.4f}")
 
 
+def _img(name: str, figures: dict[str, Path]) -> str:
+    p = figures.get(name)
+    return f'<img src="figures/{p.name}" alt="{p.stem}">' if p else ""
+
+
+HEADLINE = (("drift.episodes", "drift episodes"), ("drift.detect_s_max", "worst detection (s)"),
+            ("drift.residual_size_gap", "residual gap"), ("stale_actions", "stale actions"),
+            ("duplicates", "duplicates"), ("execution.slippage_bps_mean", "slippage (bps)"),
+            ("execution.fill_ratio", "fill ratio"), ("pnl.realistic", "PnL realistic"),
+            ("pnl.execution_cost", "cost of execution"), ("invariants_held", "invariants held"))
+
+
 def build_report(run_dir: str | Path) -> Path:
+    """Write ``report.html`` and ``figures/*.png`` for a run directory, from its files alone."""
+    from sim.report.figures_exec import cost_breakdown
+
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     ideal_path = run_dir / "ideal_timeline.parquet"
     ideal = pd.read_parquet(ideal_path) if ideal_path.is_file() else None
-    figures = all_figures(run, ideal, run_dir / "figures")
+    figures = {p.stem: p for p in all_figures(run, ideal, run_dir / "figures")}
     s = run.summary
-    rows = []
-    for key, value in _flat({k: v for k, v in s.items() if k != "expect"}).items():
-        rows.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(str(value))}</td>"
-                    f"<td class=muted>{html.escape(DEFINITIONS.get(key, ''))}</td></tr>")
+    flat = _flat({k: v for k, v in s.items() if k not in ("expect", "invariants")})
+    cards = "".join(f"<div class=card><div class=v>{html.escape(_fmt(flat.get(k)))}</div>"
+                    f"<div class=k>{html.escape(label)}</div></div>" for k, label in HEADLINE)
+    rows = [f"<tr><td>{html.escape(k)}</td><td>{html.escape(_fmt(v))}</td>"
+            f"<td class=muted>{html.escape(DEFINITIONS.get(k, ''))}</td></tr>" for k, v in flat.items()]
     checks = []
     for key, c in s.get("expect", {}).items():
         cls = "pass" if c["passed"] else "fail"
         checks.append(f"<tr><td>{html.escape(key)}</td><td>{html.escape(str(c['expected']))}</td>"
-                      f"<td>{html.escape(str(c['actual']))}</td><td class={cls}>{'pass' if c['passed'] else 'FAIL'}"
+                      f"<td>{html.escape(_fmt(c['actual']))}</td><td class={cls}>{'pass' if c['passed'] else 'FAIL'}"
                       "</td></tr>")
+    for name, inv in s.get("invariants", {}).items():
+        cls = "pass" if inv["held"] else "fail"
+        checks.append(f"<tr><td>invariant: {html.escape(name)}</td><td>holds</td>"
+                      f"<td>{html.escape('; '.join(inv['problems']) or 'holds')}</td>"
+                      f"<td class={cls}>{'pass' if inv['held'] else 'FAIL'}</td></tr>")
     stopped = s.get("stopped")
     banner = (f"<p class=fail>Run stopped early at t={stopped['at_ms']} ms: {html.escape(stopped['error'])}</p>"
               if stopped else "")
@@ -90,18 +114,35 @@ def build_report(run_dir: str | Path) -> Path:
     drift = run.drift_episodes.reset_index().rename(columns={"time": "detected (UTC)"})
     drift_cols = [c for c in ("episode", "detected (UTC)", "kind", "cause", "detect_s", "resolve_s", "record_qty",
                               "venue_qty", "correction") if c in drift.columns]
-    imgs = "".join(f'<img src="figures/{p.name}" alt="{p.stem}">' for p in figures)
+    costs = cost_breakdown(run)
+    cost_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:,.4f}</td></tr>" for k, v in costs.items())
     title = f"aethersim run: {html.escape(s['scenario'])}"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
 <style>{CSS}</style></head><body>
-<h1>Run report: {html.escape(s['scenario'])} <span class=muted>(seed {s['seed']})</span></h1>{banner}
-<h2>Expectations</h2>{'<table><tr><th>check</th><th>expected</th><th>actual</th><th>result</th></tr>'
-                       + ''.join(checks) + '</table>' if checks else '<p class=muted>no [expect] checks</p>'}
-<h2>Figures</h2>{imgs}
-<h2>Summary</h2><table><tr><th>metric</th><th>value</th><th>definition</th></tr>{''.join(rows)}</table>
-<h2>Drift episodes</h2>{_table(drift[drift_cols] if len(drift) else drift)}
+<h1>Run report: {html.escape(s['scenario'])} <span class=muted>(seed {s['seed']},
+{s['sim_seconds'] / 3600:.1f} h simulated)</span></h1>{banner}
+<div class=cards>{cards}</div>
+<h2>Expectations and invariants</h2>
+<table><tr><th>check</th><th>expected</th><th>actual</th><th>result</th></tr>{''.join(checks)}</table>
+<h2>Drift: platform record vs venue</h2>{_img('position', figures)}{_img('drift_latency', figures)}
+<h3>Episodes</h3>{_table(drift[drift_cols] if len(drift) else drift)}
+<h2>Execution quality</h2>{_img('slippage', figures)}{_img('latency', figures)}
+{_img('cost_distributions', figures)}{_img('rejects', figures)}
+<h2>Outcome: realistic vs ideal execution</h2>{_img('equity', figures)}{_img('cost_breakdown', figures)}
+<table><tr><th>cost of execution, by cause (quote, + = cost)</th><th>amount</th></tr>{cost_rows}</table>
+<p class=muted>Spread and impact come from each fill against the arrival mid; delay is the mid's move between
+decision and arrival; "path difference" is what the split does not explain: the two runs traded different paths
+(a TP that fired in one and not the other, say).</p>
+<h2>Price, fills and protection</h2>{_img('price', figures)}
 <h2>Orders</h2>{_table(orders[order_cols] if len(orders) else orders)}
+<h2>All figures</h2><table><tr><th>metric</th><th>value</th><th>definition</th></tr>{''.join(rows)}</table>
 </body></html>"""
     path = run_dir / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
+    return "–" if v is None else str(v)

@@ -272,6 +272,7 @@ class SimExchange:
         if order.is_trigger:
             order.arrival_mid = mid  # a triggered order reaches the market when it fires
         profile = self.liquidity.at(now)
+        order.half_spread_bps = 0.5 * profile.spread_bps
         buy = order.side is Side.BUY
         want = float(qty)
         if limit_price is not None:

@@ -46,9 +46,9 @@ def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
     venue_rows = []
     for o in world.venue.orders.values():
         venue_rows.append((o.client_id, o.status.value, o.ts_created, o.arrival_mid, float(o.filled_qty),
-                           o.avg_price, o.fees, o.first_fill_ms, o.last_fill_ms))
+                           o.avg_price, o.fees, o.first_fill_ms, o.last_fill_ms, o.half_spread_bps))
     ven = pd.DataFrame(venue_rows, columns=["client_id", "venue_status", "arrived_ms", "arrival_mid", "filled_qty",
-                                            "avg_price", "fees", "first_fill_ms", "last_fill_ms"])
+                                            "avg_price", "fees", "first_fill_ms", "last_fill_ms", "half_spread_bps"])
     df = rec.merge(ven, on="client_id", how="left")
     df["filled_qty"] = df["filled_qty"].fillna(0.0)
     df["fees"] = df["fees"].fillna(0.0)
@@ -57,6 +57,14 @@ def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
     df["slippage_bps"] = sign * (df["avg_price"] - df["arrival_mid"]) / df["arrival_mid"] * 1e4
     df["shortfall_bps"] = sign * (df["avg_price"] - df["decision_price"]) / df["decision_price"] * 1e4
     df["latency_ms"] = df["answered_ms"] - df["decided_ms"]
+    df["ack_ms"] = df["arrived_ms"] - df["decided_ms"]  # decision -> venue has it
+    df["first_fill_after_ms"] = df["first_fill_ms"] - df["decided_ms"]
+    df["last_fill_after_ms"] = df["last_fill_ms"] - df["decided_ms"]
+    notional = df["filled_qty"] * df["arrival_mid"]
+    # cost of each fill in quote currency, split by cause (positive = a cost)
+    df["spread_cost"] = df["half_spread_bps"] * notional / 1e4
+    df["impact_cost"] = (df["slippage_bps"] - df["half_spread_bps"]) * notional / 1e4
+    df["delay_cost"] = sign * (df["arrival_mid"] - df["decision_price"]) * df["filled_qty"]
     df.insert(0, "time", _time(df["decided_ms"]))
     return df
 

@@ -38,6 +38,7 @@ class VenueOrder:
     first_fill_ms: int | None = None
     last_fill_ms: int | None = None
     trade_throughs: int = 0  # resting limit: how many levels the price has traded through it
+    half_spread_bps: float | None = None  # at the moment it took liquidity: the spread part of its cost
 
     @property
     def avg_price(self) -> float | None:

@@ -1,0 +1,185 @@
+"""Execution-quality and drift-latency figures (the transaction-cost view of a run)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, _save  # noqa: E402
+from sim.report.load import RunTables  # noqa: E402
+
+EXECUTED = ("market", "take_profit_market", "stop_market", "limit")
+
+
+def executed(run: RunTables) -> pd.DataFrame:
+    o = run.orders
+    return o[(o["filled_qty"] > 0) & o["type"].isin(EXECUTED) & o["slippage_bps"].notna()] if len(o) else o
+
+
+def sqrt_fit(qty: np.ndarray, slip_bps: np.ndarray) -> tuple[float, float] | None:
+    """Least squares ``slippage = a + b * sqrt(qty)`` (the square-root impact law); None if underdetermined."""
+    if len(qty) < 3 or len(np.unique(qty)) < 2:
+        return None
+    design = np.column_stack([np.ones_like(qty), np.sqrt(qty)])
+    (a, b), *_ = np.linalg.lstsq(design, slip_bps, rcond=None)
+    return float(a), float(b)
+
+
+def slippage_figure(run: RunTables, out: Path) -> Path:
+    ex = executed(run)
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    if len(ex):
+        markers = {"en": "o", "ex": "s", "tp": "*", "sl": "X"}
+        for role, g in ex.groupby("role"):
+            ax.scatter(g["filled_qty"], g["slippage_bps"], s=30, label=f"{ROLE_NAMES.get(role, role)} ({len(g)})",
+                       alpha=0.6, marker=markers.get(role, "o"))
+        fit = sqrt_fit(ex["filled_qty"].to_numpy(float), ex["slippage_bps"].to_numpy(float))
+        if fit is not None:
+            q = np.linspace(ex["filled_qty"].min(), ex["filled_qty"].max(), 100)
+            ax.plot(q, fit[0] + fit[1] * np.sqrt(q), color="black", lw=1,
+                    label=f"fit: {fit[0]:.2f} + {fit[1]:.2f}·√qty bps")
+        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no executed orders", ha="center", va="center", transform=ax.transAxes)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel("filled quantity per order (base units)")
+    ax.set_ylabel("slippage vs arrival mid (bps, + = cost)")
+    ax.set_title("Slippage vs filled size, with the square-root fit")
+    ax.grid(alpha=0.3)
+    return _save(fig, out / "slippage.png")
+
+
+def distributions_figure(run: RunTables, out: Path) -> Path:
+    ex = executed(run)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, col, title in ((axes[0], "slippage_bps", "slippage vs arrival mid"),
+                           (axes[1], "shortfall_bps", "implementation shortfall vs decision mid")):
+        data = ex[col].dropna() if len(ex) else pd.Series(dtype=float)
+        if len(data):
+            ax.hist(data, bins=min(40, max(5, len(data) // 3)), color="#1f77b4", alpha=0.8)
+            ax.axvline(data.mean(), color="black", ls="--", lw=1, label=f"mean {data.mean():.2f} bps")
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no data (e.g. no decision price for TP/SL)", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8)
+        ax.set_xlabel("bps (+ = cost)")
+        ax.set_ylabel("orders")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    return _save(fig, out / "cost_distributions.png")
+
+
+def latency_figure(run: RunTables, out: Path) -> Path:
+    """Empirical CDFs: decision -> venue has it -> first fill -> last fill -> the bot knows."""
+    o = run.orders
+    fig, ax = plt.subplots(figsize=(7, 4))
+    series = [("ack_ms", "decision → venue has the order"), ("first_fill_after_ms", "decision → first fill"),
+              ("last_fill_after_ms", "decision → last fill"), ("latency_ms", "decision → answer reaches the bot")]
+    drawn = False
+    styles = [("-", 4.0, 0.35), ("--", 2.5, 0.8), (":", 2.0, 1.0), ("-", 1.5, 1.0)]  # overlaps stay visible
+    for (col, label), (ls, lw, alpha) in zip(series, styles, strict=True):
+        if col in o.columns:
+            d = np.sort(o[o["type"] == "market"][col].dropna().to_numpy(float)) if len(o) else np.array([])
+            d = np.maximum(d, 0.5)  # zero-latency (test mode) stays on the log axis
+            if len(d):
+                ax.step(d, np.arange(1, len(d) + 1) / len(d), where="post", ls=ls, lw=lw, alpha=alpha,
+                        label=f"{label} (n={len(d)})")
+                drawn = True
+    if not drawn:
+        ax.text(0.5, 0.5, "no market orders", ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.set_xscale("log")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlabel("milliseconds after the decision (log scale)")
+    ax.set_ylabel("fraction of market orders")
+    ax.set_title("Latency of market orders (CDF; a market order fills on arrival, so the first three coincide)",
+                 fontsize=9)
+    ax.grid(alpha=0.3, which="both")
+    return _save(fig, out / "latency.png")
+
+
+def rejects_figure(run: RunTables, out: Path) -> Path:
+    o = run.orders
+    rej = o[o["record_status"] == "rejected"]["reject_reason"].fillna("unknown") if len(o) else pd.Series(dtype=str)
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    if len(rej):
+        counts = rej.value_counts().sort_values()
+        ax.barh(counts.index, counts.values, color="#d62728")
+        for i, v in enumerate(counts.values):
+            ax.text(v, i, f" {v}", va="center", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no rejected orders", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("orders")
+    ax.set_title("Rejects by reason")
+    return _save(fig, out / "rejects.png")
+
+
+def drift_latency_figure(run: RunTables, out: Path) -> Path:
+    dr = run.drift_episodes
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    if len(dr):
+        x = np.arange(len(dr))
+        colours = [CAUSE_COLOURS.get(c, "grey") for c in dr["cause"]]
+        ax.bar(x - 0.2, dr["detect_s"], width=0.4, color=colours, label="detection latency (began → detected)")
+        ax.bar(x + 0.2, dr["resolve_s"].fillna(dr["detect_s"]), width=0.4, color=colours, alpha=0.45,
+               hatch="//", label="time in drift (began → resolved)")
+        ax.set_xticks(x, [f"#{int(e)}\n{c.replace('_', ' ')}" for e, c in zip(dr["episode"], dr["cause"], strict=True)],
+                      fontsize=7)
+        top = float(max(dr["resolve_s"].fillna(dr["detect_s"]).max(), dr["detect_s"].max(), 0.001))
+        if top > 60:
+            ax.set_yscale("symlog", linthresh=1)
+            ax.set_ylabel("seconds (log scale above 1 s)")
+            ax.set_ylim(0, top * 4)
+        else:
+            ax.set_ylabel("seconds")
+            ax.set_ylim(0, top * 1.2)
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no drift episodes", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title("Drift episodes: how long until detected, and until resolved")
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, out / "drift_latency.png")
+
+
+def cost_breakdown(run: RunTables) -> dict[str, float]:
+    """The cost of execution split by cause (quote currency, + = cost); residual = path difference."""
+    ex = executed(run)
+    s = run.summary
+    parts = {
+        "spread": float(ex["spread_cost"].sum()) if len(ex) else 0.0,
+        "impact": float(ex["impact_cost"].sum()) if len(ex) else 0.0,
+        "fees": float(s["execution"]["fees"] or 0.0),
+        "funding": -float(s["pnl"].get("funding") or 0.0),
+        "delay": float(ex["delay_cost"].dropna().sum()) if len(ex) else 0.0,
+    }
+    total = s["pnl"]["execution_cost"]
+    if total is not None:
+        parts["path difference"] = float(total) - sum(parts.values())
+    return parts
+
+
+def cost_figure(run: RunTables, out: Path) -> Path:
+    parts = cost_breakdown(run)
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    names, values = list(parts), list(parts.values())
+    colours = ["#d62728" if v > 0 else "#2ca02c" for v in values]
+    ax.barh(names, values, color=colours)
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:,.2f}", va="center", fontsize=8)
+    ax.axvline(0, color="black", lw=0.6)
+    total = run.summary["pnl"]["execution_cost"]
+    ax.set_title("Cost of execution by cause" + (f" (ideal − realistic PnL = {total:,.2f})" if total is not None
+                                                  else " (no ideal twin: run with --ideal-twin)"))
+    ax.set_xlabel("quote currency (+ = cost, − = gain)")
+    ax.invert_yaxis()
+    return _save(fig, out / "cost_breakdown.png")
+
+
+def exec_figures(run: RunTables, out: Path) -> list[Path]:
+    return [drift_latency_figure(run, out), slippage_figure(run, out), distributions_figure(run, out),
+            latency_figure(run, out), rejects_figure(run, out), cost_figure(run, out)]

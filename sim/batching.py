@@ -1,0 +1,242 @@
+"""Batches (`sim.batch`): scenarios x seeds x parameter grids, on a process pool or a Dask cluster.
+
+Each combination gets a stable run id (scenario name, seed and a hash of its parameters), so a
+second call with the same output directory skips runs already complete and reruns failed ones.
+A run that raises becomes a row with its error; the batch goes on. Every run is independent and
+seeded, so the same run id gives the same summary whichever worker or backend ran it.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import time
+import tomllib
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.scenario.errors import ScenarioError
+
+KEEP = ("all", "summaries")
+# forkserver: workers start from a clean, already-imported server process (cheap like fork, without
+# inheriting the caller's threads); spawn where the platform has no fork.
+_START_METHOD = "forkserver" if "forkserver" in __import__("multiprocessing").get_all_start_methods() else "spawn"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a batch: a scenario (as data), a seed and the parameter values applied to it."""
+
+    run_id: str
+    scenario_file: str
+    scenario_name: str
+    data: dict[str, Any] = field(hash=False, compare=False)
+    seed: int
+    params: tuple[tuple[str, Any], ...]
+
+
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value as TOML would read it (``20``, ``0.5``, ``true``, ``"1m"``); bare words stay strings."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def parse_sets(items: Iterable[str]) -> dict[str, list[Any]]:
+    """``["exchange.latency.median_ms=20,80"]`` -> ``{"exchange.latency.median_ms": [20, 80]}``."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key or not values:
+            raise ValueError(f"--set expects key=v1,v2,...; got {item!r}")
+        grid[key.strip()] = [parse_value(v.strip()) for v in values.split(",")]
+    return grid
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """A copy of scenario data with dotted keys set (tables created as needed)."""
+    out = json.loads(json.dumps(data, default=str))
+    for key, value in overrides:
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"--set {key}: {part} is not a table")
+        node[parts[-1]] = value
+    return out
+
+
+def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.rglob("*.toml"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ScenarioError(str(p), ["no such file or directory"])
+    return files
+
+
+def run_id(name: str, seed: int, params: tuple[tuple[str, Any], ...]) -> str:
+    digest = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"{name}-s{seed}" + (f"-{digest}" if params else "")
+
+
+def expand(paths: Iterable[str | Path], seeds: Iterable[int],
+           grid: dict[str, list[Any]] | None = None) -> list[RunSpec]:
+    """The product scenarios x seeds x parameter values, each with its stable run id."""
+    from sim.scenario.loader import parse_scenario
+
+    grid = grid or {}
+    keys = sorted(grid)
+    specs = []
+    seeds = list(seeds)
+    for file in scenario_files(paths):
+        try:
+            base = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(str(file), [f"not valid TOML: {exc}"]) from None
+        name = parse_scenario(base, str(file)).scenario.name  # validates the base scenario up front
+        for values in itertools.product(*(grid[k] for k in keys)):
+            params = tuple(zip(keys, values, strict=True))
+            data = apply_overrides(base, params)
+            for seed in seeds:
+                specs.append(RunSpec(run_id(name, seed, params), str(file), name, data, seed, params))
+    return specs
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"drift": {"episodes": 2}}`` -> ``{"drift.episodes": 2}`` (lists become JSON text)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        elif isinstance(v, list):
+            out[key] = json.dumps(v)
+        else:
+            out[key] = v
+    return out
+
+
+def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = False) -> dict[str, Any]:
+    """Run one spec in this process; never raises (an error becomes the row's ``error``)."""
+    import sim
+    from sim.scenario.loader import parse_scenario
+
+    run_dir = Path(out_dir) / "runs" / spec.run_id
+    row: dict[str, Any] = {"run_id": spec.run_id, "scenario": spec.scenario_name, "scenario_file": spec.scenario_file,
+                           "seed": spec.seed, **{f"param.{k}": v for k, v in spec.params}}
+    try:
+        result = sim.run(parse_scenario(spec.data, spec.scenario_file), seed=spec.seed, out=run_dir,
+                         ideal_twin=ideal_twin, report=False)
+        row.update(flatten(result.summary))
+        row["status"] = "ok" if result.passed else "expect_failed"
+        row["error"] = None
+    except Exception as exc:  # isolation: one bad run must not stop the batch
+        row["status"] = "error"
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        (run_dir).mkdir(parents=True, exist_ok=True)
+        (run_dir / "error.txt").write_text(traceback.format_exc())
+    if keep == "summaries" and run_dir.is_dir():
+        for p in run_dir.iterdir():
+            if p.name not in ("summary.json", "error.txt"):
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+    (run_dir / "row.json").write_text(json.dumps(row, default=str))
+    return row
+
+
+def _run_chunk(specs: list[RunSpec], out_dir: str, keep: str, ideal_twin: bool) -> list[dict[str, Any]]:
+    return [run_one(spec, out_dir, keep, ideal_twin) for spec in specs]
+
+
+def _completed(out: Path, spec: RunSpec) -> dict[str, Any] | None:
+    """The row of a run a previous call completed (failed runs are run again)."""
+    f = out / "runs" / spec.run_id / "row.json"
+    if not f.is_file():
+        return None
+    row = json.loads(f.read_text())
+    return row if row.get("status") in ("ok", "expect_failed") else None
+
+
+Progress = Callable[[int, int, int, float], None]  # done, total, failures, eta seconds
+
+
+def _backend(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, workers: int,
+             dask: str | None) -> Iterable[dict[str, Any]]:
+    if dask:
+        from sim.batch_dask import run_on_dask
+
+        yield from run_on_dask(specs, out, keep, ideal_twin, dask, workers)
+    elif workers <= 1 or len(specs) <= 1:
+        for spec in specs:
+            yield run_one(spec, out, keep, ideal_twin)
+    else:
+        # a few runs per task: short runs would otherwise pay more in task overhead than they compute
+        size = max(1, min(16, len(specs) // (workers * 8)))
+        chunks = [specs[i:i + size] for i in range(0, len(specs), size)]
+        ctx = get_context(_START_METHOD)
+        if _START_METHOD == "forkserver":
+            ctx.set_forkserver_preload(["sim.runner", "sim.batching"])  # import once, fork each worker
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_run_chunk, chunk, out, keep, ideal_twin) for chunk in chunks]
+            for fut in as_completed(futures):
+                yield from fut.result()
+
+
+def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: dict[str, list[Any]] | None = None,
+          out: str | Path = "reports/batch", workers: int | None = None, dask: str | None = None, keep: str = "all",
+          ideal_twin: bool = False, progress: Progress | None = None, report: bool = True) -> pd.DataFrame:
+    """Run the product of scenarios x seeds x parameters; write and return ``results.parquet``'s table.
+
+    workers: processes for the local pool (default: all cores; 1 runs serially here).
+    dask: ``"local"`` for a LocalCluster, or a scheduler address (``tcp://host:8786``).
+    keep: ``"all"`` keeps every run directory, ``"summaries"`` only each ``summary.json``.
+    """
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {KEEP}, got {keep!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    specs = expand(scenarios, seeds, params)
+    ids = [s.run_id for s in specs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("two runs of this batch share a run id (the same scenario name twice?)")
+    rows: dict[str, dict[str, Any]] = {}
+    todo = []
+    for spec in specs:
+        done = _completed(out, spec)
+        if done is not None:
+            rows[spec.run_id] = done
+        else:
+            todo.append(spec)
+    total, start = len(specs), time.perf_counter()
+    failures = sum(r["status"] != "ok" for r in rows.values())
+    if progress:
+        progress(len(rows), total, failures, 0.0)
+    n0 = len(rows)
+    for row in _backend(todo, str(out), keep, ideal_twin, workers or os.cpu_count() or 1, dask):
+        rows[row["run_id"]] = row
+        failures += row["status"] != "ok"
+        if progress:
+            ran = len(rows) - n0
+            eta = (time.perf_counter() - start) / ran * (total - len(rows)) if ran else 0.0
+            progress(len(rows), total, failures, eta)
+    table = pd.DataFrame([rows[i] for i in ids])
+    table.to_parquet(out / "results.parquet", index=False)
+    if report:
+        from sim.report.batch_html import build_batch_report
+
+        build_batch_report(out)
+    return table

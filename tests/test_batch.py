@@ -1,0 +1,107 @@
+"""Batches: expansion with stable run ids, resume, failure isolation, and the same summaries from
+serial, process-pool and Dask backends."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.batching import apply_overrides, expand, parse_sets, run_id
+
+ROOT = Path(__file__).resolve().parent.parent
+FLIP = ROOT / "scenarios/basics/flip.toml"
+TP = ROOT / "scenarios/protective/tp-fires-between-cycles.toml"
+
+
+def test_expansion_is_the_product_of_scenarios_seeds_and_parameter_values_with_stable_ids():
+    grid = parse_sets(["exchange.latency.median_ms=20,80,200", "bot.cycle=30s,1m"])
+    specs = expand([FLIP, TP], seeds=[1, 2], grid=grid)
+    assert len(specs) == 2 * 2 * 3 * 2
+    assert len({s.run_id for s in specs}) == len(specs)
+    again = expand([FLIP, TP], seeds=[1, 2], grid=grid)
+    assert [s.run_id for s in specs] == [s.run_id for s in again]
+    one = next(s for s in specs if s.scenario_name == "flip" and s.seed == 2
+               and dict(s.params) == {"bot.cycle": "1m", "exchange.latency.median_ms": 80})
+    assert one.data["exchange"]["latency"]["median_ms"] == 80 and one.data["bot"]["cycle"] == "1m"
+    assert one.run_id == run_id("flip", 2, one.params)
+
+
+def test_set_values_are_read_as_toml_scalars():
+    assert parse_sets(["a.b=1,2.5,true,x"]) == {"a.b": [1, 2.5, True, "x"]}
+    with pytest.raises(ValueError):
+        parse_sets(["no-equals-sign"])
+
+
+def test_overrides_create_tables_and_leave_the_original_alone():
+    base = {"scenario": {"name": "x"}}
+    out = apply_overrides(base, [("exchange.latency.median_ms", 5)])
+    assert out["exchange"]["latency"]["median_ms"] == 5 and "exchange" not in base
+
+
+def test_a_directory_expands_to_every_scenario_in_it():
+    specs = expand([ROOT / "scenarios/crash"], seeds=[0])
+    assert {s.scenario_name for s in specs} == {"crash-after-submit", "crash-during-flip", "crash-while-tp-fires"}
+
+
+def _comparable(df: pd.DataFrame) -> list[dict]:
+    cols = [c for c in df.columns if c != "wall_seconds"]
+    return json.loads(df.sort_values("run_id")[cols].to_json(orient="records"))
+
+
+def test_serial_pool_and_dask_backends_give_identical_summaries(tmp_path):
+    pytest.importorskip("dask.distributed")
+    kwargs = dict(seeds=[1, 2, 3], params={"exchange.latency.median_ms": [10, 100]}, report=False)
+    serial = sim.batch([FLIP], out=tmp_path / "serial", workers=1, **kwargs)
+    pool = sim.batch([FLIP], out=tmp_path / "pool", workers=2, **kwargs)
+    dask = sim.batch([FLIP], out=tmp_path / "dask", workers=2, dask="local", **kwargs)
+    assert len(serial) == 6
+    assert _comparable(serial) == _comparable(pool) == _comparable(dask)
+
+
+def test_a_second_call_resumes_skipping_complete_runs_and_rerunning_failed_ones(tmp_path):
+    out = tmp_path / "b"
+    sim.batch([FLIP], seeds=[1, 2], out=out, workers=1, report=False)
+    row = out / "runs" / "flip-s1" / "row.json"
+    first = row.stat().st_mtime_ns
+    failed = json.loads((out / "runs" / "flip-s2" / "row.json").read_text()) | {"status": "error"}
+    (out / "runs" / "flip-s2" / "row.json").write_text(json.dumps(failed))
+    seen = []
+    table = sim.batch([FLIP], seeds=[1, 2], out=out, workers=1, report=False,
+                      progress=lambda done, total, fails, eta: seen.append(done))
+    assert row.stat().st_mtime_ns == first  # complete: skipped
+    assert seen[0] == 1 and seen[-1] == 2  # one carried over, one rerun
+    assert list(table["status"]) == ["ok", "ok"]
+
+
+def test_a_run_that_raises_becomes_a_row_with_its_error_and_the_batch_goes_on(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nname = "bad"\ndescription = "raises"\nduration = "1h"\n'
+                   '[bot]\nstrategy = "tests.user_strategy:Exploding"\n')
+    table = sim.batch([bad, FLIP], seeds=[1], out=tmp_path / "b", workers=1)
+    by = table.set_index("scenario")
+    assert by.loc["bad", "status"] == "error" and "ZeroDivisionError" in by.loc["bad", "error"]
+    assert by.loc["flip", "status"] == "ok"
+    assert (tmp_path / "b" / "report.html").is_file() and (tmp_path / "b" / "results.parquet").is_file()
+
+
+def test_keep_summaries_leaves_only_each_summary(tmp_path):
+    sim.batch([FLIP], seeds=[1], out=tmp_path / "b", workers=1, keep="summaries", report=False)
+    names = {p.name for p in (tmp_path / "b" / "runs" / "flip-s1").iterdir()}
+    assert names == {"summary.json", "row.json"}
+
+
+def test_batch_command_line_runs_and_reports(tmp_path, capsys):
+    from sim.cli import main
+
+    code = main(["batch", str(FLIP), "--seeds", "2", "--set", "bot.cycle=30s,1m", "--workers", "1",
+                 "--out", str(tmp_path / "b")])
+    out = capsys.readouterr().out
+    assert code == 0 and "4 runs: 4 ok" in out
+    df = pd.read_parquet(tmp_path / "b" / "results.parquet")
+    assert {"run_id", "scenario", "seed", "param.bot.cycle", "drift.detect_s_max", "invariants_held"} <= set(df.columns)
+    html = (tmp_path / "b" / "report.html").read_text()
+    for src in [p.split('"')[0] for p in html.split('src="')[1:]]:
+        assert (tmp_path / "b" / src).is_file()

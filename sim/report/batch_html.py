@@ -30,7 +30,8 @@ def distributions_figure(df: pd.DataFrame, out: Path) -> Path:
         groups = [(name, _numeric(g, col).dropna()) for name, g in df.groupby("scenario")]
         groups = [(n, v) for n, v in groups if len(v)]
         if groups:
-            ax.boxplot([v for _, v in groups], tick_labels=[n for n, _ in groups], orientation="horizontal", showmeans=True)
+            ax.boxplot([v for _, v in groups], tick_labels=[n for n, _ in groups], orientation="horizontal",
+                       showmeans=True)
             ax.tick_params(axis="y", labelsize=7)
         else:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)

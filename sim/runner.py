@@ -6,6 +6,7 @@ marks where it stopped in ``summary.json`` and raises `RunFailed`.
 """
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import sqlite3
@@ -63,6 +64,15 @@ def default_run_dir(scenario: Scenario, seed: int) -> Path:
 
 def _simulate(world: World) -> tuple[int | None, str | None]:
     """Run to the end and settle with a final reconcile; returns (stopped_at, error) on failure."""
+    gc_before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)  # a long run holds millions of log entries: collect less often
+    try:
+        return _simulate_gc(world)
+    finally:
+        gc.set_threshold(*gc_before)
+
+
+def _simulate_gc(world: World) -> tuple[int | None, str | None]:
     try:
         world.env.run(until=world.end_ms)
         if world.driver.down and world.driver.restarter is not None:
@@ -70,6 +80,7 @@ def _simulate(world: World) -> tuple[int | None, str | None]:
             world.driver.down = False
         if not world.driver.down:  # a final reconcile, nothing in flight
             world.driver.settle(world.bot.settle())
+            world.record.flush()
     except StrategyError as exc:
         return int(world.env.now), str(exc)
     return None, None

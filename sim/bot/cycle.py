@@ -70,6 +70,7 @@ class Bot:
         self.last_candle_open: int | None = None
         self.cycles = 0
         self.early_reconciles = 0
+        self._protected_version = -1
         # after a restart: the first reconcile's findings are the crash's doing, and the strategy's
         # history is replayed to warm it up without acting on signals from before the crash
         self.restarted = restarted
@@ -77,7 +78,18 @@ class Bot:
 
     # ----------------------------------------------------------------------------- main loop
     def run(self, until_ms: int | None = None) -> Io:
-        """The bot's life: a startup reconcile, then one cycle per interval."""
+        """The bot's life: a startup reconcile, then one cycle per interval.
+
+        Its driver must call `before_request` before it sends each request this yields: that is
+        where the record is committed, so it is durable at every request boundary.
+        """
+        self.record.deferred = True
+        return (yield from self._life(until_ms))
+
+    def before_request(self) -> None:
+        self.record.flush()
+
+    def _life(self, until_ms: int | None) -> Io:
         cfg = self.config
         while until_ms is None or self.clock.now < until_ms:
             self.cycles += 1
@@ -114,7 +126,7 @@ class Bot:
         self.early_reconciles += 1
         result = yield from self.reconcile()
         if result is not None and not result.uncertain:
-            yield from ensure_protection(self.record, self.config.instrument, self.config.protective, self.clock)
+            yield from self.protect()
 
     def settle(self) -> Io:
         """The last pass before the bot stops: reconcile, withdraw protection that no longer fits
@@ -140,7 +152,15 @@ class Bot:
             target = pending_target(self)
         if target is not None:
             yield from pursue(self, target)
-        yield from ensure_protection(self.record, self.config.instrument, self.config.protective, self.clock)
+        yield from self.protect()
+
+    def protect(self) -> Io:
+        """Put protection right, unless nothing in the record changed since it was found right."""
+        if self.record.version == self._protected_version:
+            return
+        settled = yield from ensure_protection(self.record, self.config.instrument, self.config.protective,
+                                               self.clock)
+        self._protected_version = self.record.version if settled else -1
 
     def call(self, request: Any, attempts: int = 3) -> Io:
         """One read request, backing off for the venue's retry-after when rate limited.

@@ -144,8 +144,10 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
 
     Runs after reconcile, so it works from the venue's position, never from an intent. A
     protective order that would trigger at once means the price is already past it: the bot
-    exits at market, reduce-only, as the order would have.
+    exits at market, reduce-only, as the order would have. Returns True when the posture
+    already matched (nothing was sent).
     """
+    settled = True
     pos = record.state.position
     want = protective_levels(policy, instrument, pos.qty, pos.entry)
     exit_side = Side.SELL if pos.qty > 0 else Side.BUY
@@ -153,16 +155,19 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
         if order.status not in (OrderStatus.ACKNOWLEDGED, OrderStatus.PARTIALLY_FILLED):
             continue
         if order.role not in want or order.qty != abs(pos.qty) or order.side is not exit_side:
+            settled = False
             yield from cancel(record, instrument, order, "protective no longer matches the position", clock)
         else:
             del want[order.role]  # right size on the right side: keep it
     for role, trigger in want.items():
         if any(o.role is role for o in record.state.open_protective()):
             continue  # one still in flight or of unknown status: never a second one
+        settled = False
         otype = OrderType.TAKE_PROFIT_MARKET if role is OrderRole.TAKE_PROFIT else OrderType.STOP_MARKET
         order = yield from submit(record, instrument, role, exit_side, abs(pos.qty), clock=clock, order_type=otype,
                                   reduce_only=True, trigger_price=trigger, trigger_by=policy.trigger_by)
         if order.status is OrderStatus.REJECTED and order.reject_reason == RejectReason.WOULD_TRIGGER_IMMEDIATELY.value:
             yield from submit(record, instrument, OrderRole.EXIT, exit_side, abs(record.state.position.qty),
                               clock=clock, reduce_only=True)
-            return
+            return False
+    return settled

@@ -8,6 +8,7 @@ arrived). The venue sees only the string; the reconciler reads the role back to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sim.core.types import ClientOrderId, OrderRole
 
@@ -32,8 +33,9 @@ def make_client_id(bot_id: str, intent: int, role: OrderRole, attempt: int = 0) 
     return ClientOrderId(f"{bot_id}-{intent}-{role.value}-{attempt}")
 
 
+@lru_cache(maxsize=4096)
 def parse_client_id(cid: str | None) -> ParsedClientId | None:
-    """The parts of one of our client ids, or None for anyone else's."""
+    """The parts of one of our client ids, or None for anyone else's (cached: ids recur every cycle)."""
     if not cid:
         return None
     parts = cid.split("-")

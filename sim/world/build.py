@@ -175,10 +175,12 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
         rec = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id)
         new = Bot(config, rec, strategy_cls(**strategy_kwargs(sc)), ReplyClock(int(env.now)), restarted=True)
         world.bot, world.record, truth.record, driver.clock = new, rec, rec, new.clock
+        driver.before_request = new.before_request
         return new.run(until_ms=end)
 
     driver.restarter = restart
-    driver.on_crash = lambda: world.record.close()
+    driver.before_request = bot.before_request
+    driver.on_crash = lambda: world.record.close(commit=False)  # what was not flushed dies with the process
     driver.start(bot.run(until_ms=end))
     schedule_interventions(env, events, start, venue, log)
     for e in events:

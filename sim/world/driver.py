@@ -82,6 +82,7 @@ class BotDriver:
         self.armed: Crash | None = None
         self.restarter: Callable[[], Generator[Any, Any, Any]] | None = None  # a new bot from its record
         self.on_crash: Callable[[], None] | None = None
+        self.before_request: Callable[[], None] = lambda: None  # the bot's durability point (record.flush)
 
     def start(self, bot: Generator[Any, Any, Any]) -> simpy.Process:
         self.process = self.env.process(self.run(bot))
@@ -121,15 +122,6 @@ class BotDriver:
         else:
             self.armed = crash
 
-    def _wait(self, delay: int) -> Generator[simpy.Event, Any, None]:
-        """Wait on the wire; a crash arriving meanwhile surfaces as `_Crashed`."""
-        try:
-            yield self.env.timeout(max(0, delay))
-        except simpy.Interrupt as intr:
-            if isinstance(intr.cause, Crash):
-                raise _Crashed(intr.cause) from None
-            raise
-
     def _arrive_later(self, request: Any, at: int) -> None:
         """A request already on the wire reaches the venue even if the bot is gone by then."""
         ev = self.env.timeout(max(0, at - int(self.env.now)))
@@ -163,12 +155,14 @@ class BotDriver:
         reply: Any = None
         error: ExchangeError | None = None
         crash_next: Crash | None = None
+        before_request = self.before_request
         while True:
             self.clock.now = int(env.now)
             try:
                 request = bot.throw(error) if error is not None else bot.send(reply)
             except StopIteration:
                 return
+            before_request()  # the bot's record is made durable before anything leaves it
             if crash_next is not None:
                 raise _Crashed(crash_next)  # the bot recorded the answer, then died
             reply, error = None, None
@@ -208,26 +202,32 @@ class BotDriver:
                 elif not lost:
                     self.truth.log.event(sent + leg, "request_expired", "venue", getattr(request, "client_id", None),
                                          detail=f"{type(request).__name__} arrived after the receive window")
-                yield from self._wait(timeout_ms)
+                try:
+                    yield env.timeout(timeout_ms)
+                except simpy.Interrupt as intr:
+                    raise _Crashed(intr.cause) from None
                 error = self._timed_out(request)
                 continue
+            # one wait for the round trip: the venue answers in a callback when the request arrives
+            # (so it is answered even if the bot dies meanwhile), and the bot resumes once
+            back = transport.leg_ms(sent + leg)
+            self.events += 2
+            answer: list = []
+            arrival = env.timeout(leg)
+            if reaches:
+                arrival.callbacks.append(lambda _ev, r=request, a=answer: a.extend(self._answer(r)))
+            answered_in_time = not transport.response_lost(request) and leg + back <= timeout_ms
             try:
-                yield from self._wait(leg)
-            except _Crashed:
-                if reaches:
-                    self._arrive_later(request, sent + leg)
-                raise
-            if not reaches:
-                reply, error = None, Rejected(RejectReason.INVALID, "outside the receive window", int(env.now))
-            else:
-                reply, error = self._answer(request)
-            back = transport.leg_ms(int(env.now))
-            self.events += 1
-            if transport.response_lost() or leg + back > timeout_ms:
-                yield from self._wait(sent + timeout_ms - int(env.now))
+                yield env.timeout(leg + back if answered_in_time else timeout_ms)
+            except simpy.Interrupt as intr:
+                raise _Crashed(intr.cause) from None
+            if not answered_in_time:
                 reply, error = None, self._timed_out(request)
                 continue
-            yield from self._wait(back)
+            if reaches:
+                reply, error = answer
+            else:
+                reply, error = None, Rejected(RejectReason.INVALID, "outside the receive window", int(env.now))
             if error is not None:
                 error.ts = int(env.now)
             if is_submit and reply is not None and reply.filled_qty > 0 and self.armed is not None \

@@ -37,12 +37,14 @@ def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
         rec = pd.read_sql_query(
             "SELECT o.client_id, o.role, o.side, o.type, CAST(o.qty AS REAL) AS qty, o.reduce_only,"
             " CAST(o.trigger_price AS REAL) AS trigger_price, o.status AS record_status, o.reject_reason,"
-            " o.decision_id, o.decision_price, o.created_ms AS decided_ms,"
-            " (SELECT MIN(ts) FROM order_transitions t WHERE t.client_id = o.client_id"
-            "   AND t.to_status NOT IN ('new', 'sent', 'unknown')) AS answered_ms,"
-            " (SELECT COUNT(*) FROM order_transitions t WHERE t.client_id = o.client_id"
-            "   AND t.to_status = 'unknown') AS went_unknown"
-            " FROM orders o ORDER BY o.created_ms, o.intent", conn)
+            " o.decision_id, o.decision_price, o.created_ms AS decided_ms, t.answered_ms,"
+            " COALESCE(t.went_unknown, 0) AS went_unknown"
+            " FROM orders o LEFT JOIN ("
+            "   SELECT client_id,"
+            "          MIN(CASE WHEN to_status NOT IN ('new', 'sent', 'unknown') THEN ts END) AS answered_ms,"
+            "          SUM(to_status = 'unknown') AS went_unknown"
+            "   FROM order_transitions GROUP BY client_id) t ON t.client_id = o.client_id"
+            " ORDER BY o.created_ms, o.intent", conn)
     venue_rows = []
     for o in world.venue.orders.values():
         venue_rows.append((o.client_id, o.status.value, o.ts_created, o.arrival_mid, float(o.filled_qty),

@@ -98,7 +98,8 @@ class Transport:
         p = self.faults.request_loss_prob
         return p > 0 and bool(self.fault_rng.random() < p)
 
-    def response_lost(self) -> bool:
+    def response_lost(self, request: object = None) -> bool:
+        """Is the answer to ``request`` lost on the way back (drawn when it is sent)?"""
         p = self.faults.response_loss_prob
         return p > 0 and bool(self.fault_rng.random() < p)
 

@@ -39,6 +39,11 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY, episode_id INTEGER, ts INTEGER NOT NULL, what TEXT NOT NULL,
         before TEXT, after TEXT, reason TEXT NOT NULL);
     """,
+    # 2: look an order's history up by client id without scanning every transition
+    """
+    CREATE INDEX order_transitions_by_client ON order_transitions(client_id, ts);
+    CREATE INDEX fills_by_ts ON fills(ts);
+    """,
 )
 
 

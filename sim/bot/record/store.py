@@ -34,6 +34,8 @@ class PlatformRecord:
         self.bot_id = bot_id
         self.state = RecordState()
         self._depth = 0
+        self.deferred = False
+        self.version = 0  # counts writes: "has anything changed since?" without comparing state
 
     @classmethod
     def open(cls, path: str | Path, symbol: str, bot_id: str) -> PlatformRecord:
@@ -45,11 +47,11 @@ class PlatformRecord:
         rec._load()
         return rec
 
-    def close(self) -> None:
-        """Close the file (a crash rolls back nothing: batches never span a request). Idempotent."""
+    def close(self, commit: bool = True) -> None:
+        """Close the file, committing what is pending (``commit=False``: a crash, which loses it). Idempotent."""
         try:
             if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+                self.conn.execute("COMMIT" if commit else "ROLLBACK")
         except sqlite3.ProgrammingError:
             return  # already closed
         self.conn.close()
@@ -57,8 +59,14 @@ class PlatformRecord:
     # ---------------------------------------------------------------------- transactions
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """One transaction for a group of writes (nested batches join the outer one)."""
-        if self._depth == 0:
+        """A group of writes that lands whole or not at all (nested batches join the outer one).
+
+        With ``deferred`` commits (the bot's mode) the transaction stays open until `flush`, which
+        the bot calls before every request it sends: the record is durable at each request
+        boundary (the only points where the process can be seen to die) with one commit per
+        request at most, instead of one per statement.
+        """
+        if self._depth == 0 and not self.conn.in_transaction:
             self.conn.execute("BEGIN")
         self._depth += 1
         try:
@@ -70,10 +78,16 @@ class PlatformRecord:
                 self._load()  # the working view follows the file
             raise
         self._depth -= 1
-        if self._depth == 0:
+        if self._depth == 0 and not self.deferred:
+            self.conn.execute("COMMIT")
+
+    def flush(self) -> None:
+        """Commit what is pending (a no-op when nothing is)."""
+        if self._depth == 0 and self.conn.in_transaction:
             self.conn.execute("COMMIT")
 
     def _x(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        self.version += 1
         with self.batch():
             return self.conn.execute(sql, args)
 

@@ -141,6 +141,7 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
         equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity,
         funding=world.venue.book.funding)
     summary["decisions"] = decision_counts(record_path)
+    summary["market"] = world.market_facts
     summary["invariants"] = {name: {"held": not problems, "problems": problems}
                              for name, problems in invariants.items()}
     summary["invariants_held"] = all(not p for p in invariants.values()) if error is None else None

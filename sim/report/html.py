@@ -103,6 +103,17 @@ def build_report(run_dir: str | Path) -> Path:
         checks.append(f"<tr><td>invariant: {html.escape(name)}</td><td>holds</td>"
                       f"<td>{html.escape('; '.join(inv['problems']) or 'holds')}</td>"
                       f"<td class={cls}>{'pass' if inv['held'] else 'FAIL'}</td></tr>")
+    mk = s.get("market") or {}
+    market_line = ""
+    if mk.get("model") == "replay":
+        market_line = (f"<p class=muted>Market: replay of {html.escape(str(mk.get('kind')))} "
+                       f"({html.escape(str(mk.get('format')))}, time unit {html.escape(str(mk.get('time_unit')))}), "
+                       f"window {html.escape(' to '.join(mk.get('window', [])))}, intrabar model: "
+                       f"<b>{html.escape(str(mk.get('intrabar')))}</b> at {mk.get('resolution_ms')} ms; "
+                       f"gaps {mk.get('gaps', 0)}, candles filled {mk.get('candles_filled', 0)}, trades excluded "
+                       f"{mk.get('excluded', 0)} {html.escape(str(mk.get('excluded_types', '')))}</p>")
+    elif mk:
+        market_line = "<p class=muted>Market: synthetic GBM path (see the scenario's [market] table)</p>"
     stopped = s.get("stopped")
     banner = (f"<p class=fail>Run stopped early at t={stopped['at_ms']} ms: {html.escape(stopped['error'])}</p>"
               if stopped else "")
@@ -120,7 +131,7 @@ def build_report(run_dir: str | Path) -> Path:
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
 <style>{CSS}</style></head><body>
 <h1>Run report: {html.escape(s['scenario'])} <span class=muted>(seed {s['seed']},
-{s['sim_seconds'] / 3600:.1f} h simulated)</span></h1>{banner}
+{s['sim_seconds'] / 3600:.1f} h simulated)</span></h1>{market_line}{banner}
 <div class=cards>{cards}</div>
 <h2>Expectations and invariants</h2>
 <table><tr><th>check</th><th>expected</th><th>actual</th><th>result</th></tr>{''.join(checks)}</table>

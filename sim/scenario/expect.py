@@ -45,7 +45,7 @@ def check_key_problems(key: str, value: Any) -> list[str]:
 
     path = ALIASES.get(key, key)
     problems = []
-    if path not in SUMMARY_PATHS and not path.startswith(("drift.by_cause.", "decisions.")):
+    if path not in SUMMARY_PATHS and not path.startswith(("drift.by_cause.", "decisions.", "market.")):
         near = difflib.get_close_matches(path, SUMMARY_PATHS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         problems.append(f"expect.{key}: no such summary figure{hint}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from pydantic import BaseModel, ValidationError
 
 from sim.bot.strategy.base import StrategyLoadError, resolve_strategy
 from sim.core.units import parse_duration_ms
+from sim.data.errors import MarketDataError
+from sim.data.replay import ReplaySpec, load_replay
 from sim.scenario.errors import ScenarioError
 from sim.scenario.expect import check_key_problems
 from sim.scenario.schema import INTERVENTIONS, WINDOWS, Scenario
@@ -85,7 +88,39 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
         problems.append(f"bot.params: strategy {scenario.bot.strategy!r} does not accept these parameters: {exc}")
     if problems:
         raise ScenarioError(file, problems)
+    if scenario.market.model == "replay":
+        scenario = _with_replay_data(scenario, file)
     scenario._source = file
+    return scenario
+
+
+def replay_spec(scenario: Scenario) -> ReplaySpec:
+    m = scenario.market
+    kind = m.kind or ("trades" if m.format in ("aggtrades_csv", "freqtrade_trades_json") else "ohlcv")
+    return ReplaySpec(str(m.file), kind, str(m.format), tuple(sorted(m.columns.items())), m.time_unit, m.gaps,
+                      parse_duration_ms(m.max_gap), tuple(m.exclude_trade_types))
+
+
+def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
+    """Resolve the data file (relative to the scenario file), check it, and take its start if none is given."""
+    m = scenario.market
+    base = Path(file).parent if file != "<memory>" else Path.cwd()
+    path = (base / str(m.file)).resolve()
+    scenario = scenario.model_copy(update={"market": m.model_copy(update={"file": str(path)})})
+    spec = replay_spec(scenario)
+    try:
+        data = load_replay(spec)
+        start = scenario.scenario.start
+        if start is None:
+            start = datetime.fromtimestamp(data.first_ms / 1000, tz=UTC)
+            scenario = scenario.model_copy(update={"scenario": scenario.scenario.model_copy(update={"start": start})})
+        start_ms = scenario.scenario.start_ms
+        load_replay(spec, (start_ms, start_ms + scenario.duration_ms))
+        if data.interval_ms is not None and data.interval_ms % parse_duration_ms(m.resolution):
+            raise MarketDataError(f"the candle interval ({data.interval_ms} ms) is not a multiple of "
+                                  f"market.resolution ({m.resolution})")
+    except MarketDataError as exc:
+        raise ScenarioError(file, [f"market.file ({m.file}): {exc}"]) from None
     return scenario
 
 

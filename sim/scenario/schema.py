@@ -38,7 +38,7 @@ class ScenarioMeta(Strict):
     description: str = Field(min_length=1)
     duration: Duration
     seed: Annotated[int, Field(ge=0)] = 0
-    start: datetime = datetime(2024, 1, 1, tzinfo=UTC)
+    start: datetime | None = None  # default: 2024-01-01 for synthetic markets, the data's start for replay
 
     @model_validator(mode="after")
     def _positive_duration(self) -> ScenarioMeta:
@@ -48,18 +48,33 @@ class ScenarioMeta(Strict):
 
     @property
     def start_ms(self) -> int:
-        start = self.start if self.start.tzinfo else self.start.replace(tzinfo=UTC)
+        """The run's start; for a replay without ``start`` the composition root uses the data's."""
+        start = self.start or datetime(2024, 1, 1, tzinfo=UTC)
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
         return int(start.timestamp() * 1000)
 
 
 class Market(Strict):
-    model: Literal["gbm"] = "gbm"
+    model: Literal["gbm", "replay"] = "gbm"
+    # replay: a data file (path relative to the scenario file) and how to read it
+    file: str | None = None
+    format: Literal["kline_csv", "ccxt_csv", "freqtrade_json", "freqtrade_feather", "aggtrades_csv",
+                    "freqtrade_trades_json", "csv", "parquet"] | None = None
+    kind: Literal["ohlcv", "trades"] | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    time_unit: Literal["auto", "s", "ms", "us", "ns"] = "auto"
+    resolution: Duration = "1s"
+    intrabar: Literal["brownian_bridge", "linear"] = "brownian_bridge"
+    gaps: Literal["error", "fill"] = "error"
+    max_gap: Duration = "1m"
+    exclude_trade_types: list[str] = Field(default_factory=list)
     symbol: str = "BTCUSDT"
     s0: Positive = 30_000.0
     sigma: NonNegative = 0.6
     drift: float = 0.0
     tick: Duration = "1s"
     tick_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.1")
+    # (gbm keys above: s0, sigma, drift, tick; replay keys: file ... exclude_trade_types)
     lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
     min_qty: Annotated[Decimal, Field(ge=0)] = Decimal("0.001")
     min_notional: Annotated[Decimal, Field(ge=0)] = Decimal("5")
@@ -334,6 +349,12 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         duration = ms(self.scenario.duration)
+        m = self.market
+        if m.model == "replay":
+            if not m.file or not m.format:
+                raise ValueError("market.model = \"replay\" needs market.file and market.format")
+            if m.format in ("csv", "parquet") and m.kind is None:
+                raise ValueError("market.kind (\"ohlcv\" or \"trades\") is needed with a generic csv/parquet file")
         if self.account.leverage > self.exchange.max_leverage:
             raise ValueError(f"account.leverage {self.account.leverage} exceeds the venue's exchange.max_leverage "
                              f"{self.exchange.max_leverage}")

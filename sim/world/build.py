@@ -6,7 +6,7 @@ The only place that knows every part; no `if ideal:` branch lives anywhere else.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,9 @@ from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
 from sim.core.types import TriggerBy
-from sim.scenario.loader import strategy_kwargs
+from sim.data.paths import bars_to_ticks, trades_to_ticks
+from sim.data.replay import load_replay
+from sim.scenario.loader import replay_spec, strategy_kwargs
 from sim.scenario.schema import (
     BotCrash,
     DropUpdates,
@@ -65,6 +67,7 @@ class World:
     updates: UpdateStream
     scheduled: list[Event]
     cycles_before: int = 0  # cycles of bot processes that crashed
+    market_facts: dict = field(default_factory=dict)  # what was replayed, and how
 
     @property
     def cycles(self) -> int:
@@ -79,6 +82,31 @@ class World:
 def instrument_of(sc: Scenario) -> Instrument:
     m = sc.market
     return Instrument(m.symbol, m.tick_size, m.lot_size, m.min_qty, m.min_notional)
+
+
+def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
+    """The price path of a replay: candles through the intrabar model, or trades on a grid."""
+    m = sc.market
+    res = ms(m.resolution)
+    start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
+    data = load_replay(replay_spec(sc), (start, end))
+    n_ticks = sc.duration_ms // res + 1
+    if data.interval_ms is not None:
+        mid = bars_to_ticks(data.table, data.interval_ms, res, streams.stream("intrabar"), m.intrabar)
+        first_bar = int(data.table["time_ms"].iloc[0])
+        mid = mid[(start - first_bar) // res:]
+        facts = dict(data.facts, model="replay", kind="ohlcv", intrabar=m.intrabar, resolution_ms=res)
+        last = None
+    else:
+        mid = trades_to_ticks(data.table, start, n_ticks, res)
+        facts = dict(data.facts, model="replay", kind="trades", intrabar="last trade on a grid", resolution_ms=res)
+        last = mid
+    if len(mid) < n_ticks:
+        mid = np.concatenate([mid, np.full(n_ticks - len(mid), mid[-1])])
+    mid = np.ascontiguousarray(mid[:n_ticks])
+    half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
+    return PricePath(start, res, mid, last=last if last is not None else
+                     (lambda: last_trade_series(mid, half_spread, streams.stream("last")))), facts
 
 
 def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = None) -> PricePath:
@@ -114,7 +142,11 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     streams = RunStreams(seed)
     start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
     events = [] if ideal else [*sc.events, *draw_fault_events(sc, streams.stream("faults"))]
-    path = path if path is not None else price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
+    market_facts: dict = {"model": sc.market.model}
+    if path is None and sc.market.model == "replay":
+        path, market_facts = replay_path(sc, streams)
+    elif path is None:
+        path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
     base = IDEAL if (ideal or liq.ideal) else DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty,
                                                            liq.levels)
@@ -167,7 +199,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     updates.drop_windows = [Window(*window(e)) for e in events if isinstance(e, DropUpdates)]
     updates.outage = gateway.in_outage
     truth.publish = updates.publish
-    world = World(sc, seed, ideal, env, venue, truth, log, driver, clock, bot, record, start, end, updates, events)
+    world = World(sc, seed, ideal, env, venue, truth, log, driver, clock, bot, record, start, end, updates, events,
+                  market_facts=market_facts)
 
     def restart() -> Generator:
         """A new bot process from the platform record alone (its strategy starts afresh)."""

@@ -129,26 +129,27 @@ class SimExchange:
 
     # ------------------------------------------------------------------------------ the port
     def handle(self, request: Request, now_ms: int) -> Response:
+        """Answer one request at ``now_ms`` (the every-cycle reconcile reads are matched first)."""
         self.catch_up(now_ms)
         match request:
             case FetchPositions():
                 return self.positions_report()
             case FetchOpenOrders():
                 return OpenOrdersReport(now_ms, tuple(o.report(now_ms) for o in self.resting))
+            case FetchFills(since_ms=since):
+                return FillsReport(now_ms, tuple(self.fills[bisect.bisect_left(self._fill_ts, since):]))
+            case FetchCandles():
+                return candles_report(self.path, request, now_ms)
             case FetchAccount():
                 return self.account_report()
             case FetchOrder(client_id=cid):
                 if cid not in self.orders:
                     raise Rejected(RejectReason.UNKNOWN_ORDER, f"no order {cid}", now_ms)
                 return self.orders[cid].report(now_ms)
-            case FetchFills(since_ms=since):
-                return FillsReport(now_ms, tuple(self.fills[bisect.bisect_left(self._fill_ts, since):]))
             case FetchTicker():
                 mid = self.path.mid_at(now_ms)
                 bid, ask = self.liquidity.at(now_ms).touch(mid)
                 return Ticker(now_ms, bid, ask, self.path.price_at("last", now_ms), mid)
-            case FetchCandles():
-                return candles_report(self.path, request, now_ms)
             case SubmitOrder():
                 if request.symbol != self.instrument.symbol:
                     raise Rejected(RejectReason.INVALID, f"unknown symbol {request.symbol}", now_ms)

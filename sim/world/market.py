@@ -164,6 +164,20 @@ class PricePath:
         """First tick index ``>= start`` whose ``which`` price is ``<= lo`` or ``>= hi`` (None: never)."""
         return self.series(which).first_exit(start, lo, hi)
 
+    def ohlc_rows(self, start_ms: int, interval_ms: int, count: int) -> list[tuple[float, float, float, float]]:
+        """`ohlc` as Python tuples; for the usual one new candle a cycle it never touches numpy's machinery."""
+        if count > 2:
+            return [tuple(r) for r in self.ohlc(start_ms, interval_ms, count).tolist()]
+        per = interval_ms // self.tick_ms
+        i0 = self.index_at(start_ms)
+        rows = []
+        for k in range(count):
+            seg = self.mid[i0 + k * per: i0 + (k + 1) * per].tolist()
+            if len(seg) < per:
+                break
+            rows.append((seg[0], max(seg), min(seg), seg[-1]))
+        return rows
+
     def ohlc(self, start_ms: int, interval_ms: int, count: int) -> np.ndarray:
         """``count`` candles of ``interval_ms`` from ``start_ms``: an array of (open, high, low, close).
 
@@ -171,14 +185,6 @@ class PricePath:
         """
         per = interval_ms // self.tick_ms
         i0 = self.index_at(start_ms)
-        if count <= 2:  # the common case, one new candle a cycle: plain Python beats numpy's overhead
-            rows = []
-            for k in range(count):
-                seg = self.mid[i0 + k * per: i0 + (k + 1) * per].tolist()
-                if len(seg) < per:
-                    break
-                rows.append((seg[0], max(seg), min(seg), seg[-1]))
-            return np.array(rows, dtype=float).reshape(len(rows), 4)
         seg = self.mid[i0: i0 + per * count]
         count = len(seg) // per
         if count == 0:

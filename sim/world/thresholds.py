@@ -54,5 +54,5 @@ def candles_report(path: PricePath, req: FetchCandles, now: int) -> CandlesRepor
     if count <= 0:
         return CandlesReport(now, ())
     first = last_open - (count - 1) * iv  # the newest `limit` candles
-    rows = path.ohlc(first, iv, count).tolist()
+    rows = path.ohlc_rows(first, iv, count)
     return CandlesReport(now, tuple(Candle(first + k * iv, o, h, lo, c) for k, (o, h, lo, c) in enumerate(rows)))

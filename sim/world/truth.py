@@ -123,8 +123,10 @@ class GroundTruth:
         if ex is None:
             return
         rec_eq = self.record.equity() if self.record is not None else None
-        self.log.timeline.append(ts, ex.path.mid_at(ts), float(self.record_qty), float(self.exchange_qty),
-                                 ex.equity(ts), rec_eq)
+        mid = ex.path.mid_at(ts)
+        book = ex.book
+        equity = book.wallet + (float(book.qty) * (mid - book.entry) if book.qty else 0.0)
+        self.log.timeline.append(ts, mid, float(self.record_qty), float(self.exchange_qty), equity, rec_eq)
 
     def began_for(self, detected_ms: int) -> int | None:
         """When the divergence the bot detected at ``detected_ms`` began (None: no position divergence)."""

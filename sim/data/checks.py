@@ -1,0 +1,87 @@
+"""Checks on market data: each problem is reported with where it is; nothing is silently repaired.
+
+Gaps are the one thing that may be filled, and only when the scenario asks (``gaps = "fill"``):
+the filled stretches are counted and listed in the run's facts.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.data.errors import MarketDataError
+
+
+def _when(ms: int) -> str:
+    return pd.to_datetime(int(ms), unit="ms", utc=True).isoformat()
+
+
+def check_sorted(t: np.ndarray, what: str) -> None:
+    if len(t) == 0:
+        raise MarketDataError(f"no {what} in the file (or in the window asked for)")
+    d = np.diff(t)
+    if (d < 0).any():
+        i = int(np.argmax(d < 0))
+        raise MarketDataError(f"{what} out of time order at row {i + 1}: {_when(t[i])} then {_when(t[i + 1])}")
+
+
+def check_bars(df: pd.DataFrame) -> int:
+    """Problems refuse the file; returns the bar interval (ms), the most common step."""
+    t = df["time_ms"].to_numpy()
+    check_sorted(t, "candles")
+    d = np.diff(t)
+    if (d == 0).any():
+        i = int(np.argmax(d == 0))
+        raise MarketDataError(f"duplicate candle timestamp {_when(t[i])} (rows {i + 1} and {i + 2})")
+    o, h, lo, c = (df[k].to_numpy() for k in ("open", "high", "low", "close"))
+    bad = ~np.isfinite(o + h + lo + c) | (np.minimum.reduce([o, h, lo, c]) <= 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise MarketDataError(f"non-positive or missing price in the candle at {_when(t[i])} (row {i + 1})")
+    for name, rows in (("high < low", h < lo), ("high below open or close", h < np.maximum(o, c)),
+                       ("low above open or close", lo > np.minimum(o, c))):
+        if rows.any():
+            i = int(np.argmax(rows))
+            raise MarketDataError(f"{name} in the candle at {_when(t[i])} (row {i + 1})")
+    if len(t) < 2:
+        raise MarketDataError("at least two candles are needed to know their interval")
+    values, counts = np.unique(d, return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+def bar_gaps(t: np.ndarray, interval: int) -> list[tuple[int, int]]:
+    """(from, to) of each stretch with missing candles (from = last candle present)."""
+    d = np.diff(t)
+    idx = np.flatnonzero(d > interval)
+    return [(int(t[i]), int(t[i + 1])) for i in idx]
+
+
+def fill_bar_gaps(df: pd.DataFrame, interval: int) -> tuple[pd.DataFrame, int]:
+    """Missing candles as flat candles at the previous close (only when the scenario asks)."""
+    t = df["time_ms"].to_numpy()
+    full = np.arange(t[0], t[-1] + interval, interval, dtype=np.int64)
+    if len(full) == len(t):
+        return df, 0
+    out = df.set_index("time_ms").reindex(full)
+    missing = int(out["close"].isna().sum())
+    close = out["close"].ffill()
+    for k in ("open", "high", "low"):
+        out[k] = out[k].fillna(close)
+    out["close"] = close
+    out["volume"] = out["volume"].fillna(0.0)
+    return out.reset_index(names="time_ms"), missing
+
+
+def check_trades(df: pd.DataFrame) -> None:
+    t = df["time_ms"].to_numpy()
+    check_sorted(t, "trades")
+    p = df["price"].to_numpy()
+    bad = ~np.isfinite(p) | (p <= 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise MarketDataError(f"non-positive or missing trade price at {_when(t[i])} (row {i + 1})")
+
+
+def trade_gaps(t: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    d = np.diff(t)
+    idx = np.flatnonzero(d > max_gap)
+    return [(int(t[i]), int(t[i + 1])) for i in idx]

@@ -1,0 +1,156 @@
+"""Readers for candle and trade files in the formats users already have.
+
+Candles (OHLCV): ``kline_csv`` (exchange public data dumps: open time, open, high, low, close,
+volume, close time, ...), ``ccxt_csv`` (``fetch_ohlcv`` rows saved as CSV), ``freqtrade_json``
+(freqtrade's ``[[ms, o, h, l, c, v], ...]``), ``freqtrade_feather``, and generic ``csv`` /
+``parquet`` with a column mapping. Trades: ``aggtrades_csv`` (exchange aggregated-trade dumps),
+``freqtrade_trades_json``, and generic ``csv`` / ``parquet`` with a mapping.
+
+Every reader returns a DataFrame with integer ``time_ms`` and float prices, in file order; the
+checks (sorted, duplicates, gaps, impossible prices) live in `sim.data.checks`.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.data.errors import MarketDataError
+
+BAR_FORMATS = ("kline_csv", "ccxt_csv", "freqtrade_json", "freqtrade_feather", "csv", "parquet")
+TRADE_FORMATS = ("aggtrades_csv", "freqtrade_trades_json", "csv", "parquet")
+BAR_COLUMNS = ("time", "open", "high", "low", "close")
+TRADE_COLUMNS = ("time", "price")
+_UNIT_MS = {"s": 1000.0, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
+
+
+def to_ms(values: pd.Series, unit: str) -> tuple[np.ndarray, str]:
+    """Timestamps (numbers or date strings) to integer ms since the epoch; ``auto`` reads the magnitude."""
+    if not pd.api.types.is_numeric_dtype(values):
+        try:
+            t = pd.to_datetime(values, utc=True)
+        except (ValueError, TypeError) as exc:
+            raise MarketDataError(f"timestamps are neither numbers nor dates: {exc}") from None
+        return pd.Series(t).dt.as_unit("ms").astype("int64").to_numpy(), "datetime"
+    v = values.to_numpy(dtype=np.float64)
+    if unit == "auto":
+        m = np.nanmedian(np.abs(v)) if len(v) else 0
+        unit = "ns" if m > 1e17 else "us" if m > 1e14 else "ms" if m > 1e11 else "s"
+    return np.rint(v * _UNIT_MS[unit]).astype(np.int64), unit
+
+
+def _read_table(path: Path, header: bool | None = None) -> pd.DataFrame:
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix == ".feather":
+            return pd.read_feather(path)
+        if header is None:  # sniff: a header row starts with a non-number
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rt") as fh:
+                first = fh.readline().split(",")[0].strip()
+            header = not first.replace(".", "", 1).replace("-", "", 1).isdigit()
+        return pd.read_csv(path, header=0 if header else None)
+    except (OSError, ValueError, UnicodeDecodeError, EOFError) as exc:
+        raise MarketDataError(f"cannot read {path.name}: {exc}") from None
+
+
+def _mapped(df: pd.DataFrame, columns: dict[str, str], needed: tuple[str, ...]) -> pd.DataFrame:
+    missing = [k for k in needed if columns.get(k, k) not in df.columns]
+    if missing:
+        raise MarketDataError(f"missing columns {missing} (file has {list(df.columns)[:12]}); give a column "
+                              f"mapping, e.g. columns = {{ time = \"...\" }}")
+    return df.rename(columns={v: k for k, v in columns.items()})
+
+
+def load_bars(path: str | Path, fmt: str, columns: dict[str, str] | None = None,
+              time_unit: str = "auto") -> tuple[pd.DataFrame, dict]:
+    """Candles as ``time_ms, open, high, low, close, volume`` plus facts about the reading."""
+    p = Path(path)
+    if not p.is_file():
+        raise MarketDataError(f"file not found: {p}")
+    columns = dict(columns or {})
+    if fmt == "kline_csv":
+        raw = _read_table(p, header=None)
+        if not pd.api.types.is_numeric_dtype(raw.iloc[:, 0]):  # the newer dumps carry a header row
+            raw = _read_table(p, header=True)
+            raw.columns = range(raw.shape[1])
+        if raw.shape[1] < 6:
+            raise MarketDataError(f"a kline CSV has at least 6 columns, {p.name} has {raw.shape[1]}")
+        df = raw.iloc[:, :6].set_axis(["time", "open", "high", "low", "close", "volume"], axis=1)
+    elif fmt == "ccxt_csv":
+        raw = _read_table(p)
+        if raw.shape[1] < 5:
+            raise MarketDataError(f"ccxt OHLCV rows have 6 values, {p.name} has {raw.shape[1]} columns")
+        names = ["time", "open", "high", "low", "close", "volume"][: raw.shape[1]]
+        df = raw.iloc[:, : len(names)].set_axis(names, axis=1)
+    elif fmt == "freqtrade_json":
+        try:
+            opener = gzip.open if p.suffix == ".gz" else open
+            with opener(p, "rt") as fh:
+                rows = json.load(fh)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise MarketDataError(f"{p.name} is not freqtrade JSON: {exc}") from None
+        df = pd.DataFrame(rows, columns=["time", "open", "high", "low", "close", "volume"])
+    elif fmt == "freqtrade_feather":
+        df = _mapped(_read_table(p), {"time": "date", **columns}, BAR_COLUMNS)
+    elif fmt in ("csv", "parquet"):
+        df = _mapped(_read_table(p), columns, BAR_COLUMNS)
+    else:
+        raise MarketDataError(f"unknown candle format {fmt!r} (one of {', '.join(BAR_FORMATS)})")
+    time_ms, unit = to_ms(df["time"], time_unit)
+    try:
+        prices = {c: pd.to_numeric(df[c]).to_numpy(float) for c in ("open", "high", "low", "close")}
+    except (ValueError, TypeError) as exc:
+        raise MarketDataError(f"non-numeric prices: {exc}") from None
+    vol = pd.to_numeric(df["volume"], errors="coerce").to_numpy(float) if "volume" in df else np.full(len(df), np.nan)
+    out = pd.DataFrame({"time_ms": time_ms, **prices, "volume": vol})
+    return out, {"rows": len(out), "time_unit": unit, "format": fmt}
+
+
+def load_trades(path: str | Path, fmt: str, columns: dict[str, str] | None = None, time_unit: str = "auto",
+                exclude_types: tuple[str, ...] = ()) -> tuple[pd.DataFrame, dict]:
+    """Trades as ``time_ms, price, qty, side`` (the aggressor's), plus facts, among them what was excluded."""
+    p = Path(path)
+    if not p.is_file():
+        raise MarketDataError(f"file not found: {p}")
+    columns = dict(columns or {})
+    if fmt == "aggtrades_csv":
+        raw = _read_table(p)
+        if raw.shape[1] < 7:
+            raise MarketDataError(f"an aggTrades CSV has 7 or 8 columns, {p.name} has {raw.shape[1]}")
+        df = raw.iloc[:, :7].set_axis(["id", "price", "qty", "first", "last", "time", "is_buyer_maker"], axis=1)
+        df["side"] = np.where(df["is_buyer_maker"].astype(str).str.lower() == "true", "sell", "buy")
+    elif fmt == "freqtrade_trades_json":
+        try:
+            opener = gzip.open if p.suffix == ".gz" else open
+            with opener(p, "rt") as fh:
+                rows = json.load(fh)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise MarketDataError(f"{p.name} is not freqtrade trades JSON: {exc}") from None
+        df = pd.DataFrame(rows, columns=["time", "id", "type", "side", "price", "qty", "cost"])
+    elif fmt in ("csv", "parquet"):
+        df = _mapped(_read_table(p), columns, TRADE_COLUMNS)
+        if "side" not in df and "aggressor_side" in df:
+            df["side"] = df["aggressor_side"]
+    else:
+        raise MarketDataError(f"unknown trades format {fmt!r} (one of {', '.join(TRADE_FORMATS)})")
+    excluded = 0
+    type_col = "type" if "type" in df.columns else "exec_type"  # mapped, or the exchange's own name
+    if exclude_types and type_col in df.columns:
+        mask = df[type_col].astype(str).isin(exclude_types)
+        excluded = int(mask.sum())
+        df = df[~mask]
+    time_ms, unit = to_ms(df["time"], time_unit)
+    try:
+        price = pd.to_numeric(df["price"]).to_numpy(float)
+        qty = pd.to_numeric(df["qty"]).to_numpy(float) if "qty" in df else np.full(len(df), np.nan)
+    except (ValueError, TypeError) as exc:
+        raise MarketDataError(f"non-numeric trade prices or quantities: {exc}") from None
+    side = df["side"].astype(str).str.lower().to_numpy() if "side" in df else np.full(len(df), "")
+    out = pd.DataFrame({"time_ms": time_ms, "price": price, "qty": qty, "side": side})
+    return out, {"rows": len(out), "time_unit": unit, "format": fmt, "excluded": excluded,
+                 "excluded_types": list(exclude_types)}

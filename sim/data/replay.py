@@ -1,0 +1,100 @@
+"""A scenario's replay market: read, check, slice to the run's window, and turn into a tick path.
+
+Cached by file, modification time and settings, so validating a scenario and running it read the
+file once. The facts (rows, window, time unit, gaps filled, trades excluded, intrabar model) go
+into the run's summary so a report can say what was replayed and how.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.data.checks import bar_gaps, check_bars, check_trades, fill_bar_gaps, trade_gaps
+from sim.data.errors import MarketDataError
+from sim.data.formats import load_bars, load_trades
+
+
+@dataclass(frozen=True)
+class ReplaySpec:
+    file: str
+    kind: str  # "ohlcv" | "trades"
+    format: str
+    columns: tuple[tuple[str, str], ...]
+    time_unit: str
+    gaps: str  # "error" | "fill"
+    max_gap_ms: int
+    exclude_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReplayData:
+    table: pd.DataFrame
+    interval_ms: int | None  # candles only
+    first_ms: int
+    last_ms: int
+    facts: dict
+
+
+def _when(ms: int) -> str:
+    return pd.to_datetime(int(ms), unit="ms", utc=True).isoformat()
+
+
+@lru_cache(maxsize=8)
+def _load(spec: ReplaySpec, mtime: float) -> ReplayData:
+    cols = dict(spec.columns)
+    if spec.kind == "ohlcv":
+        df, facts = load_bars(spec.file, spec.format, cols, spec.time_unit)
+        interval = check_bars(df)
+        facts["interval_ms"] = interval
+        last = int(df["time_ms"].iloc[-1]) + interval
+        return ReplayData(df, interval, int(df["time_ms"].iloc[0]), last, facts)
+    df, facts = load_trades(spec.file, spec.format, cols, spec.time_unit, spec.exclude_types)
+    check_trades(df)
+    return ReplayData(df, None, int(df["time_ms"].iloc[0]), int(df["time_ms"].iloc[-1]), facts)
+
+
+def _gaps(spec: ReplaySpec, data: ReplayData, table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Gaps inside the replayed window: refused, or filled (and counted) when the scenario asks."""
+    t = table["time_ms"].to_numpy()
+    if data.interval_ms is not None:
+        gaps = bar_gaps(t, data.interval_ms)
+        what = "gap(s) in the candles"
+        fix = "replay them as flat candles at the previous close"
+    else:
+        gaps = trade_gaps(t, spec.max_gap_ms)
+        what = "stretch(es) without trades longer than market.max_gap"
+        fix = "hold the last price across them"
+    facts = {"gaps": len(gaps)}
+    if gaps and spec.gaps != "fill":
+        a, b = gaps[0]
+        raise MarketDataError(f"{len(gaps)} {what}, the first from {_when(a)} to {_when(b)}; pick another window, or "
+                              f"set market.gaps = \"fill\" to {fix} (reported in the run's summary)")
+    if gaps and data.interval_ms is not None:
+        table, facts["candles_filled"] = fill_bar_gaps(table, data.interval_ms)
+    return table, facts
+
+
+def load_replay(spec: ReplaySpec, window: tuple[int, int] | None = None) -> ReplayData:
+    """The data of a replay (checked; restricted to ``window`` = (start, end) ms when given)."""
+    p = Path(spec.file)
+    if not p.is_file():
+        raise MarketDataError(f"file not found: {p}")
+    data = _load(spec, p.stat().st_mtime)
+    if window is None:
+        return data
+    start, end = window
+    if start < data.first_ms or end > data.last_ms:
+        raise MarketDataError(f"the data covers {_when(data.first_ms)} to {_when(data.last_ms)}; the scenario needs "
+                              f"{_when(start)} to {_when(end)} (check scenario.start and scenario.duration)")
+    t = data.table["time_ms"].to_numpy()
+    lo = int(np.searchsorted(t, start, side="right")) - 1 if data.interval_ms is None else \
+        int(np.searchsorted(t, start, side="left"))
+    hi = int(np.searchsorted(t, end, side="left"))
+    table = data.table.iloc[max(lo, 0):hi].reset_index(drop=True)
+    table, gap_facts = _gaps(spec, data, table)
+    return ReplayData(table, data.interval_ms, start, end,
+                      dict(data.facts, **gap_facts, window=[_when(start), _when(end)]))

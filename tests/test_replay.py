@@ -1,0 +1,165 @@
+"""Replay of real-data formats on small fixtures, the intrabar model, and clear errors for bad data."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.data.checks import check_bars
+from sim.data.formats import load_bars, load_trades
+from sim.data.paths import bars_to_ticks, trades_to_ticks
+from sim.scenario import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = 1_700_000_000_000  # ms
+
+
+def bars(n=120, interval=60_000, seed=0):
+    rng = np.random.default_rng(seed)
+    close = 30_000 * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
+    open_ = np.concatenate([[30_000], close[:-1]])
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.001, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.001, n))
+    return pd.DataFrame({"time": T0 + np.arange(n) * interval, "open": open_, "high": high, "low": low,
+                         "close": close, "volume": rng.uniform(1, 5, n)})
+
+
+def write_format(df: pd.DataFrame, fmt: str, path: Path) -> Path:
+    if fmt == "kline_csv":  # exchange dump: no header, open time ms, ..., close time, quote volume, ...
+        out = df.assign(close_time=df["time"] + 59_999, qv=1.0, n=10, tb=0.5, tq=0.5, ignore=0)
+        out.to_csv(path, header=False, index=False)
+    elif fmt == "ccxt_csv":
+        df.to_csv(path, header=False, index=False)
+    elif fmt == "freqtrade_json":
+        path.write_text(json.dumps(df.values.tolist()))
+    elif fmt == "freqtrade_feather":
+        df.assign(date=pd.to_datetime(df["time"], unit="ms", utc=True)).drop(columns="time").to_feather(path)
+    elif fmt == "parquet":
+        df.rename(columns={"time": "ts"}).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("fmt,suffix", [("kline_csv", ".csv"), ("ccxt_csv", ".csv"), ("freqtrade_json", ".json"),
+                                        ("freqtrade_feather", ".feather"), ("parquet", ".parquet")])
+def test_every_candle_format_reads_to_the_same_candles(tmp_path, fmt, suffix):
+    df = bars(20)
+    cols = {"time": "ts"} if fmt == "parquet" else {}
+    got, facts = load_bars(write_format(df, fmt, tmp_path / f"c{suffix}"), fmt, cols)
+    assert list(got["time_ms"]) == list(df["time"])
+    assert np.allclose(got["close"], df["close"]) and facts["rows"] == 20
+
+
+def test_aggregated_trades_csv_reads_prices_times_and_aggressor_sides(tmp_path):
+    f = tmp_path / "agg.csv"
+    f.write_text("agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n"
+                 f"1,30000.1,0.5,1,2,{T0},true\n2,30000.2,0.1,3,3,{T0 + 250},false\n")
+    got, _ = load_trades(f, "aggtrades_csv")
+    assert list(got["side"]) == ["sell", "buy"] and list(got["time_ms"]) == [T0, T0 + 250]
+
+
+def test_time_units_are_read_from_their_magnitude_and_reported():
+    from sim.data.formats import to_ms
+
+    for scale, unit in ((1e-3, "s"), (1, "ms"), (1e3, "us"), (1e6, "ns")):
+        ms, seen = to_ms(pd.Series([T0 * scale]), "auto")
+        assert ms[0] == T0 and seen == unit
+
+
+def test_brownian_bridge_touches_each_bars_high_and_low_and_stays_inside():
+    df = bars(200).rename(columns={"time": "time_ms"})
+    ticks = bars_to_ticks(df, 60_000, 1_000, np.random.default_rng(3)).reshape(200, 60)
+    assert np.allclose(ticks.max(axis=1), df["high"]) and np.allclose(ticks.min(axis=1), df["low"])
+    assert np.allclose(ticks[:, 0], df["open"]) and np.allclose(ticks[:, -1], df["close"])
+
+
+def test_which_extreme_comes_first_is_drawn_not_fixed():
+    df = bars(300).rename(columns={"time": "time_ms"})
+    ticks = bars_to_ticks(df, 60_000, 1_000, np.random.default_rng(5)).reshape(300, 60)
+    high_first = ticks.argmax(axis=1) < ticks.argmin(axis=1)
+    up = (df["close"] > df["open"]).to_numpy()
+    assert 0 < high_first[up].mean() < 1 and 0 < high_first[~up].mean() < 1
+
+
+def test_trades_become_the_last_price_on_a_grid():
+    trades = pd.DataFrame({"time_ms": [T0, T0 + 150, T0 + 420], "price": [1.0, 2.0, 3.0]})
+    assert list(trades_to_ticks(trades, T0, 6, 100)) == [1.0, 1.0, 2.0, 2.0, 2.0, 3.0]
+
+
+def scenario_text(data_file: str, extra: str = "", duration: str = "30m") -> str:
+    return f"""[scenario]
+name = "replay-fixture"
+description = "replay of a fixture"
+duration = "{duration}"
+[market]
+model = "replay"
+file = "{data_file}"
+format = "ccxt_csv"
+{extra}
+[bot]
+params = {{ fast = 3, slow = 8, qty = 0.1, interval = "1m" }}
+[expect]
+residual_size_gap = 0
+"""
+
+
+def test_a_candle_replay_runs_end_to_end_and_reports_its_intrabar_model(tmp_path):
+    write_format(bars(60), "ccxt_csv", tmp_path / "c.csv")
+    (tmp_path / "s.toml").write_text(scenario_text("c.csv"))
+    result = sim.run(sim.load_scenario(tmp_path / "s.toml"), out=tmp_path / "r", ideal_twin=False)
+    assert result.passed and result.summary["market"]["intrabar"] == "brownian_bridge"
+    assert "intrabar model" in (tmp_path / "r/report.html").read_text()
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda d: d.iloc[[0, 2, 1, *range(3, len(d))]], "out of time order"),
+    (lambda d: pd.concat([d.iloc[:5], d.iloc[4:]]), "duplicate candle"),
+    (lambda d: d.assign(close=d["close"].where(d.index != 7, -1.0)), "non-positive"),
+    (lambda d: d.assign(high=d["high"].where(d.index != 9, d["low"] - 1)), "high < low"),
+    (lambda d: d.drop(index=[10, 11, 12]), "gap"),
+])
+def test_bad_candle_data_is_refused_with_file_key_and_place(tmp_path, mutate, message):
+    write_format(mutate(bars(60)).reset_index(drop=True), "ccxt_csv", tmp_path / "c.csv")
+    (tmp_path / "s.toml").write_text(scenario_text("c.csv"))
+    with pytest.raises(ScenarioError) as info:
+        sim.load_scenario(tmp_path / "s.toml")
+    assert "market.file" in str(info.value) and message in str(info.value) and "s.toml" in str(info.value)
+
+
+def test_gaps_can_be_filled_on_request_and_are_counted(tmp_path):
+    write_format(bars(60).drop(index=[10, 11]).reset_index(drop=True), "ccxt_csv", tmp_path / "c.csv")
+    (tmp_path / "s.toml").write_text(scenario_text("c.csv", 'gaps = "fill"'))
+    result = sim.run(sim.load_scenario(tmp_path / "s.toml"), out=tmp_path / "r", ideal_twin=False, report=False)
+    assert result.summary["market"]["candles_filled"] == 2
+
+
+@pytest.mark.parametrize("content,message", [(None, "file not found"), (b"\x00\x01garbage\xff", "cannot read"),
+                                             (b"a,b\n1,2\n", "columns")])
+def test_missing_or_corrupt_data_files_are_clear_errors(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "c.csv").write_bytes(content)
+    (tmp_path / "s.toml").write_text(scenario_text("c.csv"))
+    with pytest.raises(ScenarioError) as info:
+        sim.load_scenario(tmp_path / "s.toml")
+    assert "market.file" in str(info.value)
+
+
+def test_a_window_beyond_the_data_is_refused(tmp_path):
+    write_format(bars(60), "ccxt_csv", tmp_path / "c.csv")
+    (tmp_path / "s.toml").write_text(scenario_text("c.csv", duration="3h"))
+    with pytest.raises(ScenarioError, match="the data covers"):
+        sim.load_scenario(tmp_path / "s.toml")
+
+
+def test_check_bars_returns_the_interval():
+    assert check_bars(bars(10, interval=300_000).rename(columns={"time": "time_ms"})) == 300_000
+
+
+def test_shipped_real_extract_replays_and_its_insurance_fund_trade_is_excluded_and_reported(tmp_path):
+    sc = sim.load_scenario(ROOT / "scenarios/basics/replay-real.toml")
+    result = sim.run(sc, out=tmp_path / "r", ideal_twin=False, report=False)
+    assert result.passed, [c.describe() for c in result.checks]
+    assert result.summary["market"]["excluded"] == 1

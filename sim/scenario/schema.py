@@ -86,6 +86,7 @@ class Liquidity(Strict):
     level_step_bps: NonNegative = 0.5
     level0_qty: Positive = 0.5
     levels: Annotated[int, Field(ge=1)] = 400
+    depth_exponent: Annotated[float, Field(ge=1, le=4)] = 2.0
     resting_fill_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 

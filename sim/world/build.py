@@ -149,7 +149,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
         path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
     base = IDEAL if (ideal or liq.ideal) else DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty,
-                                                           liq.levels)
+                                                           liq.levels, liq.depth_exponent)
     liquidity = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
                                                     e.depth_factor, e.spread_factor)
                                          for e in events if isinstance(e, ThinLiquidity)])

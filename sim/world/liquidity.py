@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +41,20 @@ class DepthProfile:
     level_step_bps: float = 0.5
     level0_qty: float = 0.5
     levels: int = 400
+    depth_exponent: float = 2.0  # depth within k levels ~ k**depth_exponent; 2 gives the square-root law
 
     def __post_init__(self) -> None:
         if self.spread_bps < 0 or self.level_step_bps < 0:
             raise ValueError("spread_bps and level_step_bps must not be negative")
         if self.level0_qty <= 0 or self.levels < 1:
             raise ValueError("level0_qty must be positive and levels at least 1")
+        if not 1.0 <= self.depth_exponent <= 4.0:
+            raise ValueError("depth_exponent must be between 1 and 4")
 
     @property
     def total_qty(self) -> float:
         """Base quantity on one side of the book."""
-        return self.level0_qty * self.levels**2
+        return self.level0_qty * self.levels**self.depth_exponent
 
     def touch(self, mid: float) -> tuple[float, float]:
         """Best bid and ask around ``mid``."""
@@ -59,6 +65,8 @@ class DepthProfile:
         """Walk ``qty`` through one side of the book; fills less than ``qty`` if the ladder ends."""
         if qty <= 0:
             return BookWalk(0.0, mid, mid)
+        if self.depth_exponent != 2.0:
+            return _walk_general(self, buy, qty, mid)
         l0, h, s = self.level0_qty, 0.5 * self.spread_bps, self.level_step_bps
         q = min(qty, self.total_qty)
         n = min(int(math.sqrt(q / l0)), self.levels)  # levels consumed whole
@@ -77,6 +85,32 @@ class DepthProfile:
         worst_bps = h + s * (n if rest > 0 else max(n - 1, 0))
         sign = 1.0 if buy else -1.0
         return BookWalk(q, mid * (1 + sign * avg_bps * 1e-4), mid * (1 + sign * worst_bps * 1e-4))
+
+
+@lru_cache(maxsize=64)
+def _ladder(level0: float, exponent: float, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative quantity, and cumulative quantity x level index, of the first k levels (k = 0..levels)."""
+    k = np.arange(levels + 1, dtype=float)
+    cum = level0 * k**exponent
+    size = np.diff(cum)
+    cum_kq = np.concatenate([[0.0], np.cumsum(size * np.arange(levels))])
+    return cum, cum_kq
+
+
+def _walk_general(p: DepthProfile, buy: bool, qty: float, mid: float) -> BookWalk:
+    """`DepthProfile.walk` for any depth exponent (tables instead of the closed form)."""
+    cum, cum_kq = _ladder(p.level0_qty, p.depth_exponent, p.levels)
+    q = min(qty, float(cum[-1]))
+    n = int(np.searchsorted(cum, q, side="right")) - 1  # whole levels consumed
+    full = float(cum[n])
+    rest = q - full
+    if rest <= 1e-12 * q:
+        rest = 0.0
+    h, s = 0.5 * p.spread_bps, p.level_step_bps
+    avg_bps = (h * full + s * float(cum_kq[n]) + rest * (h + s * n)) / q
+    worst_bps = h + s * (n if rest > 0 else max(n - 1, 0))
+    sign = 1.0 if buy else -1.0
+    return BookWalk(q, mid * (1 + sign * avg_bps * 1e-4), mid * (1 + sign * worst_bps * 1e-4))
 
 
 IDEAL = DepthProfile(spread_bps=0.0, level_step_bps=0.0, level0_qty=1e12, levels=1)
@@ -124,7 +158,7 @@ class LiquiditySchedule:
         if key not in self._profiles:
             b = self.base
             self._profiles[key] = DepthProfile(b.spread_bps * spread, b.level_step_bps * spread, b.level0_qty * depth,
-                                               b.levels)
+                                               b.levels, b.depth_exponent)
         return self._profiles[key]
 
 
@@ -135,4 +169,4 @@ def max_qty_within(profile: DepthProfile, buy: bool, mid: float, limit_price: fl
     if dist_bps < h:
         return 0.0
     n = profile.levels if s == 0 else min(int((dist_bps - h) / s) + 1, profile.levels)
-    return profile.level0_qty * n * n
+    return profile.level0_qty * n**profile.depth_exponent

@@ -24,6 +24,8 @@ from sim.core.errors import ExchangeError, RateLimited, Rejected, StrategyError
 from sim.core.ids import parse_client_id
 from sim.core.instrument import Instrument
 from sim.core.messages import (
+    AmendOrder,
+    CancelOrder,
     CandlesReport,
     FetchCandles,
     FetchFills,
@@ -36,12 +38,14 @@ from sim.core.messages import (
     OrderReport,
     PositionsReport,
     Sleep,
+    SubmitOrder,
     Woke,
 )
 from sim.core.types import ClientOrderId, RejectReason
 
 Io = Generator[Any, Any, Any]
 ZERO = Decimal(0)
+_ACTS = frozenset({SubmitOrder, CancelOrder, AmendOrder, Sleep})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +84,21 @@ class Bot:
     def run(self, until_ms: int | None = None) -> Io:
         """The bot's life: a startup reconcile, then one cycle per interval.
 
-        Its driver must call `before_request` before it sends each request this yields: that is
-        where the record is committed, so it is durable at every request boundary.
+        Its driver must call `before_request` with each request this yields, before sending it:
+        that is where the record is committed (write-ahead: durable before anything that acts on
+        the venue, and at the end of each cycle).
         """
         self.record.deferred = True
         return (yield from self._life(until_ms))
 
-    def before_request(self) -> None:
-        self.record.flush()
+    def before_request(self, request: object) -> None:
+        """Commit the record before a request that acts on the venue, and before sleeping.
+
+        Reads need no commit: whatever a crash loses between two reads, the next reconcile learns
+        again from the venue; an order sent without its intent on disk could be orphaned.
+        """
+        if type(request) in _ACTS:
+            self.record.flush()
 
     def _life(self, until_ms: int | None) -> Io:
         cfg = self.config

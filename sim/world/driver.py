@@ -82,7 +82,7 @@ class BotDriver:
         self.armed: Crash | None = None
         self.restarter: Callable[[], Generator[Any, Any, Any]] | None = None  # a new bot from its record
         self.on_crash: Callable[[], None] | None = None
-        self.before_request: Callable[[], None] = lambda: None  # the bot's durability point (record.flush)
+        self.before_request: Callable[[Any], None] = lambda request: None  # the bot's durability point
 
     def start(self, bot: Generator[Any, Any, Any]) -> simpy.Process:
         self.process = self.env.process(self.run(bot))
@@ -162,7 +162,7 @@ class BotDriver:
                 request = bot.throw(error) if error is not None else bot.send(reply)
             except StopIteration:
                 return
-            before_request()  # the bot's record is made durable before anything leaves it
+            before_request(request)  # the bot makes its record durable before anything leaves it
             if crash_next is not None:
                 raise _Crashed(crash_next)  # the bot recorded the answer, then died
             reply, error = None, None

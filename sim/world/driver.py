@@ -100,9 +100,9 @@ class BotDriver:
         self.inbox.clear()
         return Woke(int(self.env.now), updates)  # type: ignore[arg-type]
 
-    def _answer(self, request: Any) -> tuple[Any, ExchangeError | None]:
-        """The venue's answer to a request arriving now (through the gateway)."""
-        now = int(self.env.now)
+    def _answer(self, request: Any, at: int | None = None) -> tuple[Any, ExchangeError | None]:
+        """The venue's answer to a request arriving now, or at ``at`` (through the gateway)."""
+        now = int(self.env.now) if at is None else at
         gate = self.gateway.admit(now)
         if gate is not None:
             kind, retry = gate
@@ -213,8 +213,13 @@ class BotDriver:
             back = transport.leg_ms(sent + leg)
             self.events += 2
             answer: list = []
-            arrival = env.timeout(leg)
-            if reaches:
+            if reaches and env.peek() > sent + leg:
+                # nothing else happens in the world before the request arrives: answer it as of its
+                # arrival now (the venue catches up to that instant itself), saving an event
+                answer.extend(self._answer(request, sent + leg))
+                self.events -= 1
+            elif reaches:
+                arrival = env.timeout(leg)
                 arrival.callbacks.append(lambda _ev, r=request, a=answer: a.extend(self._answer(r)))
             answered_in_time = not transport.response_lost(request) and leg + back <= timeout_ms
             try:

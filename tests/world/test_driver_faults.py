@@ -53,9 +53,9 @@ def answers(world: World) -> list[tuple[int, type, ExchangeError | None]]:
     seen: list[tuple[int, type, ExchangeError | None]] = []
     original = world.driver._answer
 
-    def answer(request: Any) -> tuple[Any, ExchangeError | None]:
-        reply, error = original(request)
-        seen.append((int(world.env.now), type(request), error))
+    def answer(request: Any, at: int | None = None) -> tuple[Any, ExchangeError | None]:
+        reply, error = original(request, at)
+        seen.append((int(world.env.now) if at is None else at, type(request), error))
         return reply, error
 
     world.driver._answer = answer  # type: ignore[method-assign]

@@ -8,8 +8,8 @@ Python API (the same objects the CLI uses)::
     result.summary["drift"]["detect_s_max"]
 """
 from sim.batching import batch
-from sim.runner import RunFailed, RunResult, run
+from sim.runner import RunFailed, RunProgress, RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["RunFailed", "RunResult", "Scenario", "ScenarioError", "batch", "load_scenario", "run"]
+__all__ = ["RunFailed", "RunProgress", "RunResult", "Scenario", "ScenarioError", "batch", "load_scenario", "run"]
 __version__ = "0.1.0"

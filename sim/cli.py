@@ -9,9 +9,14 @@ import argparse
 import difflib
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from sim.runner import RunProgress
 
 SCENARIO_DIR = Path("scenarios")
 
@@ -46,7 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"aethersim: --out {args.out} is a file, not a directory", file=sys.stderr)
         return 2
     try:
-        result = sim.run(scenario, seed=args.seed, out=args.out, ideal_twin=args.ideal_twin)
+        result = sim.run(scenario, seed=args.seed, out=args.out, ideal_twin=args.ideal_twin,
+                         progress=_run_progress_bar())
     except sim.RunFailed as exc:
         print(f"aethersim: {exc}", file=sys.stderr)
         return 1
@@ -101,6 +107,32 @@ def cmd_list(args: argparse.Namespace) -> int:
             desc = "(unreadable: run `aethersim validate` on it)"
         print(f"  {f.stem:<32} {desc}")
     return 0
+
+
+def _run_progress_bar(quiet_for_s: float = 1.0) -> Callable[[RunProgress], None] | None:
+    """A one-line bar for a long run on a terminal: simulated time done / total and events/s.
+
+    Nothing when output is not a TTY, and nothing for a run that ends within ``quiet_for_s`` of
+    wall time (a short run would only flash it).
+    """
+    if not sys.stderr.isatty():
+        return None
+
+    shown = False
+
+    def show(p: RunProgress) -> None:
+        nonlocal shown
+        if not shown and p.wall_s < quiet_for_s:
+            return
+        shown = True
+        bar = "#" * int(30 * p.fraction)
+        print(f"\r{p.phase:<10} [{bar:<30}] {p.sim_done_s / 86400:,.2f} / {p.sim_total_s / 86400:,.2f} days, "
+              f"{p.events_per_s:,.0f} events/s ", end="", file=sys.stderr, flush=True)
+        if p.fraction >= 1.0:
+            print(file=sys.stderr)
+            shown = False  # the ideal twin gets its own bar
+
+    return show
 
 
 def _progress_printer() -> object:

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,29 @@ class RunFailed(RuntimeError):
         self.at_ms = at_ms
 
 
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """How far a run has got: simulated time done and total (seconds), and the pace so far."""
+
+    phase: str  # "run" or "ideal twin"
+    sim_done_s: float
+    sim_total_s: float
+    events: int
+    wall_s: float
+
+    @property
+    def fraction(self) -> float:
+        return self.sim_done_s / self.sim_total_s if self.sim_total_s > 0 else 1.0
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.wall_s if self.wall_s > 0 else 0.0
+
+
+ProgressCallback = Callable[[RunProgress], None]
+PROGRESS_STEPS = 200  # progress is reported this many times per run, whatever its length
+
+
 @dataclass
 class RunResult:
     summary: dict[str, Any]
@@ -62,19 +86,41 @@ def default_run_dir(scenario: Scenario, seed: int) -> Path:
     return Path("reports") / "runs" / f"{scenario.scenario.name}-seed{seed}"
 
 
-def _simulate(world: World) -> tuple[int | None, str | None]:
+def _simulate(world: World, progress: ProgressCallback | None = None,
+              phase: str = "run") -> tuple[int | None, str | None]:
     """Run to the end and settle with a final reconcile; returns (stopped_at, error) on failure."""
     gc_before = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)  # a long run holds millions of log entries: collect less often
     try:
-        return _simulate_gc(world)
+        return _simulate_gc(world, progress, phase)
     finally:
         gc.set_threshold(*gc_before)
 
 
-def _simulate_gc(world: World) -> tuple[int | None, str | None]:
-    try:
+def _advance(world: World, progress: ProgressCallback | None, phase: str) -> None:
+    """Run the world to its end, in slices when someone watches the progress.
+
+    Stopping and resuming SimPy at a slice boundary changes nothing the world does (the stop is an
+    event of its own, ordered before any event at that instant), so a run with a progress display
+    gives the same summary as one without.
+    """
+    if progress is None:
         world.env.run(until=world.end_ms)
+        return
+    t0 = time.perf_counter()
+    span = world.end_ms - world.start_ms
+    step = max(1, span // PROGRESS_STEPS)
+    t = world.start_ms
+    while t < world.end_ms:
+        t = min(world.end_ms, t + step)
+        world.env.run(until=t)
+        progress(RunProgress(phase, (t - world.start_ms) / 1000.0, span / 1000.0, world.events,
+                             time.perf_counter() - t0))
+
+
+def _simulate_gc(world: World, progress: ProgressCallback | None, phase: str) -> tuple[int | None, str | None]:
+    try:
+        _advance(world, progress, phase)
         if world.driver.down and world.driver.restarter is not None:
             world.driver.restarter().close()  # down at the end: a fresh process does the final reconcile
             world.driver.down = False
@@ -86,10 +132,11 @@ def _simulate_gc(world: World) -> tuple[int | None, str | None]:
     return None, None
 
 
-def _ideal_twin(scenario: Scenario, seed: int, world: World) -> tuple[float, pd.DataFrame]:
+def _ideal_twin(scenario: Scenario, seed: int, world: World,
+                progress: ProgressCallback | None = None) -> tuple[float, pd.DataFrame]:
     with tempfile.TemporaryDirectory() as tmp:
         twin = build_world(scenario, seed, Path(tmp) / "record.sqlite", ideal=True, path=world.venue.path)
-        stopped, error = _simulate(twin)
+        stopped, error = _simulate(twin, progress, "ideal twin")
         twin.record.close()
         if error is not None:
             raise RuntimeError(f"ideal twin stopped at {stopped}: {error}")
@@ -97,8 +144,12 @@ def _ideal_twin(scenario: Scenario, seed: int, world: World) -> tuple[float, pd.
 
 
 def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = None, ideal_twin: bool = True,
-        report: bool = True) -> RunResult:
-    """Run one scenario with one seed and write its run directory (see README, "A run directory")."""
+        report: bool = True, progress: ProgressCallback | None = None) -> RunResult:
+    """Run one scenario with one seed and write its run directory (see README, "A run directory").
+
+    ``progress``, when given, is called a few hundred times per simulated run (and per ideal twin)
+    with a `RunProgress`; the CLI draws a progress bar with it on a terminal.
+    """
     seed = scenario.scenario.seed if seed is None else seed
     run_dir = Path(out) if out is not None else default_run_dir(scenario, seed)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -109,13 +160,13 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
 
     t0 = time.perf_counter()
     world = build_world(scenario, seed, record_path)
-    stopped_at, error = _simulate(world)
+    stopped_at, error = _simulate(world, progress)
     wall = time.perf_counter() - t0
     invariants = check_all(world, record_path) if error is None else {}
     world.record.close()
     ideal_equity, ideal_tl = (None, None)
     if ideal_twin and error is None:
-        ideal_equity, ideal_tl = _ideal_twin(scenario, seed, world)
+        ideal_equity, ideal_tl = _ideal_twin(scenario, seed, world, progress)
 
     tables = {
         "orders": orders_frame(world, record_path),

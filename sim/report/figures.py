@@ -134,16 +134,12 @@ def price_figure(run: RunTables, out: Path) -> Path:
         ends = ev[ev["kind"].isin(["order_filled", "order_cancelled", "order_expired"])]
         end_of = dict(zip(ends["client_id"], ends.index, strict=False))
         last = tl.index.max() if len(tl) else None
-        labelled = set()
-        for t, row in acc.iterrows():
-            cid = str(row["client_id"])
-            kind = "take-profit level" if "-tp-" in cid else "stop-loss level" if "-sl-" in cid else None
-            if kind is None:
-                continue
-            colour = "#17becf" if kind.startswith("take") else "#ff7f0e"
-            ax.hlines(row["price"], t, end_of.get(row["client_id"], last), colors=colour, lw=1.0, alpha=0.7,
-                      label=kind if kind not in labelled else None)
-            labelled.add(kind)
+        cids = acc["client_id"].astype(str)
+        for tag, kind, colour in (("-tp-", "take-profit level", "#17becf"), ("-sl-", "stop-loss level", "#ff7f0e")):
+            levels = acc[cids.str.contains(tag, regex=False)]
+            if len(levels):  # one call per kind: a long run has thousands of levels
+                ends_at = [end_of.get(c, last) for c in levels["client_id"]]
+                ax.hlines(levels["price"], levels.index, ends_at, colors=colour, lw=1.0, alpha=0.7, label=kind)
         iv = ev[ev["kind"].str.startswith("intervention_")]
         for i, t in enumerate(iv.index):
             ax.axvline(t, color="#9467bd", ls=":", lw=1, label="intervention" if i == 0 else None)

@@ -1,9 +1,9 @@
 """The platform record in SQLite: current state plus append-only history.
 
 The bot keeps its working view in memory (`RecordState`) and writes every change through this
-store. Related writes go in one transaction (`batch`), which never spans a request to the venue,
-so a crash between two statements leaves the file consistent, and the intent of an order is
-durable before the order is sent. `PlatformRecord.open` rebuilds the working view from the file
+store. Related writes go in one transaction (`batch`), committed before any request that acts on
+the venue and before the bot sleeps, so a crash between two statements leaves the file
+consistent, and the intent of an order is durable before the order is sent. `PlatformRecord.open` rebuilds the working view from the file
 alone: that is how a restarted bot remembers.
 """
 from __future__ import annotations
@@ -62,23 +62,23 @@ class PlatformRecord:
         """A group of writes that lands whole or not at all (nested batches join the outer one).
 
         With ``deferred`` commits (the bot's mode) the transaction stays open until `flush`, which
-        the bot calls before every request it sends: the record is durable at each request
-        boundary (the only points where the process can be seen to die) with one commit per
-        request at most, instead of one per statement.
+        the bot calls before every request that acts on the venue (submit, cancel, amend) and
+        before sleeping: an order's intent is durable before the order leaves, and a crash
+        between two reads loses only what the next reconcile learns again from the venue. The
+        transaction is begun by the first write, so a cycle in which nothing changed writes
+        nothing (no empty BEGIN/COMMIT per cycle).
         """
-        if self._depth == 0 and not self.conn.in_transaction:
-            self.conn.execute("BEGIN")
         self._depth += 1
         try:
             yield
         except BaseException:
             self._depth -= 1
-            if self._depth == 0:
+            if self._depth == 0 and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
                 self._load()  # the working view follows the file
             raise
         self._depth -= 1
-        if self._depth == 0 and not self.deferred:
+        if self._depth == 0 and not self.deferred and self.conn.in_transaction:
             self.conn.execute("COMMIT")
 
     def flush(self) -> None:
@@ -89,6 +89,8 @@ class PlatformRecord:
     def _x(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         self.version += 1
         with self.batch():
+            if not self.conn.in_transaction:
+                self.conn.execute("BEGIN")  # begun by the first write: a batch that writes nothing costs nothing
             return self.conn.execute(sql, args)
 
     # ---------------------------------------------------------------------------- loading

@@ -16,11 +16,24 @@ import simpy
 
 from sim.bot.clock import ReplyClock
 from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, Unavailable
-from sim.core.messages import Sleep, SubmitOrder, Woke
+from sim.core.messages import (
+    FetchAccount,
+    FetchCandles,
+    FetchFills,
+    FetchOpenOrders,
+    FetchOrder,
+    FetchPositions,
+    FetchTicker,
+    Sleep,
+    SubmitOrder,
+    Woke,
+)
 from sim.core.types import RejectReason
 from sim.world.exchange import SimExchange
 from sim.world.transport import Gateway, Transport
 from sim.world.truth import GroundTruth
+
+_READS = frozenset({FetchPositions, FetchOpenOrders, FetchOrder, FetchFills, FetchAccount, FetchTicker, FetchCandles})
 
 
 class VenueClock:
@@ -149,15 +162,33 @@ class BotDriver:
                 self.down = False
                 self.truth.log.event(int(env.now), "bot_restart", "driver", detail="from the platform record")
 
+    def _sync(self, now: int) -> Generator[simpy.Event, Any, None]:
+        """Bring SimPy's clock up to the driver's, after reads answered in place (see `_serve`)."""
+        if now > self.env.now:
+            self.events += 1
+            try:
+                yield self.env.timeout(now - self.env.now)
+            except simpy.Interrupt as intr:  # cannot happen (nothing is due before ``now``), but never lose a crash
+                raise _Crashed(intr.cause) from None
+
     def _serve(self, bot: Generator[Any, Any, Any]) -> Generator[simpy.Event, Any, None]:
+        """Serve one bot process until it returns.
+
+        A read whose whole round trip falls before the next event of the world (nothing else can
+        happen meanwhile: no crossing, no intervention, no pushed update) is answered in place, as
+        of its arrival, and the driver's clock ``now`` runs ahead of SimPy's; the clocks are brought
+        together before anything else. The bot sees exactly the same times and answers as if each
+        leg had been a SimPy event, at a fraction of the cost: reads are most of what a bot sends.
+        """
         env, venue, truth, transport = self.env, self.venue, self.truth, self.transport
         timeout_ms = transport.faults.timeout_ms
         reply: Any = None
         error: ExchangeError | None = None
         crash_next: Crash | None = None
         before_request = self.before_request
+        now = int(env.now)
         while True:
-            self.clock.now = int(env.now)
+            self.clock.now = now
             try:
                 request = bot.throw(error) if error is not None else bot.send(reply)
             except StopIteration:
@@ -166,29 +197,32 @@ class BotDriver:
             if crash_next is not None:
                 raise _Crashed(crash_next)  # the bot recorded the answer, then died
             reply, error = None, None
-            truth.after_bot_step(env.now)
-            if type(request) is Sleep:
-                truth.sample(env.now)
+            truth.after_bot_step(now)
+            kind = type(request)
+            if kind is Sleep:
+                yield from self._sync(now)
+                truth.sample(now)
                 if not self.inbox:
                     self._sleeping = True
                     self.events += 1
                     try:
-                        yield env.timeout(max(0, request.until_ms - env.now))
+                        yield env.timeout(max(0, request.until_ms - now))
                     except simpy.Interrupt as intr:
                         self._sleeping = False
                         if isinstance(intr.cause, Crash):
                             raise _Crashed(intr.cause) from None
                     self._sleeping = False
                 reply = self._woke()
+                now = int(env.now)
                 continue
             self.requests += 1
-            is_submit = type(request) is SubmitOrder
+            is_submit = kind is SubmitOrder
             if is_submit:
-                venue.catch_up(env.now)
-                truth.before_submit(env.now, request)
-            sent = int(env.now)
+                yield from self._sync(now)
+                venue.catch_up(now)
+                truth.before_submit(now, request)
+            sent = now
             leg = transport.leg_ms(sent)
-            self.events += 1
             lost = transport.request_lost()
             reaches = not lost and leg <= transport.faults.recv_window
             if is_submit and self.armed is not None and self.armed.point == "after_submit":
@@ -197,6 +231,7 @@ class BotDriver:
                     self._arrive_later(request, sent + leg)
                 raise _Crashed(crash)  # sent, then died before any answer
             if lost or leg >= timeout_ms:
+                yield from self._sync(now)
                 if reaches:
                     self._arrive_later(request, sent + leg)  # it still arrives, after the client gave up
                 elif not lost:
@@ -206,35 +241,44 @@ class BotDriver:
                     yield env.timeout(timeout_ms)
                 except simpy.Interrupt as intr:
                     raise _Crashed(intr.cause) from None
+                now = int(env.now)
                 error = self._timed_out(request)
+                continue
+            back = transport.leg_ms(sent + leg)
+            answered_in_time = not transport.response_lost(request) and leg + back <= timeout_ms
+            if kind in _READS and reaches and answered_in_time and env.peek() > sent + leg + back:
+                reply, error = self._answer(request, sent + leg)
+                now = sent + leg + back
+                if error is not None:
+                    error.ts = now
                 continue
             # one wait for the round trip: the venue answers in a callback when the request arrives
             # (so it is answered even if the bot dies meanwhile), and the bot resumes once
-            back = transport.leg_ms(sent + leg)
-            self.events += 2
+            yield from self._sync(now)
+            self.events += 1
             answer: list = []
             if reaches and env.peek() > sent + leg:
                 # nothing else happens in the world before the request arrives: answer it as of its
                 # arrival now (the venue catches up to that instant itself), saving an event
                 answer.extend(self._answer(request, sent + leg))
-                self.events -= 1
             elif reaches:
+                self.events += 1
                 arrival = env.timeout(leg)
                 arrival.callbacks.append(lambda _ev, r=request, a=answer: a.extend(self._answer(r)))
-            answered_in_time = not transport.response_lost(request) and leg + back <= timeout_ms
             try:
                 yield env.timeout(leg + back if answered_in_time else timeout_ms)
             except simpy.Interrupt as intr:
                 raise _Crashed(intr.cause) from None
+            now = int(env.now)
             if not answered_in_time:
                 reply, error = None, self._timed_out(request)
                 continue
             if reaches:
                 reply, error = answer
             else:
-                reply, error = None, Rejected(RejectReason.INVALID, "outside the receive window", int(env.now))
+                reply, error = None, Rejected(RejectReason.INVALID, "outside the receive window", now)
             if error is not None:
-                error.ts = int(env.now)
+                error.ts = now
             if is_submit and reply is not None and reply.filled_qty > 0 and self.armed is not None \
                     and self.armed.point == "after_fill":
                 crash_next, self.armed = self.armed, None

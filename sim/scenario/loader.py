@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import tomllib
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.bot.strategy.base import StrategyLoadError, resolve_strategy
+from sim.bot.strategy.base import StrategyLoadError, check_protocol, resolve_strategy
 from sim.core.units import parse_duration_ms
 from sim.data.errors import MarketDataError
 from sim.data.replay import ReplaySpec, load_replay
@@ -84,7 +86,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
         check_strategy(scenario)
     except StrategyLoadError as exc:
         problems.append(f"bot.strategy: {exc}")
-    except (TypeError, ValueError, KeyError) as exc:
+    except StrategyParamsError as exc:
         problems.append(f"bot.params: strategy {scenario.bot.strategy!r} does not accept these parameters: {exc}")
     if problems:
         raise ScenarioError(file, problems)
@@ -152,22 +154,45 @@ def strategy_kwargs(scenario: Scenario) -> dict[str, Any]:
     return kwargs
 
 
-def check_strategy(scenario: Scenario) -> None:
-    """Import the strategy and build it once with the scenario's parameters (cheap, no market data)."""
-    import inspect
+class StrategyParamsError(ValueError):
+    """The strategy's ``__init__`` refused the scenario's ``bot.params``."""
 
-    cls = resolve_strategy(scenario.bot.strategy)
-    kwargs = strategy_kwargs(scenario)
-    params = inspect.signature(cls).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        for name in scenario.bot.params:
-            target = {"at": "at_ms", "interval": "interval_ms"}.get(name, name)
+
+def _raised_at(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (raised at {frames[-1].filename} line {frames[-1].lineno})" if frames else ""
+
+
+def check_strategy(scenario: Scenario) -> None:
+    """Import the strategy, build it once with the scenario's parameters (cheap, no market data) and
+    check that what it built has the strategy protocol.
+
+    Raises `StrategyLoadError` (a problem of ``bot.strategy``) or `StrategyParamsError` (of ``bot.params``).
+    """
+    name = scenario.bot.strategy
+    cls = resolve_strategy(name)
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):  # no signature to read (a builtin, say): let the call itself decide
+        params = None
+    if params is not None and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        if "start_ms" not in params:
+            raise StrategyLoadError(f"{name!r} cannot be built: its __init__ must take start_ms (the run's start, "
+                                    "ms since the epoch) as a keyword argument")
+        for key in scenario.bot.params:
+            target = {"at": "at_ms", "interval": "interval_ms"}.get(key, key)
             if target not in params:
-                valid = [p.removesuffix("_ms") for p in params if p != "start_ms"]
-                near = difflib.get_close_matches(name, valid, n=1)
-                hint = f"did you mean {near[0]!r}?" if near else f"it takes {', '.join(valid)}"
-                raise TypeError(f"unknown parameter {name!r}; {hint}")
-    cls(**kwargs)
+                valid = [p.removesuffix("_ms") for p in params if p not in ("self", "start_ms")]
+                near = difflib.get_close_matches(key, valid, n=1)
+                hint = f"did you mean {near[0]!r}?" if near else f"it takes {', '.join(valid) or 'none'}"
+                raise StrategyParamsError(f"unknown parameter {key!r}; {hint}")
+    try:
+        strategy = cls(**strategy_kwargs(scenario))
+    except (TypeError, ValueError, KeyError) as exc:
+        raise StrategyParamsError(str(exc)) from exc
+    except Exception as exc:  # user code: whatever its __init__ raises is a problem of these parameters
+        raise StrategyParamsError(f"{type(exc).__name__}: {exc}{_raised_at(exc)}") from exc
+    check_protocol(strategy, name)
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -9,17 +9,24 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from sim.core.units import parse_duration_ms
 
 
-def _duration(value: str) -> str:
-    parse_duration_ms(value)
+def _duration(value: Any) -> str:
+    parse_duration_ms(value)  # a number without a unit is refused here, naming the units
     return value
 
 
-Duration = Annotated[str, AfterValidator(_duration)]
+def _positive_duration(value: Any) -> str:
+    if parse_duration_ms(value) <= 0:
+        raise ValueError(f"must be longer than zero, got {value!r}")
+    return value
+
+
+Duration = Annotated[str, BeforeValidator(_duration)]
+PositiveDuration = Annotated[str, BeforeValidator(_positive_duration)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -36,15 +43,9 @@ class Strict(BaseModel):
 class ScenarioMeta(Strict):
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    duration: Duration
+    duration: PositiveDuration
     seed: Annotated[int, Field(ge=0)] = 0
     start: datetime | None = None  # default: 2024-01-01 for synthetic markets, the data's start for replay
-
-    @model_validator(mode="after")
-    def _positive_duration(self) -> ScenarioMeta:
-        if ms(self.duration) <= 0:
-            raise ValueError("duration must be longer than zero")
-        return self
 
     @property
     def start_ms(self) -> int:
@@ -63,7 +64,7 @@ class Market(Strict):
     kind: Literal["ohlcv", "trades"] | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     time_unit: Literal["auto", "s", "ms", "us", "ns"] = "auto"
-    resolution: Duration = "1s"
+    resolution: PositiveDuration = "1s"
     intrabar: Literal["brownian_bridge", "linear"] = "brownian_bridge"
     gaps: Literal["error", "fill"] = "error"
     max_gap: Duration = "1m"
@@ -72,7 +73,7 @@ class Market(Strict):
     s0: Positive = 30_000.0
     sigma: NonNegative = 0.6
     drift: float = 0.0
-    tick: Duration = "1s"
+    tick: PositiveDuration = "1s"
     tick_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.1")
     # (gbm keys above: s0, sigma, drift, tick; replay keys: file ... exclude_trade_types)
     lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
@@ -97,7 +98,7 @@ class Latency(Strict):
 
 
 class TransportCfg(Strict):
-    timeout: Duration = "5s"
+    timeout: PositiveDuration = "5s"
     recv_window: Duration | None = None  # default: the timeout
     request_loss_prob: Fraction = 0.0
     response_loss_prob: Fraction = 0.0
@@ -105,7 +106,7 @@ class TransportCfg(Strict):
 
 class RateLimitCfg(Strict):
     requests: Annotated[int, Field(ge=1)]
-    per: Duration = "1s"
+    per: PositiveDuration = "1s"
 
 
 class UpdatesCfg(Strict):
@@ -129,7 +130,7 @@ class Exchange(Strict):
     liquidation_fee: Fraction = 0.0125
     margin_tiers: list[MarginTierCfg] = Field(default_factory=list)
     price_band_pct: Annotated[float, Field(gt=0, le=1)] = 0.05
-    funding_interval: Duration = "8h"
+    funding_interval: PositiveDuration = "8h"
     funding_rate: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.0001
     funding_rate_sd: Annotated[float, Field(ge=0, le=0.05)] = 0.0
     latency: Latency = Latency()
@@ -172,7 +173,7 @@ class ExecutionCfg(Strict):
 class Bot(Strict):
     strategy: str = "ma_crossover"
     params: dict[str, Any] = Field(default_factory=dict)
-    cycle: Duration = "1m"
+    cycle: PositiveDuration = "1m"
     bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")] = "ae"
     max_position: Annotated[Decimal | None, Field(gt=0)] = None
     max_leverage: Annotated[float | None, Field(gt=0)] = None
@@ -259,7 +260,7 @@ class LatencySpike(Strict):
 
     at: Duration
     kind: Literal["latency_spike"]
-    duration: Duration
+    duration: PositiveDuration
     factor: Annotated[float, Field(ge=1)] = 10.0
 
 
@@ -268,7 +269,7 @@ class Outage(Strict):
 
     at: Duration
     kind: Literal["outage"]
-    duration: Duration
+    duration: PositiveDuration
 
 
 class DropUpdates(Strict):
@@ -276,7 +277,7 @@ class DropUpdates(Strict):
 
     at: Duration
     kind: Literal["drop_updates"]
-    duration: Duration
+    duration: PositiveDuration
 
 
 class ThinLiquidity(Strict):
@@ -284,7 +285,7 @@ class ThinLiquidity(Strict):
 
     at: Duration
     kind: Literal["thin_liquidity"]
-    duration: Duration
+    duration: PositiveDuration
     depth_factor: Annotated[float, Field(gt=0, le=1)] = 0.2
     spread_factor: Annotated[float, Field(ge=1)] = 3.0
 
@@ -364,8 +365,6 @@ class Scenario(Strict):
                 raise ValueError(f"account.leverage {self.account.leverage} exceeds the first margin tier's "
                                  f"max_leverage {tier.max_leverage}")
         tick = ms(self.market.tick)
-        if tick <= 0:
-            raise ValueError("market.tick must be longer than zero")
         if ms(self.bot.cycle) < tick:
             raise ValueError(f"bot.cycle {self.bot.cycle} is shorter than market.tick {self.market.tick}")
         for i, ev in enumerate(self.events):

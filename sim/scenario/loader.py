@@ -9,68 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from sim.bot.strategy.base import StrategyLoadError, check_protocol, resolve_strategy
 from sim.core.units import parse_duration_ms
 from sim.data.errors import MarketDataError
 from sim.data.replay import ReplaySpec, load_replay
+from sim.scenario.describe import describe_errors
 from sim.scenario.errors import ScenarioError
 from sim.scenario.expect import check_key_problems
-from sim.scenario.schema import INTERVENTIONS, WINDOWS, Scenario
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model that owns the key at ``loc`` (to suggest the nearest valid name)."""
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return None
-        ann = field.annotation
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-        if model is None:
-            return None
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _event_model(kind: str) -> type[BaseModel] | None:
-    for model in (*INTERVENTIONS, *WINDOWS):
-        if model.model_fields["kind"].annotation.__args__[0] == kind:  # type: ignore[union-attr]
-            return model
-    return None
-
-
-def _describe(err: dict[str, Any]) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
-    kind = err["type"]
-    owner: type[BaseModel] | None = None
-    if len(loc) >= 3 and loc[0] == "events" and isinstance(loc[2], str) and _event_model(loc[2]):
-        owner = _event_model(loc[2])  # events[i].<kind>.<key>: the event's own model
-        loc = (loc[0], loc[1], *loc[3:])
-    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
-    if kind == "union_tag_invalid":
-        kinds = [m.model_fields["kind"].annotation.__args__[0] for m in (*INTERVENTIONS, *WINDOWS)]  # type: ignore
-        got = str(err.get("input", {}).get("kind", "") if isinstance(err.get("input"), dict) else "")
-        near = difflib.get_close_matches(got, kinds, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        return f"{key}.kind: unknown event kind {got!r}{hint} (kinds: {', '.join(kinds)})"
-    if kind == "extra_forbidden":
-        owner = owner or _model_at(loc)
-        names = list(owner.model_fields) if owner else []
-        near = difflib.get_close_matches(str(loc[-1]), names, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else (f"; valid keys: {', '.join(names)}" if names else "")
-        return f"{key}: unknown key{hint}"
-    if kind == "missing":
-        return f"{key}: required key is missing"
-    msg = err["msg"].removeprefix("Value error, ")
-    got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
-    return f"{key or 'scenario'}: {msg}{shown}"
+from sim.scenario.schema import Scenario
 
 
 def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
@@ -78,7 +26,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(file, [_describe(e) for e in exc.errors()]) from None
+        raise ScenarioError(file, describe_errors(exc.errors())) from None
     problems: list[str] = []
     for key, value in scenario.expect.items():
         problems += check_key_problems(key, value)

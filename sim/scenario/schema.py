@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from sim.core.units import parse_duration_ms
+from sim.scenario.errors import KeyedProblems, event_key
 
 
 def _duration(value: Any) -> str:
@@ -350,28 +351,34 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        problems = self.cross_field_problems()
+        if problems:
+            raise KeyedProblems(problems)
+        return self
+
+    def cross_field_problems(self) -> list[tuple[str, str]]:
+        """Problems that involve more than one key, each under the key to change (key, message)."""
+        problems: list[tuple[str, str]] = []
         duration = ms(self.scenario.duration)
-        m = self.market
+        m, ex, lev = self.market, self.exchange, self.account.leverage
         if m.model == "replay":
-            if not m.file or not m.format:
-                raise ValueError("market.model = \"replay\" needs market.file and market.format")
+            for key in ("file", "format"):
+                if not getattr(m, key):
+                    problems.append((f"market.{key}", 'required when market.model = "replay"'))
             if m.format in ("csv", "parquet") and m.kind is None:
-                raise ValueError("market.kind (\"ohlcv\" or \"trades\") is needed with a generic csv/parquet file")
-        if self.account.leverage > self.exchange.max_leverage:
-            raise ValueError(f"account.leverage {self.account.leverage} exceeds the venue's exchange.max_leverage "
-                             f"{self.exchange.max_leverage}")
-        for tier in self.exchange.margin_tiers:
-            if self.account.leverage > tier.max_leverage and tier is self.exchange.margin_tiers[0]:
-                raise ValueError(f"account.leverage {self.account.leverage} exceeds the first margin tier's "
-                                 f"max_leverage {tier.max_leverage}")
-        tick = ms(self.market.tick)
-        if ms(self.bot.cycle) < tick:
-            raise ValueError(f"bot.cycle {self.bot.cycle} is shorter than market.tick {self.market.tick}")
+                problems.append(("market.kind", f'"ohlcv" or "trades" is needed with market.format = "{m.format}"'))
+        if lev > ex.max_leverage:
+            problems.append(("account.leverage", f"{lev} exceeds the venue's exchange.max_leverage {ex.max_leverage}"))
+        elif ex.margin_tiers and lev > ex.margin_tiers[0].max_leverage:
+            problems.append(("account.leverage", f"{lev} exceeds the first margin tier's max_leverage "
+                                                 f"{ex.margin_tiers[0].max_leverage} (exchange.margin_tiers[1])"))
+        if ms(self.bot.cycle) < ms(m.tick):
+            problems.append(("bot.cycle", f"{self.bot.cycle} is shorter than market.tick {m.tick}"))
         for i, ev in enumerate(self.events):
             if ms(ev.at) > duration:
-                raise ValueError(f"events[{i}] ({ev.kind}) at {ev.at} is after the end of the run "
-                                 f"(scenario.duration = {self.scenario.duration})")
-        return self
+                problems.append((event_key(i, ev.kind, "at"), f"{ev.at} is after the end of the run "
+                                                              f"(scenario.duration = {self.scenario.duration})"))
+        return problems
 
     @property
     def duration_ms(self) -> int:

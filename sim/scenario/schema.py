@@ -225,11 +225,17 @@ class MoveProtective(Strict):
 
 
 class SetLeverage(Strict):
-    """An operator changes the account's leverage."""
+    """An operator changes the account's leverage.
+
+    The venue refuses a leverage above its tier's maximum for the position at that moment. One
+    above the venue's highest maximum is refused whatever the position, so the scenario must say
+    that this is what it models (``expect_refused = true``): otherwise it is taken for a typo.
+    """
 
     at: Duration
     kind: Literal["set_leverage"]
     leverage: Annotated[int, Field(ge=1)]
+    expect_refused: bool = False
 
 
 class TransferOut(Strict):
@@ -374,10 +380,18 @@ class Scenario(Strict):
                                                  f"{ex.margin_tiers[0].max_leverage} (exchange.margin_tiers[1])"))
         if ms(self.bot.cycle) < ms(m.tick):
             problems.append(("bot.cycle", f"{self.bot.cycle} is shorter than market.tick {m.tick}"))
+        venue_max = max(t.max_leverage for t in ex.margin_tiers) if ex.margin_tiers else ex.max_leverage
+        venue_max_key = ("the highest max_leverage in exchange.margin_tiers" if ex.margin_tiers
+                         else "exchange.max_leverage")
         for i, ev in enumerate(self.events):
             if ms(ev.at) > duration:
                 problems.append((event_key(i, ev.kind, "at"), f"{ev.at} is after the end of the run "
                                                               f"(scenario.duration = {self.scenario.duration})"))
+            if isinstance(ev, SetLeverage) and ev.leverage > venue_max and not ev.expect_refused:
+                problems.append((event_key(i, ev.kind, "leverage"),
+                                 f"{ev.leverage} is above the venue's maximum ({venue_max_key} = {venue_max}), so "
+                                 "the venue would refuse it whatever the position; to model an operator's refused "
+                                 "attempt, add expect_refused = true to this event"))
         return problems
 
     @property

@@ -58,6 +58,10 @@ def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
     path = (base / str(m.file)).resolve()
     scenario = scenario.model_copy(update={"market": m.model_copy(update={"file": str(path)})})
     spec = replay_spec(scenario)
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "file not found"
+        raise ScenarioError(file, [f"market.file ({m.file}): {what}: {path} (a relative path is read from the "
+                                   "scenario file's folder)"])
     try:
         data = load_replay(spec)
         start = scenario.scenario.start
@@ -71,6 +75,9 @@ def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
                                   f"market.resolution ({m.resolution})")
     except MarketDataError as exc:
         raise ScenarioError(file, [f"market.file ({m.file}): {exc}"]) from None
+    except Exception as exc:  # a reader library's own error on a file it cannot make sense of
+        raise ScenarioError(file, [f"market.file ({m.file}): cannot be read as market.format = {m.format!r}: "
+                                   f"{type(exc).__name__}: {exc}"]) from None
     return scenario
 
 
@@ -155,6 +162,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(file, [f"not valid TOML: {exc}"]) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(file, [f"not UTF-8 text: {exc}"]) from None
+    except OSError as exc:
+        raise ScenarioError(file, [f"cannot be read: {exc.strerror or exc}"]) from None
     return parse_scenario(data, file)
 
 

@@ -120,6 +120,11 @@ def _one(err: dict[str, Any]) -> tuple[str, str]:
         hint = _nearest(str(path[-1]), names) or (f"; valid keys: {', '.join(names)}" if names else "")
         return key, f"unknown key{hint}"
     if etype == "missing":
+        field = owner.model_fields.get(str(path[-1])) if owner and path else None
+        what, table = _shape(field.annotation) if field else ("leaf", None)
+        if what == "model":
+            needed = [n for n, f in table.model_fields.items() if f.is_required()]
+            return key, f"required table [{key}] is missing (it needs {', '.join(needed)})"
         return key, "required key is missing"
     if etype == "literal_error":
         valid = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import shutil
 import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +33,44 @@ OUTPUTS = ("summary.json", "orders.parquet", "fills.parquet", "drift_episodes.pa
            "report.html")
 
 
-class RunFailed(RuntimeError):
-    """The run stopped before its end; its directory holds everything written up to then."""
+def _elapsed(ms: int) -> str:
+    """Simulated time as a person reads it: ``40m00.3s``, ``1d02h05m00.0s``, ``12.5s`` (tenths, truncated)."""
+    ms = max(ms, 0)
+    days, rest = divmod(ms, 86_400_000)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds = f"{rest // 1000:02d}.{rest % 1000 // 100}s"
+    if days:
+        return f"{days}d{hours:02d}h{minutes:02d}m{seconds}"
+    if hours:
+        return f"{hours}h{minutes:02d}m{seconds}"
+    if minutes:
+        return f"{minutes}m{seconds}"
+    return f"{rest // 1000}.{rest % 1000 // 100}s"
 
-    def __init__(self, run_dir: Path, at_ms: int, error: str) -> None:
-        super().__init__(f"run stopped at t={at_ms} ms: {error}\npartial run directory: {run_dir}")
+
+def _utc(ms: int) -> str:
+    """``2024-01-01 00:40:00.331 UTC``."""
+    when = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    return f"{when:%Y-%m-%d %H:%M:%S}.{ms % 1000:03d} UTC"
+
+
+class RunFailed(RuntimeError):
+    """The run stopped before its end; its directory holds everything written up to then.
+
+    ``str()`` says when it stopped (simulated time into the run and the venue's UTC instant), what
+    raised, and where the partial run directory is.
+    """
+
+    def __init__(self, run_dir: Path, at_ms: int, error: str, start_ms: int = 0) -> None:
+        what = re.sub(r" at t=\d+", "", error)  # the instant is said once, readably, below
+        super().__init__(
+            f"run stopped {_elapsed(at_ms - start_ms)} into the run ({_utc(at_ms)}): {what}\n"
+            f"partial run directory: {run_dir} (events.parquet up to the failure; summary.json says where it "
+            "stopped)")
         self.run_dir = run_dir
         self.at_ms = at_ms
+        self.start_ms = start_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,5 +242,5 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
 
         build_report(run_dir)
     if error is not None:
-        raise RunFailed(run_dir, stopped_at or 0, error)
+        raise RunFailed(run_dir, stopped_at or 0, error, world.start_ms)
     return RunResult(summary, run_dir, checks, tables)

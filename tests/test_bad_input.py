@@ -1,79 +1,183 @@
-"""A bad scenario gives one clear paragraph naming the file and key: never a deep traceback."""
+"""A bad scenario gives one clear paragraph naming the file and key, and exit status 2: never a deep
+traceback, never a silent default. Every case goes through the command line, as a user meets it."""
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 import sim
+from sim.cli import main
 from sim.scenario import ScenarioError
 
+ROOT = Path(__file__).resolve().parent.parent
 BASE = '[scenario]\nname = "x"\ndescription = "y"\nduration = "1h"\n'
+REPLAY = BASE + '[market]\nmodel = "replay"\nfile = "c.csv"\nformat = "ccxt_csv"\n'
+EVENT = '[[events]]\nat = "10m"\nkind = "{kind}"\n'
+
+# name: (scenario text, other files in its folder, the key the message starts with, what else it must say)
+CASES: dict[str, tuple[str | bytes, dict[str, str | bytes], str | None, tuple[str, ...]]] = {
+    "invalid TOML": ('[scenario]\nname = "x\n', {}, None, ("not valid TOML", "line 2", "column 10")),
+    "not UTF-8": ((BASE + "# caf\xe9\n").encode("latin-1"), {}, None, ("not UTF-8",)),
+    "unknown key": (BASE + "[market]\nsigam = 0.5\n", {}, "market.sigam", ("unknown key", "did you mean 'sigma'")),
+    "unknown table": (BASE + "[exchagne]\ntaker_fee = 0.1\n", {}, "exchagne", ("did you mean 'exchange'",)),
+    "unknown event key": (BASE + EVENT.format(kind="outage") + 'duraton = "1m"\n', {},
+                          "events[1].duraton (the 1st [[events]] entry, outage)", ("did you mean 'duration'",)),
+    "unknown event kind": (BASE + EVENT.format(kind="outgae"), {}, "events[1].kind (the 1st [[events]] entry)",
+                           ("unknown event kind 'outgae'", "did you mean 'outage'")),
+    "unknown value": (BASE + '[market]\nintrabar = "bridge"\n', {}, "market.intrabar",
+                      ("expected one of brownian_bridge, linear", "'bridge'")),
+    "unknown fault kind in rates": (BASE + "[faults]\nrates = { outgae = 2 }\n", {}, "faults.rates.outgae",
+                                    ("unknown key", "did you mean 'outage'")),
+    "wrong type": (BASE + '[account]\nleverage = "high"\n', {}, "account.leverage", ("valid integer", "'high'")),
+    "duration without a unit": (BASE.replace('"1h"', '"60"'), {}, "scenario.duration", ("unit", "'60'")),
+    "duration as a number": (BASE + "[market]\ntick = 1\n", {}, "market.tick", ("duration string", "got 1")),
+    "zero duration": (BASE.replace('"1h"', '"0s"'), {}, "scenario.duration", ("longer than zero", "'0s'")),
+    "negative size in strategy params": (BASE + "[bot]\nparams = { qty = -1 }\n", {}, "bot.params",
+                                         ("'ma_crossover' does not accept", "qty")),
+    "negative size in an event": (BASE + EVENT.format(kind="external_add") + "qty = -1\n", {},
+                                  "events[1].qty (the 1st [[events]] entry, external_add)", ("greater than 0",)),
+    "leverage above the venue maximum": (BASE + "[account]\nleverage = 50\n[exchange]\nmax_leverage = 20\n", {},
+                                         "account.leverage", ("50 exceeds", "exchange.max_leverage 20")),
+    "event after the end of the run": (BASE + EVENT.format(kind="external_close")
+                                       + EVENT.format(kind="external_close").replace("10m", "2h"), {},
+                                       "events[2].at (the 2nd [[events]] entry, external_close)",
+                                       ("2h is after the end of the run", "scenario.duration = 1h")),
+    "set_leverage above the venue maximum": (BASE + EVENT.format(kind="set_leverage") + "leverage = 200\n", {},
+                                             "events[1].leverage (the 1st [[events]] entry, set_leverage)",
+                                             ("exchange.max_leverage = 125", "expect_refused = true")),
+    "expectation bound that is not a number": (BASE + '[expect]\n"drift.detect_s_max" = { le = "sixty" }\n', {},
+                                               "expect.drift.detect_s_max", ("needs a number", "'sixty'")),
+    "expectation on a figure that does not exist": (BASE + '[expect]\n"drift.detect_max" = 3\n', {},
+                                                    "expect.drift.detect_max",
+                                                    ("no such summary figure", "'drift.detect_s_max'")),
+    "missing required table": ("[market]\nsigma = 0.5\n", {}, "scenario",
+                               ("required table [scenario] is missing", "name, description, duration")),
+    "strategy module that cannot be imported": (BASE + '[bot]\nstrategy = "nowhere.module:Thing"\n', {},
+                                                "bot.strategy", ("cannot import module 'nowhere.module'",)),
+    "strategy module with a syntax error": (BASE + '[bot]\nstrategy = "bi_syntax:Broken"\n',
+                                            {"bi_syntax.py": "import math\nclass Broken\n    pass\n"}, "bot.strategy",
+                                            ("bi_syntax.py line 2", "SyntaxError")),
+    "strategy module raising on import": (BASE + '[bot]\nstrategy = "bi_raising:Thing"\n',
+                                          {"bi_raising.py": "\n\nraise RuntimeError('no config file')\n"},
+                                          "bot.strategy", ("bi_raising.py line 3", "RuntimeError: no config file")),
+    "strategy class without the protocol": (BASE + '[bot]\nstrategy = "bi_noproto:NoProto"\n',
+                                            {"bi_noproto.py": "class NoProto:\n"
+                                                              "    def __init__(self, start_ms=0):\n"
+                                                              "        pass\n"
+                                                              "    def target(self, now_ms):\n"
+                                                              "        return None\n"},
+                                            "bot.strategy", ("'bi_noproto:NoProto' is not a strategy",
+                                                             "no candle_interval_ms attribute", "no on_candle()")),
+    "strategy parameter the class does not take": (BASE + "[bot]\nparams = { fats = 3 }\n", {}, "bot.params",
+                                                   ("unknown parameter 'fats'", "did you mean 'fast'")),
+    "strategy __init__ refusing its parameters": (BASE + "[bot]\nparams = { fast = 30, slow = 10 }\n", {},
+                                                  "bot.params", ("fast < slow",)),
+    "strategy __init__ raising something else on a parameter": (
+        BASE + '[bot]\nstrategy = "tests.user_strategy:EveryOtherCandle"\nparams = { qty = "lots" }\n', {},
+        "bot.params", ("InvalidOperation", "user_strategy.py line")),
+    "strategy __init__ without start_ms": (BASE + '[bot]\nstrategy = "bi_nostart:NoStart"\n',
+                                           {"bi_nostart.py": "class NoStart:\n    def __init__(self, every=1):\n"
+                                                             "        pass\n"},
+                                           "bot.strategy", ("must take start_ms",)),
+    "missing market-data file": (REPLAY, {}, "market.file (c.csv)", ("file not found", "scenario file's folder")),
+    "corrupt market-data file": (REPLAY, {"c.csv": b"\x00\x01garbage\xff"}, "market.file (c.csv)",
+                                 ("cannot read c.csv",)),
+    "market-data file the reader library chokes on": (REPLAY.replace("c.csv", "c.json").replace("ccxt_csv",
+                                                                                               "freqtrade_json"),
+                                                      {"c.json": "[[1, 2]]"}, "market.file (c.json)",
+                                                      ("cannot be read as market.format = 'freqtrade_json'",)),
+}
 
 
-def problems(tmp_path, text: str) -> str:
-    f = tmp_path / "s.toml"
-    f.write_text(text)
+@pytest.fixture
+def scenario_file(tmp_path, monkeypatch):
+    """Write a case's scenario (and its other files) into a fresh folder on the import path."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def write(text: str | bytes, files: dict[str, str | bytes]) -> Path:
+        for name, content in files.items():
+            if name.endswith(".py"):
+                monkeypatch.delitem(sys.modules, name.removesuffix(".py"), raising=False)
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(tmp_path / name, mode) as fh:
+                fh.write(content)
+        f = tmp_path / "bad-scenario.toml"
+        f.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        return f
+
+    yield write
+    for name in [m for m in sys.modules if m.startswith("bi_")]:
+        del sys.modules[name]
+
+
+def assert_one_paragraph_naming(err: str, file: Path, key: str | None, says: tuple[str, ...]) -> None:
+    assert "Traceback" not in err, err
+    assert err.strip() and "\n\n" not in err.strip(), err
+    assert err.startswith(f"{file}: invalid scenario"), err
+    if key is not None:
+        assert f"\n  - {key}: " in err, err  # the problem is filed under its own key, first on its line
+    for fragment in says:
+        assert fragment in err, (fragment, err)
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_exits_2_with_one_paragraph_naming_file_and_key(case, command, scenario_file, tmp_path, capsys):
+    text, files, key, says = CASES[case]
+    f = scenario_file(text, files)
+    extra = ["--out", str(tmp_path / "run"), "--no-ideal-twin"] if command == "run" else []
+    assert main([command, str(f), *extra]) == 2
+    out, err = capsys.readouterr()
+    assert_one_paragraph_naming(err, f, key, says)
+    assert "ok" not in out and not (tmp_path / "run").exists()
+
+
+def test_missing_scenario_file_exits_2(tmp_path, capsys):
+    f = tmp_path / "absent.toml"
+    assert main(["run", str(f)]) == 2
+    assert_one_paragraph_naming(capsys.readouterr().err, f, None, ("file not found",))
+
+
+def test_every_problem_of_a_file_is_listed_not_only_the_first(scenario_file, capsys):
+    text = BASE + "[account]\nleverage = 50\n[exchange]\nmax_leverage = 20\n" + EVENT.format(kind="external_close")
+    f = scenario_file(text.replace('"10m"', '"3h"'), {})
+    assert main(["validate", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "\n  - account.leverage: " in err and "\n  - events[1].at (the 1st [[events]] entry" in err
+
+
+@pytest.mark.parametrize("kind", ["outage", "latency_spike", "drop_updates", "thin_liquidity"])
+def test_a_zero_length_fault_window_is_refused(kind, scenario_file, capsys):
+    f = scenario_file(BASE + EVENT.format(kind=kind) + 'duration = "0s"\n', {})
+    assert main(["validate", str(f)]) == 2
+    assert_one_paragraph_naming(capsys.readouterr().err, f, f"events[1].duration (the 1st [[events]] entry, {kind})",
+                                ("longer than zero",))
+
+
+def test_a_refused_set_leverage_attempt_can_be_modelled_when_the_scenario_says_so(scenario_file, capsys):
+    f = scenario_file(BASE + EVENT.format(kind="set_leverage") + "leverage = 200\nexpect_refused = true\n", {})
+    assert main(["validate", str(f)]) == 0
+
+
+def test_the_api_raises_the_same_error_with_each_problem_keyed(scenario_file):
+    f = scenario_file(BASE + "[account]\nleverage = 50\n[exchange]\nmax_leverage = 20\n", {})
     with pytest.raises(ScenarioError) as info:
         sim.load_scenario(f)
-    msg = str(info.value)
-    assert str(f) in msg
-    return msg
+    assert info.value.file == str(f)
+    assert info.value.problems == ["account.leverage: 50 exceeds the venue's exchange.max_leverage 20"]
 
 
-def test_invalid_toml_names_line_and_column(tmp_path):
-    assert "line 2" in problems(tmp_path, '[scenario]\nname = "x\n')
-
-
-def test_unknown_key_suggests_the_nearest_valid_name(tmp_path):
-    msg = problems(tmp_path, BASE + "[market]\nsigam = 0.5\n")
-    assert "market.sigam: unknown key" in msg and "'sigma'" in msg
-
-
-def test_unknown_table_is_an_error(tmp_path):
-    assert "exchagne: unknown key" in problems(tmp_path, BASE + "[exchagne]\ntaker_fee = 0.1\n")
-
-
-def test_wrong_type_names_the_key(tmp_path):
-    assert "account.leverage" in problems(tmp_path, BASE + '[account]\nleverage = "high"\n')
-
-
-def test_duration_without_a_unit_is_refused(tmp_path):
-    msg = problems(tmp_path, BASE.replace('"1h"', '"60"'))
-    assert "scenario.duration" in msg and "unit" in msg
-
-
-def test_zero_duration_is_impossible(tmp_path):
-    assert "longer than zero" in problems(tmp_path, BASE.replace('"1h"', '"0s"'))
-
-
-def test_negative_size_is_impossible(tmp_path):
-    msg = problems(tmp_path, BASE + '[bot]\nparams = { qty = -1 }\n')
-    assert "bot.params" in msg
-
-
-def test_leverage_above_the_venue_maximum_is_refused(tmp_path):
-    msg = problems(tmp_path, BASE + "[account]\nleverage = 50\n[exchange]\nmax_leverage = 20\n")
-    assert "exceeds" in msg and "max_leverage" in msg
-
-
-def test_event_after_the_end_of_the_run_is_refused(tmp_path):
-    msg = problems(tmp_path, BASE + '[[events]]\nat = "2h"\nkind = "external_close"\n')
-    assert "after the end of the run" in msg
-
-
-def test_strategy_that_cannot_be_imported_is_named(tmp_path):
-    msg = problems(tmp_path, BASE + '[bot]\nstrategy = "nowhere.module:Thing"\n')
-    assert "bot.strategy" in msg and "nowhere.module" in msg
-
-
-def test_missing_required_table_is_named(tmp_path):
-    assert "scenario: required key is missing" in problems(tmp_path, "[market]\nsigma = 0.5\n")
-
-
-def test_expectation_on_a_figure_that_does_not_exist_is_refused(tmp_path):
-    msg = problems(tmp_path, BASE + '[expect]\n"drift.detect_max" = 3\n')
-    assert "no such summary figure" in msg and "drift.detect_s_max" in msg
-
-
-def test_missing_file_is_a_scenario_error(tmp_path):
-    with pytest.raises(ScenarioError, match="file not found"):
-        sim.load_scenario(tmp_path / "absent.toml")
+def test_the_installed_program_exits_2_without_a_traceback(tmp_path):
+    """A real process, so nothing between `main` and the exit status can hide a traceback."""
+    (tmp_path / "bi_proc_syntax.py").write_text("class Broken\n    pass\n")
+    f = tmp_path / "bad.toml"
+    f.write_text(BASE + '[bot]\nstrategy = "bi_proc_syntax:Broken"\n')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "sim", "validate", str(f)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    assert_one_paragraph_naming(done.stderr, f, "bot.strategy", ("bi_proc_syntax.py line 1", "SyntaxError"))

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pandas as pd
 
 from sim.cli import main
 
@@ -43,6 +46,28 @@ def test_validate_bad_file_exits_2_naming_file_and_key(tmp_path, capsys):
     assert main(["validate", str(f)]) == 2
     err = capsys.readouterr().err
     assert str(f) in err and "bot.cycel" in err and "did you mean 'cycle'" in err
+
+
+def test_a_run_failing_midway_exits_1_keeps_its_partial_directory_and_says_where_it_stopped(tmp_path, capsys):
+    f = tmp_path / "exploding.toml"
+    f.write_text('[scenario]\nname = "exploding"\ndescription = "a user strategy with a bug"\nduration = "1h"\n'
+                 '[bot]\nstrategy = "tests.user_strategy:Exploding"\n'  # raises on its 5th candle
+                 '[[events]]\nat = "2m"\nkind = "external_add"\nqty = 0.01\n'  # something in the log before
+                 '[[events]]\nat = "30m"\nkind = "external_close"\n')  # and something after
+    assert main(["run", str(f), "--out", str(tmp_path / "r"), "--no-ideal-twin"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    stopped = re.search(r"run stopped (\d+)m(\d\d)\.\ds into the run \(2024-01-01 00:(\d\d):(\d\d)\.\d{3} UTC\)", err)
+    assert stopped, err
+    assert [int(g) for g in stopped.group(1, 2)] == [int(g) for g in stopped.group(3, 4)]  # starts at midnight
+    assert "strategy Exploding raised" in err and "ZeroDivisionError('user bug')" in err and "t=17" not in err
+    assert f"partial run directory: {tmp_path / 'r'}" in err
+    summary = json.loads((tmp_path / "r/summary.json").read_text())
+    assert summary["stopped"]["at_ms"] > 1_704_067_200_000 and "ZeroDivisionError" in summary["stopped"]["error"]
+    events = pd.read_parquet(tmp_path / "r/events.parquet")
+    kinds = set(events["kind"])
+    assert "intervention_external_add" in kinds and "intervention_external_close" not in kinds
+    assert events["ts_ms"].max() <= summary["stopped"]["at_ms"]
 
 
 def test_list_shows_bundled_scenarios_with_descriptions(capsys, monkeypatch):

@@ -144,7 +144,8 @@ def test_missing_or_corrupt_data_files_are_clear_errors(tmp_path, content, messa
     (tmp_path / "s.toml").write_text(scenario_text("c.csv"))
     with pytest.raises(ScenarioError) as info:
         sim.load_scenario(tmp_path / "s.toml")
-    assert "market.file" in str(info.value)
+    assert "market.file (c.csv)" in str(info.value) and message in str(info.value)
+    assert "s.toml" in str(info.value)
 
 
 def test_a_window_beyond_the_data_is_refused(tmp_path):

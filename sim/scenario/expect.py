@@ -25,6 +25,7 @@ SUMMARY_PATHS = (
 )
 ALIASES = {"residual_size_gap": "drift.residual_size_gap"}
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "approx", "tol")
+NUMERIC_OPS = ("lt", "le", "gt", "ge", "approx", "tol")  # bounds that only a number can be
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,10 @@ def check_key_problems(key: str, value: Any) -> list[str]:
             problems.append(f"expect.{key}: unknown comparison {bad[0]!r} (use one of {', '.join(OPS)})")
         if "tol" in value and "approx" not in value:
             problems.append(f"expect.{key}: 'tol' needs 'approx'")
+        for op in NUMERIC_OPS:
+            bound = value.get(op)
+            if op in value and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+                problems.append(f"expect.{key}: {{ {op} = ... }} needs a number, got {bound!r}")
     return problems
 
 

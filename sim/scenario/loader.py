@@ -2,73 +2,23 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import tomllib
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from sim.bot.strategy.base import StrategyLoadError, resolve_strategy
+from sim.bot.strategy.base import StrategyLoadError, check_protocol, resolve_strategy
 from sim.core.units import parse_duration_ms
 from sim.data.errors import MarketDataError
 from sim.data.replay import ReplaySpec, load_replay
+from sim.scenario.describe import describe_errors
 from sim.scenario.errors import ScenarioError
 from sim.scenario.expect import check_key_problems
-from sim.scenario.schema import INTERVENTIONS, WINDOWS, Scenario
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model that owns the key at ``loc`` (to suggest the nearest valid name)."""
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return None
-        ann = field.annotation
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-        if model is None:
-            return None
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _event_model(kind: str) -> type[BaseModel] | None:
-    for model in (*INTERVENTIONS, *WINDOWS):
-        if model.model_fields["kind"].annotation.__args__[0] == kind:  # type: ignore[union-attr]
-            return model
-    return None
-
-
-def _describe(err: dict[str, Any]) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
-    kind = err["type"]
-    owner: type[BaseModel] | None = None
-    if len(loc) >= 3 and loc[0] == "events" and isinstance(loc[2], str) and _event_model(loc[2]):
-        owner = _event_model(loc[2])  # events[i].<kind>.<key>: the event's own model
-        loc = (loc[0], loc[1], *loc[3:])
-    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
-    if kind == "union_tag_invalid":
-        kinds = [m.model_fields["kind"].annotation.__args__[0] for m in (*INTERVENTIONS, *WINDOWS)]  # type: ignore
-        got = str(err.get("input", {}).get("kind", "") if isinstance(err.get("input"), dict) else "")
-        near = difflib.get_close_matches(got, kinds, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        return f"{key}.kind: unknown event kind {got!r}{hint} (kinds: {', '.join(kinds)})"
-    if kind == "extra_forbidden":
-        owner = owner or _model_at(loc)
-        names = list(owner.model_fields) if owner else []
-        near = difflib.get_close_matches(str(loc[-1]), names, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else (f"; valid keys: {', '.join(names)}" if names else "")
-        return f"{key}: unknown key{hint}"
-    if kind == "missing":
-        return f"{key}: required key is missing"
-    msg = err["msg"].removeprefix("Value error, ")
-    got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
-    return f"{key or 'scenario'}: {msg}{shown}"
+from sim.scenario.schema import Scenario
 
 
 def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
@@ -76,7 +26,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(file, [_describe(e) for e in exc.errors()]) from None
+        raise ScenarioError(file, describe_errors(exc.errors())) from None
     problems: list[str] = []
     for key, value in scenario.expect.items():
         problems += check_key_problems(key, value)
@@ -84,7 +34,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
         check_strategy(scenario)
     except StrategyLoadError as exc:
         problems.append(f"bot.strategy: {exc}")
-    except (TypeError, ValueError, KeyError) as exc:
+    except StrategyParamsError as exc:
         problems.append(f"bot.params: strategy {scenario.bot.strategy!r} does not accept these parameters: {exc}")
     if problems:
         raise ScenarioError(file, problems)
@@ -108,6 +58,10 @@ def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
     path = (base / str(m.file)).resolve()
     scenario = scenario.model_copy(update={"market": m.model_copy(update={"file": str(path)})})
     spec = replay_spec(scenario)
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "file not found"
+        raise ScenarioError(file, [f"market.file ({m.file}): {what}: {path} (a relative path is read from the "
+                                   "scenario file's folder)"])
     try:
         data = load_replay(spec)
         start = scenario.scenario.start
@@ -121,6 +75,9 @@ def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
                                   f"market.resolution ({m.resolution})")
     except MarketDataError as exc:
         raise ScenarioError(file, [f"market.file ({m.file}): {exc}"]) from None
+    except Exception as exc:  # a reader library's own error on a file it cannot make sense of
+        raise ScenarioError(file, [f"market.file ({m.file}): cannot be read as market.format = {m.format!r}: "
+                                   f"{type(exc).__name__}: {exc}"]) from None
     return scenario
 
 
@@ -152,22 +109,45 @@ def strategy_kwargs(scenario: Scenario) -> dict[str, Any]:
     return kwargs
 
 
-def check_strategy(scenario: Scenario) -> None:
-    """Import the strategy and build it once with the scenario's parameters (cheap, no market data)."""
-    import inspect
+class StrategyParamsError(ValueError):
+    """The strategy's ``__init__`` refused the scenario's ``bot.params``."""
 
-    cls = resolve_strategy(scenario.bot.strategy)
-    kwargs = strategy_kwargs(scenario)
-    params = inspect.signature(cls).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        for name in scenario.bot.params:
-            target = {"at": "at_ms", "interval": "interval_ms"}.get(name, name)
+
+def _raised_at(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (raised at {frames[-1].filename} line {frames[-1].lineno})" if frames else ""
+
+
+def check_strategy(scenario: Scenario) -> None:
+    """Import the strategy, build it once with the scenario's parameters (cheap, no market data) and
+    check that what it built has the strategy protocol.
+
+    Raises `StrategyLoadError` (a problem of ``bot.strategy``) or `StrategyParamsError` (of ``bot.params``).
+    """
+    name = scenario.bot.strategy
+    cls = resolve_strategy(name)
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):  # no signature to read (a builtin, say): let the call itself decide
+        params = None
+    if params is not None and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        if "start_ms" not in params:
+            raise StrategyLoadError(f"{name!r} cannot be built: its __init__ must take start_ms (the run's start, "
+                                    "ms since the epoch) as a keyword argument")
+        for key in scenario.bot.params:
+            target = {"at": "at_ms", "interval": "interval_ms"}.get(key, key)
             if target not in params:
-                valid = [p.removesuffix("_ms") for p in params if p != "start_ms"]
-                near = difflib.get_close_matches(name, valid, n=1)
-                hint = f"did you mean {near[0]!r}?" if near else f"it takes {', '.join(valid)}"
-                raise TypeError(f"unknown parameter {name!r}; {hint}")
-    cls(**kwargs)
+                valid = [p.removesuffix("_ms") for p in params if p not in ("self", "start_ms")]
+                near = difflib.get_close_matches(key, valid, n=1)
+                hint = f"did you mean {near[0]!r}?" if near else f"it takes {', '.join(valid) or 'none'}"
+                raise StrategyParamsError(f"unknown parameter {key!r}; {hint}")
+    try:
+        strategy = cls(**strategy_kwargs(scenario))
+    except (TypeError, ValueError, KeyError) as exc:
+        raise StrategyParamsError(str(exc)) from exc
+    except Exception as exc:  # user code: whatever its __init__ raises is a problem of these parameters
+        raise StrategyParamsError(f"{type(exc).__name__}: {exc}{_raised_at(exc)}") from exc
+    check_protocol(strategy, name)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -182,6 +162,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(file, [f"not valid TOML: {exc}"]) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(file, [f"not UTF-8 text: {exc}"]) from None
+    except OSError as exc:
+        raise ScenarioError(file, [f"cannot be read: {exc.strerror or exc}"]) from None
     return parse_scenario(data, file)
 
 

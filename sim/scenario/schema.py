@@ -9,17 +9,25 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from sim.core.units import parse_duration_ms
+from sim.scenario.errors import KeyedProblems, event_key
 
 
-def _duration(value: str) -> str:
-    parse_duration_ms(value)
+def _duration(value: Any) -> str:
+    parse_duration_ms(value)  # a number without a unit is refused here, naming the units
     return value
 
 
-Duration = Annotated[str, AfterValidator(_duration)]
+def _positive_duration(value: Any) -> str:
+    if parse_duration_ms(value) <= 0:
+        raise ValueError(f"must be longer than zero, got {value!r}")
+    return value
+
+
+Duration = Annotated[str, BeforeValidator(_duration)]
+PositiveDuration = Annotated[str, BeforeValidator(_positive_duration)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -36,15 +44,9 @@ class Strict(BaseModel):
 class ScenarioMeta(Strict):
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    duration: Duration
+    duration: PositiveDuration
     seed: Annotated[int, Field(ge=0)] = 0
     start: datetime | None = None  # default: 2024-01-01 for synthetic markets, the data's start for replay
-
-    @model_validator(mode="after")
-    def _positive_duration(self) -> ScenarioMeta:
-        if ms(self.duration) <= 0:
-            raise ValueError("duration must be longer than zero")
-        return self
 
     @property
     def start_ms(self) -> int:
@@ -63,7 +65,7 @@ class Market(Strict):
     kind: Literal["ohlcv", "trades"] | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     time_unit: Literal["auto", "s", "ms", "us", "ns"] = "auto"
-    resolution: Duration = "1s"
+    resolution: PositiveDuration = "1s"
     intrabar: Literal["brownian_bridge", "linear"] = "brownian_bridge"
     gaps: Literal["error", "fill"] = "error"
     max_gap: Duration = "1m"
@@ -72,7 +74,7 @@ class Market(Strict):
     s0: Positive = 30_000.0
     sigma: NonNegative = 0.6
     drift: float = 0.0
-    tick: Duration = "1s"
+    tick: PositiveDuration = "1s"
     tick_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.1")
     # (gbm keys above: s0, sigma, drift, tick; replay keys: file ... exclude_trade_types)
     lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
@@ -97,7 +99,7 @@ class Latency(Strict):
 
 
 class TransportCfg(Strict):
-    timeout: Duration = "5s"
+    timeout: PositiveDuration = "5s"
     recv_window: Duration | None = None  # default: the timeout
     request_loss_prob: Fraction = 0.0
     response_loss_prob: Fraction = 0.0
@@ -105,7 +107,7 @@ class TransportCfg(Strict):
 
 class RateLimitCfg(Strict):
     requests: Annotated[int, Field(ge=1)]
-    per: Duration = "1s"
+    per: PositiveDuration = "1s"
 
 
 class UpdatesCfg(Strict):
@@ -129,7 +131,7 @@ class Exchange(Strict):
     liquidation_fee: Fraction = 0.0125
     margin_tiers: list[MarginTierCfg] = Field(default_factory=list)
     price_band_pct: Annotated[float, Field(gt=0, le=1)] = 0.05
-    funding_interval: Duration = "8h"
+    funding_interval: PositiveDuration = "8h"
     funding_rate: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.0001
     funding_rate_sd: Annotated[float, Field(ge=0, le=0.05)] = 0.0
     latency: Latency = Latency()
@@ -172,7 +174,7 @@ class ExecutionCfg(Strict):
 class Bot(Strict):
     strategy: str = "ma_crossover"
     params: dict[str, Any] = Field(default_factory=dict)
-    cycle: Duration = "1m"
+    cycle: PositiveDuration = "1m"
     bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")] = "ae"
     max_position: Annotated[Decimal | None, Field(gt=0)] = None
     max_leverage: Annotated[float | None, Field(gt=0)] = None
@@ -223,11 +225,17 @@ class MoveProtective(Strict):
 
 
 class SetLeverage(Strict):
-    """An operator changes the account's leverage."""
+    """An operator changes the account's leverage.
+
+    The venue refuses a leverage above its tier's maximum for the position at that moment. One
+    above the venue's highest maximum is refused whatever the position, so the scenario must say
+    that this is what it models (``expect_refused = true``): otherwise it is taken for a typo.
+    """
 
     at: Duration
     kind: Literal["set_leverage"]
     leverage: Annotated[int, Field(ge=1)]
+    expect_refused: bool = False
 
 
 class TransferOut(Strict):
@@ -259,7 +267,7 @@ class LatencySpike(Strict):
 
     at: Duration
     kind: Literal["latency_spike"]
-    duration: Duration
+    duration: PositiveDuration
     factor: Annotated[float, Field(ge=1)] = 10.0
 
 
@@ -268,7 +276,7 @@ class Outage(Strict):
 
     at: Duration
     kind: Literal["outage"]
-    duration: Duration
+    duration: PositiveDuration
 
 
 class DropUpdates(Strict):
@@ -276,7 +284,7 @@ class DropUpdates(Strict):
 
     at: Duration
     kind: Literal["drop_updates"]
-    duration: Duration
+    duration: PositiveDuration
 
 
 class ThinLiquidity(Strict):
@@ -284,7 +292,7 @@ class ThinLiquidity(Strict):
 
     at: Duration
     kind: Literal["thin_liquidity"]
-    duration: Duration
+    duration: PositiveDuration
     depth_factor: Annotated[float, Field(gt=0, le=1)] = 0.2
     spread_factor: Annotated[float, Field(ge=1)] = 3.0
 
@@ -349,30 +357,42 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        problems = self.cross_field_problems()
+        if problems:
+            raise KeyedProblems(problems)
+        return self
+
+    def cross_field_problems(self) -> list[tuple[str, str]]:
+        """Problems that involve more than one key, each under the key to change (key, message)."""
+        problems: list[tuple[str, str]] = []
         duration = ms(self.scenario.duration)
-        m = self.market
+        m, ex, lev = self.market, self.exchange, self.account.leverage
         if m.model == "replay":
-            if not m.file or not m.format:
-                raise ValueError("market.model = \"replay\" needs market.file and market.format")
+            for key in ("file", "format"):
+                if not getattr(m, key):
+                    problems.append((f"market.{key}", 'required when market.model = "replay"'))
             if m.format in ("csv", "parquet") and m.kind is None:
-                raise ValueError("market.kind (\"ohlcv\" or \"trades\") is needed with a generic csv/parquet file")
-        if self.account.leverage > self.exchange.max_leverage:
-            raise ValueError(f"account.leverage {self.account.leverage} exceeds the venue's exchange.max_leverage "
-                             f"{self.exchange.max_leverage}")
-        for tier in self.exchange.margin_tiers:
-            if self.account.leverage > tier.max_leverage and tier is self.exchange.margin_tiers[0]:
-                raise ValueError(f"account.leverage {self.account.leverage} exceeds the first margin tier's "
-                                 f"max_leverage {tier.max_leverage}")
-        tick = ms(self.market.tick)
-        if tick <= 0:
-            raise ValueError("market.tick must be longer than zero")
-        if ms(self.bot.cycle) < tick:
-            raise ValueError(f"bot.cycle {self.bot.cycle} is shorter than market.tick {self.market.tick}")
+                problems.append(("market.kind", f'"ohlcv" or "trades" is needed with market.format = "{m.format}"'))
+        if lev > ex.max_leverage:
+            problems.append(("account.leverage", f"{lev} exceeds the venue's exchange.max_leverage {ex.max_leverage}"))
+        elif ex.margin_tiers and lev > ex.margin_tiers[0].max_leverage:
+            problems.append(("account.leverage", f"{lev} exceeds the first margin tier's max_leverage "
+                                                 f"{ex.margin_tiers[0].max_leverage} (exchange.margin_tiers[1])"))
+        if ms(self.bot.cycle) < ms(m.tick):
+            problems.append(("bot.cycle", f"{self.bot.cycle} is shorter than market.tick {m.tick}"))
+        venue_max = max(t.max_leverage for t in ex.margin_tiers) if ex.margin_tiers else ex.max_leverage
+        venue_max_key = ("the highest max_leverage in exchange.margin_tiers" if ex.margin_tiers
+                         else "exchange.max_leverage")
         for i, ev in enumerate(self.events):
             if ms(ev.at) > duration:
-                raise ValueError(f"events[{i}] ({ev.kind}) at {ev.at} is after the end of the run "
-                                 f"(scenario.duration = {self.scenario.duration})")
-        return self
+                problems.append((event_key(i, ev.kind, "at"), f"{ev.at} is after the end of the run "
+                                                              f"(scenario.duration = {self.scenario.duration})"))
+            if isinstance(ev, SetLeverage) and ev.leverage > venue_max and not ev.expect_refused:
+                problems.append((event_key(i, ev.kind, "leverage"),
+                                 f"{ev.leverage} is above the venue's maximum ({venue_max_key} = {venue_max}), so "
+                                 "the venue would refuse it whatever the position; to model an operator's refused "
+                                 "attempt, add expect_refused = true to this event"))
+        return problems
 
     @property
     def duration_ms(self) -> int:

@@ -12,6 +12,7 @@ scenario as ``strategy = "package.module:ClassName"``.
 from __future__ import annotations
 
 import importlib
+import traceback
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
@@ -66,8 +67,35 @@ class StrategyLoadError(ValueError):
     """The scenario names a strategy that cannot be imported or built."""
 
 
+def _where(exc: BaseException) -> str:
+    """Where an exception raised while importing user code: ``file line N`` of the user's frame."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        col = f", column {exc.offset}" if exc.offset else ""
+        return f"{exc.filename} line {exc.lineno}{col}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")]
+    return f"{frames[-1].filename} line {frames[-1].lineno}" if frames else ""
+
+
+def _import_failure(module_name: str, name: str, exc: BaseException) -> StrategyLoadError:
+    if isinstance(exc, ModuleNotFoundError) and exc.name and module_name.startswith(exc.name):
+        return StrategyLoadError(
+            f"cannot import module {module_name!r} for strategy {name!r}: {exc} (the module must be importable: "
+            "installed, or its folder on PYTHONPATH)")
+    if isinstance(exc, SyntaxError):
+        what = f"SyntaxError: {exc.msg}"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    where = _where(exc)
+    return StrategyLoadError(f"importing module {module_name!r} for strategy {name!r} failed"
+                             + (f" at {where}" if where else "") + f": {what}")
+
+
 def resolve_strategy(name: str) -> type[Any]:
-    """A built-in name (``ma_crossover``) or ``package.module:ClassName`` to a class."""
+    """A built-in name (``ma_crossover``) or ``package.module:ClassName`` to a class.
+
+    Raises `StrategyLoadError` for a name that does not resolve, and for anything the user's
+    module raises while it is imported (a syntax error is reported with its file and line).
+    """
     spec = BUILTINS.get(name, name)
     if ":" not in spec:
         raise StrategyLoadError(
@@ -75,9 +103,37 @@ def resolve_strategy(name: str) -> type[Any]:
     module_name, _, class_name = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise StrategyLoadError(f"cannot import module {module_name!r} for strategy {name!r}: {exc}") from exc
+    except Exception as exc:  # user code: whatever it raises while imported is a scenario problem
+        raise _import_failure(module_name, name, exc) from exc
     cls = getattr(module, class_name, None)
     if cls is None:
         raise StrategyLoadError(f"module {module_name!r} has no class {class_name!r}")
+    if not callable(cls):
+        raise StrategyLoadError(f"{spec!r} is a {type(cls).__name__}, not a class")
     return cls
+
+
+PROTOCOL_HINT = ("a strategy needs a candle_interval_ms attribute (whole ms, or None for no candles), "
+                 "on_candle(candle) and target(now_ms) (see README, 'Adding a strategy')")
+
+
+def protocol_problems(strategy: object) -> list[str]:
+    """What ``strategy`` (an instance) lacks of the `Strategy` protocol; empty when it has it all."""
+    missing = []
+    if not hasattr(strategy, "candle_interval_ms"):
+        missing.append("no candle_interval_ms attribute")
+    else:
+        iv = strategy.candle_interval_ms
+        if iv is not None and (isinstance(iv, bool) or not isinstance(iv, int) or iv <= 0):
+            missing.append(f"candle_interval_ms is {iv!r}, not a positive whole number of ms or None")
+    for method in ("on_candle", "target"):
+        if not callable(getattr(strategy, method, None)):
+            missing.append(f"no {method}() method")
+    return missing
+
+
+def check_protocol(strategy: object, name: str) -> None:
+    """Raise `StrategyLoadError` naming what ``strategy`` lacks of the protocol."""
+    missing = protocol_problems(strategy)
+    if missing:
+        raise StrategyLoadError(f"{name!r} is not a strategy: {'; '.join(missing)}; {PROTOCOL_HINT}")

@@ -115,6 +115,23 @@ def decision_counts(record_path: Path) -> dict[str, int]:
     return {str(a): int(n) for a, n in rows}
 
 
+def reject_counts(events: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Orders the venue refused, by whose they were (``bot`` or ``external``) and by reason code.
+
+    Gateway refusals (rate limited, outage) are not orders the venue saw: `transport.refused`
+    counts them.
+    """
+    out: dict[str, dict[str, int]] = {"bot": {}, "external": {}}
+    if not len(events):
+        return out
+    rejected = events[events["kind"] == "order_rejected"]
+    for cid, detail in zip(rejected["client_id"], rejected["detail"], strict=True):
+        whose = "external" if str(cid).startswith("ext-") else "bot"
+        reason = str(detail).split(":", 1)[0]
+        out[whose][reason] = out[whose].get(reason, 0) + 1
+    return {whose: dict(sorted(counts.items())) for whose, counts in out.items()}
+
+
 def default_run_dir(scenario: Scenario, seed: int) -> Path:
     return Path("reports") / "runs" / f"{scenario.scenario.name}-seed{seed}"
 
@@ -225,6 +242,7 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
         equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity,
         funding=world.venue.book.funding)
     summary["decisions"] = decision_counts(record_path)
+    summary["rejects"] = reject_counts(tables["events"])
     summary["market"] = world.market_facts
     summary["invariants"] = {name: {"held": not problems, "problems": problems}
                              for name, problems in invariants.items()}

@@ -46,7 +46,7 @@ def check_key_problems(key: str, value: Any) -> list[str]:
 
     path = ALIASES.get(key, key)
     problems = []
-    if path not in SUMMARY_PATHS and not path.startswith(("drift.by_cause.", "decisions.", "market.")):
+    if path not in SUMMARY_PATHS and not path.startswith(("drift.by_cause.", "decisions.", "market.", "rejects.")):
         near = difflib.get_close_matches(path, SUMMARY_PATHS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         problems.append(f"expect.{key}: no such summary figure{hint}")
@@ -63,7 +63,7 @@ def check_key_problems(key: str, value: Any) -> list[str]:
     return problems
 
 
-COUNTERS = ("drift.by_cause.", "decisions.")
+COUNTERS = ("drift.by_cause.", "decisions.", "rejects.")
 
 
 def lookup(summary: dict[str, Any], path: str) -> Any:

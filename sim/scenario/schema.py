@@ -260,6 +260,8 @@ class ExternalOrder(Strict):
     side: Literal["buy", "sell"]
     qty: Annotated[Decimal, Field(gt=0)]
     price_offset_pct: Annotated[float | None, Field(gt=-0.5, lt=0.5)] = None
+    time_in_force: Literal["gtc", "ioc", "post_only"] = "gtc"  # of the limit (with price_offset_pct)
+    reduce_only: bool = False
 
 
 class LatencySpike(Strict):
@@ -297,6 +299,20 @@ class ThinLiquidity(Strict):
     spread_factor: Annotated[float, Field(ge=1)] = 3.0
 
 
+REJECT_REASONS = ("insufficient_margin", "price_out_of_band", "below_min_notional", "leverage_too_high",
+                  "reduce_only_would_increase", "invalid")
+
+
+class RejectOrders(Strict):
+    """The venue refuses every order of the bot with ``reason`` for ``duration`` (a margin-engine
+    glitch, a tightened price band, a venue-side risk limit): the bot must handle each reason."""
+
+    at: Duration
+    kind: Literal["reject_orders"]
+    duration: PositiveDuration
+    reason: Literal[REJECT_REASONS] = "insufficient_margin"  # type: ignore[valid-type]
+
+
 class PriceGap(Strict):
     """The price jumps by ``pct`` (e.g. -0.03) between two ticks."""
 
@@ -319,15 +335,15 @@ class BotCrash(Strict):
 
 INTERVENTIONS = (ExternalClose, ExternalReduce, ExternalAdd, CancelProtective, MoveProtective, SetLeverage,
                  TransferOut, TransferIn, ExternalOrder)
-WINDOWS = (LatencySpike, Outage, DropUpdates, ThinLiquidity, PriceGap, BotCrash)
+WINDOWS = (LatencySpike, Outage, DropUpdates, ThinLiquidity, RejectOrders, PriceGap, BotCrash)
 
 Event = Annotated[ExternalClose | ExternalReduce | ExternalAdd | CancelProtective | MoveProtective | SetLeverage
                   | TransferOut | TransferIn | ExternalOrder | LatencySpike | Outage | DropUpdates | ThinLiquidity
-                  | PriceGap | BotCrash, Field(discriminator="kind")]
+                  | RejectOrders | PriceGap | BotCrash, Field(discriminator="kind")]
 
 FAULT_KINDS = ("external_close", "external_reduce", "external_add", "cancel_protective", "move_protective",
                "transfer_out", "external_order", "latency_spike", "outage", "drop_updates", "thin_liquidity",
-               "price_gap", "bot_crash")
+               "price_gap", "bot_crash", "set_leverage", "transfer_in", "reject_orders")
 
 
 class Faults(Strict):

@@ -20,7 +20,7 @@ from sim.bot.record import PlatformRecord
 from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
-from sim.core.types import TriggerBy
+from sim.core.types import RejectReason, TriggerBy
 from sim.data.paths import bars_to_ticks, trades_to_ticks
 from sim.data.replay import load_replay
 from sim.scenario.loader import replay_spec, strategy_kwargs
@@ -31,6 +31,7 @@ from sim.scenario.schema import (
     LatencySpike,
     Outage,
     PriceGap,
+    RejectOrders,
     Scenario,
     ThinLiquidity,
     ms,
@@ -189,6 +190,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     transport = Transport(latency, streams.stream("latency"), faults,
                           [Window(*window(e), e.factor) for e in events if isinstance(e, LatencySpike)],
                           fault_rng=streams.stream("transport_faults"))
+    if not ideal:  # test mode: the venue never refuses for a fault's sake
+        venue.reject_windows = [(*window(e), RejectReason(e.reason)) for e in events if isinstance(e, RejectOrders)]
     rl = ex.rate_limit
     gateway = Gateway(None if rl is None or ideal else RateLimit(rl.requests, ms(rl.per)),
                       [Window(*window(e)) for e in events if isinstance(e, Outage)])

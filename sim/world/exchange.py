@@ -117,6 +117,7 @@ class SimExchange:
         self._venue_seq = 0
         self._trade_seq = 0
         self._external_seq = 0
+        self.reject_windows: list[tuple[int, int, RejectReason]] = []  # (start, end, reason) of reject_orders
 
     @property
     def depth(self) -> DepthProfile:
@@ -181,7 +182,9 @@ class SimExchange:
     # ---------------------------------------------------------------------------- orders
     def submit(self, req: SubmitOrder, now: int, source: str) -> VenueOrder:
         """Accept (and match what is marketable of) an order, or raise `Rejected`."""
-        reason, detail = self._check(req, now)
+        reason, detail = self._forced_reject(now) if source == "bot" else (None, "")
+        if reason is None:
+            reason, detail = self._check(req, now)
         if reason is not None:
             self.observer.on_reject(now, req, reason, detail)
             raise Rejected(reason, detail, now)
@@ -204,6 +207,13 @@ class SimExchange:
         else:
             self._rest(order)
         return order
+
+    def _forced_reject(self, now: int) -> tuple[RejectReason | None, str]:
+        """A `reject_orders` window in force: the venue refuses the bot's orders with its reason."""
+        for start, end, reason in self.reject_windows:
+            if start <= now < end:
+                return reason, "refused during a reject_orders window"
+        return None, ""
 
     def _check(self, req: SubmitOrder, now: int) -> tuple[RejectReason | None, str]:
         return check_order(self, req, now)
@@ -320,13 +330,15 @@ class SimExchange:
         return fill
 
     def external_market(self, side: Side, qty: Decimal, now: int, reduce_only: bool = False,
-                        price: Decimal | None = None) -> VenueOrder | None:
-        """Someone else (an operator, another system) trades on the account: market, or limit at ``price``."""
+                        price: Decimal | None = None,
+                        time_in_force: TimeInForce = TimeInForce.GTC) -> VenueOrder | None:
+        """Someone else (an operator, another system) trades on the account: market, or limit at
+        ``price`` with its time in force. None when the venue refuses it (logged with its reason)."""
         self.catch_up(now)
         self._external_seq += 1
         req = SubmitOrder(self.instrument.symbol, ClientOrderId(f"ext-{self._external_seq}"), side,
                           OrderType.MARKET if price is None else OrderType.LIMIT, qty, price=price,
-                          reduce_only=reduce_only)
+                          reduce_only=reduce_only, time_in_force=time_in_force)
         try:
             return self.submit(req, now, source="external")
         except Rejected:

@@ -16,8 +16,9 @@ from sim.scenario.schema import FAULT_KINDS, Event, Faults, Scenario
 CHAOS_RATES = {  # per simulated day
     "external_close": 2.0, "external_reduce": 2.0, "external_add": 1.0, "cancel_protective": 2.0,
     "move_protective": 1.0, "transfer_out": 0.5, "external_order": 1.0, "latency_spike": 4.0, "outage": 2.0,
-    "drop_updates": 3.0, "thin_liquidity": 2.0, "price_gap": 1.0, "bot_crash": 1.0,
-}
+    "drop_updates": 3.0, "thin_liquidity": 2.0, "price_gap": 1.0, "bot_crash": 1.0, "set_leverage": 0.5,
+    "transfer_in": 0.5, "reject_orders": 2.0,
+}  # new kinds go last in FAULT_KINDS, so a seed's draws for the older kinds stay as they were
 
 
 def fault_rates(faults: Faults) -> dict[str, float]:
@@ -45,6 +46,15 @@ def _event(kind: str, at_ms: int, rng: np.random.Generator, sc: Scenario) -> dic
         case "external_order":
             e["side"] = str(rng.choice(["buy", "sell"]))
             e["qty"] = str(qty)
+        case "set_leverage":  # within the venue's maximum: an operator's change, not a refused one
+            ex = sc.exchange
+            venue_max = max(t.max_leverage for t in ex.margin_tiers) if ex.margin_tiers else ex.max_leverage
+            e["leverage"] = int(rng.integers(1, min(venue_max, 20) + 1))
+        case "transfer_in":
+            e["amount"] = round(float(rng.uniform(0.05, 0.5)) * sc.account.balance, 2)
+        case "reject_orders":
+            e["duration"] = f"{int(rng.integers(10, 300))}s"
+            e["reason"] = str(rng.choice(["insufficient_margin", "price_out_of_band", "leverage_too_high"]))
         case "latency_spike":
             e["duration"] = f"{int(rng.integers(5, 120))}s"
             e["factor"] = round(float(rng.uniform(5, 50)), 1)

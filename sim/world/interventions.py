@@ -15,7 +15,7 @@ import simpy
 from sim.core.errors import Rejected
 from sim.core.ids import parse_client_id
 from sim.core.messages import AmendOrder
-from sim.core.types import OrderRole, Side
+from sim.core.types import OrderRole, Side, TimeInForce
 from sim.scenario.schema import (
     BotCrash,
     CancelProtective,
@@ -25,6 +25,7 @@ from sim.scenario.schema import (
     ExternalOrder,
     ExternalReduce,
     MoveProtective,
+    RejectOrders,
     SetLeverage,
     TransferIn,
     TransferOut,
@@ -87,13 +88,16 @@ def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) 
             detail = f"transferred out {-venue.transfer(-a, now):.2f} of {a:.2f} asked"
         case TransferIn(amount=a):
             detail = f"transferred in {venue.transfer(a, now):.2f}"
-        case ExternalOrder(side=side, qty=q, price_offset_pct=off):
+        case ExternalOrder(side=side, qty=q, price_offset_pct=off, time_in_force=tif, reduce_only=ro):
             price = None if off is None else inst.price(venue.path.mid_at(now) * (1 + off))
-            done = venue.external_market(Side(side), inst.qty_down(q), now, price=price)
-            detail = f"{side} {q} {'market' if price is None else f'limit {price}'}" + \
-                ("" if done else " (refused by the venue)")
+            done = venue.external_market(Side(side), inst.qty_down(q), now, reduce_only=ro, price=price,
+                                         time_in_force=TimeInForce(tif))
+            detail = f"{side} {q} {'market' if price is None else f'limit {price} {tif}'}" + \
+                (" reduce-only" if ro else "") + ("" if done else " (refused by the venue)")
         case BotCrash(point=point, restart_after=after):
             detail = f"crash {'now' if point == 'now' else 'armed for ' + point}, restart after {after}"
+        case RejectOrders(reason=reason, duration=duration):
+            detail = f"the venue refuses the bot's orders ({reason}) for {duration}"
         case _:
             detail = "window begins"
     log.event(now, f"intervention_{event.kind}", "intervention", detail=detail)

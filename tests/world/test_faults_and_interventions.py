@@ -9,10 +9,11 @@ import pytest
 import simpy
 from pydantic import TypeAdapter
 
+from sim.core.errors import Rejected
 from sim.core.ids import make_client_id
 from sim.core.instrument import Instrument
 from sim.core.messages import SubmitOrder
-from sim.core.types import ClientOrderId, OrderRole, OrderStatus, OrderType, Side
+from sim.core.types import ClientOrderId, OrderRole, OrderStatus, OrderType, RejectReason, Side
 from sim.scenario.loader import parse_scenario
 from sim.scenario.schema import FAULT_KINDS, Event, Scenario, ms
 from sim.world.exchange import SimExchange, VenueRules
@@ -397,18 +398,52 @@ def test_external_order_refused_by_the_venue_says_so():
     assert "refused by the venue" in row["detail"]
 
 
+def test_external_post_only_limit_that_would_take_is_refused_with_its_reason():
+    ex, log = make_exchange()
+    row = intervene(ex, log, kind="external_order", side="buy", qty="1", price_offset_pct=0.01,
+                    time_in_force="post_only")
+    assert ex.book.qty == 0 and ex.resting == []
+    assert "post_only" in row["detail"] and "refused by the venue" in row["detail"]
+    rejects = log.events.frame().query("kind == 'order_rejected'")
+    assert rejects["detail"].str.startswith("post_only_would_take").all() and len(rejects) == 1
+
+
+def test_external_ioc_limit_away_from_the_touch_expires_instead_of_resting():
+    ex, log = make_exchange()
+    intervene(ex, log, kind="external_order", side="buy", qty="1", price_offset_pct=-0.01, time_in_force="ioc")
+    assert ex.resting == [] and ex.book.qty == 0
+
+
+def test_external_reduce_only_order_with_no_position_is_refused():
+    ex, log = make_exchange()
+    row = intervene(ex, log, kind="external_order", side="sell", qty="1", reduce_only=True)
+    assert ex.book.qty == 0 and "reduce-only" in row["detail"] and "refused" in row["detail"]
+
+
+def test_reject_orders_window_refuses_the_bots_orders_with_its_reason_and_only_inside_it():
+    ex, log = make_exchange()
+    ex.reject_windows = [(t(5), t(8), RejectReason.PRICE_OUT_OF_BAND)]
+    with pytest.raises(Rejected) as refused:
+        ex.submit(order("ae-1-en-0", Side.BUY, "1"), t(6), "bot")
+    assert refused.value.reason is RejectReason.PRICE_OUT_OF_BAND and ex.book.qty == 0
+    assert ex.external_market(Side.BUY, D("1"), t(6)) is not None  # other systems' orders are not refused
+    ex.submit(order("ae-2-en-0", Side.BUY, "1"), t(8), "bot")  # the window has ended
+    assert ex.book.qty == D("2")
+
+
 @pytest.mark.parametrize("data", [
     {"kind": "latency_spike", "duration": "1m", "factor": 5.0},
     {"kind": "outage", "duration": "1m"},
     {"kind": "drop_updates", "duration": "1m"},
     {"kind": "thin_liquidity", "duration": "1m"},
     {"kind": "price_gap", "pct": -0.02},
+    {"kind": "reject_orders", "duration": "1m", "reason": "leverage_too_high"},
 ])
 def test_window_events_only_log_that_they_begin(data):
     ex, log = protected_long()
     state = (ex.book.qty, ex.book.wallet, resting_ids(ex), len(ex.fills), ex.leverage)
     row = intervene(ex, log, **data)
-    assert row["detail"] == "window begins"
+    assert row["detail"] == "window begins" or data["kind"] == "reject_orders" and "leverage_too_high" in row["detail"]
     assert (ex.book.qty, ex.book.wallet, resting_ids(ex), len(ex.fills), ex.leverage) == state
 
 

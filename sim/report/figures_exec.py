@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, _save  # noqa: E402
 from sim.report.load import RunTables  # noqa: E402
@@ -54,24 +55,60 @@ def slippage_figure(run: RunTables, out: Path) -> Path:
     return _save(fig, out / "slippage.png")
 
 
-def distributions_figure(run: RunTables, out: Path) -> Path:
+MIN_BIN_BPS = 0.1  # narrower bins only draw float noise (costs are quoted to a hundredth of a bp at best)
+
+
+def histogram_bins(values: pd.Series | np.ndarray, min_width: float = MIN_BIN_BPS,
+                   max_bins: int = 40) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Values rounded to 1e-6 bps, bin edges at least ``min_width`` wide, and the x range to show.
+
+    When every value lies within one minimum bin (all slippages 0.5 bps plus float noise, say)
+    there is one bar, centred on the values, in a range of +-5 bins so it reads as one value.
+    """
+    v = np.round(np.asarray(values, dtype=float), 6)
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo < min_width:
+        centre = round((lo + hi) / 2, 6)
+        return v, np.array([centre - min_width / 2, centre + min_width / 2]), (centre - 5 * min_width,
+                                                                               centre + 5 * min_width)
+    n = min(max_bins, max(5, len(v) // 3))
+    width = max(min_width, (hi - lo) / n)
+    edges = lo + width * np.arange(int(np.ceil((hi - lo) / width)) + 1)
+    if edges[-1] < hi:
+        edges = np.append(edges, edges[-1] + width)
+    pad = width / 2
+    return v, edges, (lo - pad, float(edges[-1]) + pad)
+
+
+def draw_distributions(run: RunTables) -> plt.Figure:
     ex = executed(run)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for ax, col, title in ((axes[0], "slippage_bps", "slippage vs arrival mid"),
                            (axes[1], "shortfall_bps", "implementation shortfall vs decision mid")):
         data = ex[col].dropna() if len(ex) else pd.Series(dtype=float)
         if len(data):
-            ax.hist(data, bins=min(40, max(5, len(data) // 3)), color="#1f77b4", alpha=0.8)
-            ax.axvline(data.mean(), color="black", ls="--", lw=1, label=f"mean {data.mean():.2f} bps")
-            ax.legend(fontsize=8)
+            v, edges, xlim = histogram_bins(data)
+            ax.hist(v, bins=edges, color="#1f77b4", alpha=0.8,
+                    label=f"{len(v)} orders" + (f", all within {MIN_BIN_BPS / 2:g} bps of {edges.mean():.2f}"
+                                                if len(edges) == 2 else ""))
+            ax.axvline(v.mean(), color="black", ls="--", lw=1, label=f"mean {v.mean():.2f} bps (per order)")
+            ax.set_xlim(*xlim)
+            ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend above the bars
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(fontsize=8, loc="upper right")
         else:
             ax.text(0.5, 0.5, "no data (e.g. no decision price for TP/SL)", ha="center", va="center",
                     transform=ax.transAxes, fontsize=8)
-        ax.set_xlabel("bps (+ = cost)")
+        ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+        ax.set_xlabel(f"bps (+ = cost; bins at least {MIN_BIN_BPS:g} bps wide)")
         ax.set_ylabel("orders")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    return _save(fig, out / "cost_distributions.png")
+    return fig
+
+
+def distributions_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_distributions(run), out / "cost_distributions.png")
 
 
 def latency_figure(run: RunTables, out: Path) -> Path:

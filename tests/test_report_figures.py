@@ -9,6 +9,7 @@ import pytest
 
 import sim
 from sim.report import load_run
+from sim.report.figures import draw_position, in_flight_mask
 from sim.report.figures_exec import draw_distributions, histogram_bins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +55,26 @@ def test_cost_distributions_of_quickstart_show_its_constant_slippage_without_an_
     assert ax.xaxis.get_offset_text().get_text() == ""
     heights = [p.get_height() for p in ax.patches]
     assert heights == [len(quickstart.orders[quickstart.orders["slippage_bps"].notna()])]
+
+
+def test_position_gaps_while_the_bots_order_is_in_flight_are_not_counted_as_drift(quickstart):
+    tl, dr = quickstart.timeline, quickstart.drift_episodes
+    gap = (tl["record_qty"] - tl["exchange_qty"]).to_numpy(float) != 0
+    flight = in_flight_mask(tl["ts_ms"].to_numpy(), quickstart.orders, dr) & gap
+    ts = tl["ts_ms"].to_numpy()
+    in_episode = np.zeros(len(ts), dtype=bool)
+    for b, r in zip(dr["began_ms"], dr["resolved_ms"], strict=True):
+        in_episode |= (ts >= b) & (ts <= r)
+    assert flight.sum() > 10, "quickstart has many short gaps while an entry order is in flight"
+    assert not (flight & in_episode).any()
+    assert (gap & in_episode).any() and not (gap & ~flight & ~in_episode).any()
+
+
+def test_position_figure_labels_in_flight_gaps_and_says_the_shading_is_widened(quickstart):
+    fig = draw_position(quickstart)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("order in flight, not drift" in label for label in labels)
+    assert any("widened" in t.get_text() for t in fig.texts)
+    markers = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
+    assert len(markers) == len(quickstart.drift_episodes)
+    assert {float(m.get_ydata()[0]) for m in markers} == {1.0}  # one height, the top edge

@@ -10,7 +10,7 @@ import pytest
 import sim
 from sim.report import load_run
 from sim.report.figures import draw_position, in_flight_mask
-from sim.report.figures_exec import draw_distributions, histogram_bins
+from sim.report.figures_exec import draw_distributions, draw_latency, histogram_bins
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +24,16 @@ def _run(tmp_path_factory, scenario: str, ideal_twin: bool = False):
 @pytest.fixture(scope="module")
 def quickstart(tmp_path_factory):
     return _run(tmp_path_factory, "quickstart.toml")
+
+
+@pytest.fixture(scope="module")
+def liquidation(tmp_path_factory):
+    return _run(tmp_path_factory, "margin/liquidation.toml", ideal_twin=True)
+
+
+@pytest.fixture(scope="module")
+def chase(tmp_path_factory):
+    return _run(tmp_path_factory, "fills/chase-partial.toml")
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +88,25 @@ def test_position_figure_labels_in_flight_gaps_and_says_the_shading_is_widened(q
     markers = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
     assert len(markers) == len(quickstart.drift_episodes)
     assert {float(m.get_ydata()[0]) for m in markers} == {1.0}  # one height, the top edge
+
+
+def test_latency_of_a_single_order_is_drawn_as_visible_points_on_a_0_to_1_axis(liquidation):
+    assert len(liquidation.orders) == 1
+    fig = draw_latency(liquidation)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    drawn = [line for line in ax.lines if len(line.get_xdata()) and line.get_marker() not in (None, "None", "")]
+    assert len(drawn) >= 2
+    assert ax.get_ylim() == (0, 1.05)
+    lo, hi = ax.get_xlim()
+    assert all(lo < float(line.get_xdata()[0]) < hi for line in drawn)
+    tick_labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert tick_labels and not any("^" in t or "times" in t for t in tick_labels)  # plain milliseconds
+
+
+def test_latency_includes_limit_orders_and_says_which_orders_it_shows(chase):
+    fig = draw_latency(chase)
+    title = fig.axes[0].get_title()
+    assert "market, limit" in title
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("limit" in label and "resting" in label for label in labels)

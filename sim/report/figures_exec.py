@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, _save  # noqa: E402
 from sim.report.load import RunTables  # noqa: E402
@@ -111,33 +111,78 @@ def distributions_figure(run: RunTables, out: Path) -> Path:
     return _save(draw_distributions(run), out / "cost_distributions.png")
 
 
-def latency_figure(run: RunTables, out: Path) -> Path:
-    """Empirical CDFs: decision -> venue has it -> first fill -> last fill -> the bot knows."""
-    o = run.orders
-    fig, ax = plt.subplots(figsize=(7, 4))
-    series = [("ack_ms", "decision → venue has the order"), ("first_fill_after_ms", "decision → first fill"),
-              ("last_fill_after_ms", "decision → last fill"), ("latency_ms", "decision → answer reaches the bot")]
-    drawn = False
-    styles = [("-", 4.0, 0.35), ("--", 2.5, 0.8), (":", 2.0, 1.0), ("-", 1.5, 1.0)]  # overlaps stay visible
-    for (col, label), (ls, lw, alpha) in zip(series, styles, strict=True):
-        if col in o.columns:
-            d = np.sort(o[o["type"] == "market"][col].dropna().to_numpy(float)) if len(o) else np.array([])
-            d = np.maximum(d, 0.5)  # zero-latency (test mode) stays on the log axis
-            if len(d):
-                ax.step(d, np.arange(1, len(d) + 1) / len(d), where="post", ls=ls, lw=lw, alpha=alpha,
-                        label=f"{label} (n={len(d)})")
-                drawn = True
-    if not drawn:
-        ax.text(0.5, 0.5, "no market orders", ha="center", va="center", transform=ax.transAxes)
+TYPE_NAMES = {"market": "market", "limit": "limit", "take_profit_market": "TP", "stop_market": "SL"}
+FEW_POINTS = 30  # below this many orders a CDF is mostly steps: mark each order
+
+
+def latency_legs(orders: pd.DataFrame) -> list[tuple[str, np.ndarray, list[str]]]:
+    """(label, sorted milliseconds, order types) for each leg of an order's life the data has.
+
+    Placement legs (the venue has it; the answer reaches the bot) cover every order type. Fill
+    legs cover market orders, and limit orders on their own line (their time includes resting on the
+    book); TP/SL orders fill when their trigger crosses, which is not a latency, so they are left out.
+    """
+    if not len(orders) or "type" not in orders.columns:
+        return []
+    placed = orders[orders["type"].isin(TYPE_NAMES)]
+    legs = []
+    for col, label, types in (("ack_ms", "decision → venue has the order", list(TYPE_NAMES)),
+                              ("latency_ms", "decision → answer reaches the bot", list(TYPE_NAMES)),
+                              ("first_fill_after_ms", "decision → first fill", ["market"]),
+                              ("last_fill_after_ms", "decision → last fill", ["market"]),
+                              ("last_fill_after_ms", "decision → last fill, incl. resting", ["limit"])):
+        if col not in placed.columns:
+            continue
+        rows = placed[placed["type"].isin(types) & placed[col].notna()]
+        if len(rows):
+            present = [TYPE_NAMES[t] for t in types if (rows["type"] == t).any()]
+            legs.append((label, np.sort(rows[col].to_numpy(float)), present))
+    return legs
+
+
+def draw_latency(run: RunTables) -> plt.Figure:
+    """Empirical CDFs of each leg: decision -> venue has it -> fills -> the bot knows; markers when few."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    legs = latency_legs(run.orders)
+    styles = [("-", 4.0, 0.35, "o", 10), (":", 2.0, 1.0, "s", 7), ("--", 2.5, 0.8, "^", 8), ("-", 1.5, 1.0, "D", 5),
+              ("-.", 1.5, 1.0, "v", 7)]  # overlaps stay visible
+    hi = 0.0
+    for (label, d, types), (ls, lw, alpha, marker, ms) in zip(legs, styles, strict=False):
+        y = np.arange(1, len(d) + 1) / len(d)
+        few = len(d) <= FEW_POINTS
+        ax.step(d, y, where="post", ls=ls, lw=lw, alpha=alpha, marker=marker if few else None, ms=ms,
+                mfc="none" if few else None, label=f"{label} ({', '.join(types)}; n={len(d)})")
+        hi = max(hi, float(d.max()))
+    if not legs:
+        ax.text(0.5, 0.5, "no orders reached the venue", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
     else:
-        ax.set_xscale("log")
-        ax.legend(fontsize=8, loc="lower right")
-    ax.set_xlabel("milliseconds after the decision (log scale)")
-    ax.set_ylabel("fraction of market orders")
-    ax.set_title("Latency of market orders (CDF; a market order fills on arrival, so the first three coincide)",
-                 fontsize=9)
-    ax.grid(alpha=0.3, which="both")
-    return _save(fig, out / "latency.png")
+        positive = np.concatenate([d[d > 0] for _, d, _ in legs])
+        lo = float(positive.min()) if len(positive) else 0.0
+        if lo > 0 and hi / lo > 20:  # a wide spread: log scale (zero-latency orders sit on the left edge)
+            ax.set_xscale("log")
+            ax.set_xlim(lo / 1.5, hi * 1.5)
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.set_xlabel("milliseconds after the decision (log scale)")
+        else:
+            ax.set_xlim(0, max(hi, 1.0) * 1.15)
+            ax.set_xlabel("milliseconds after the decision")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 or v == 0 else f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+        ax.set_ylabel("fraction of orders with the leg")
+        ax.grid(alpha=0.3, which="both")
+    shown = sorted({t for _, _, types in legs for t in types}, key=list(TYPE_NAMES.values()).index)
+    ax.set_title("Order latency after the decision (CDF per leg)\n"
+                 + (f"orders shown: {', '.join(shown)}; fill legs: market and limit orders only (a TP/SL fills "
+                   "when its trigger crosses)"
+                    if legs else ""), fontsize=9)
+    return fig
+
+
+def latency_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_latency(run), out / "latency.png")
 
 
 def rejects_figure(run: RunTables, out: Path) -> Path:

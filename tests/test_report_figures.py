@@ -10,7 +10,15 @@ import pytest
 import sim
 from sim.report import load_run
 from sim.report.figures import draw_position, in_flight_mask
-from sim.report.figures_exec import draw_distributions, draw_latency, histogram_bins
+from sim.report.figures_exec import (
+    cost_breakdown,
+    draw_costs,
+    draw_distributions,
+    draw_latency,
+    fees_outside_split,
+    histogram_bins,
+    money,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,3 +118,19 @@ def test_latency_includes_limit_orders_and_says_which_orders_it_shows(chase):
     assert "market, limit" in title
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("limit" in label and "resting" in label for label in labels)
+
+
+def test_liquidation_fee_is_its_own_bar_outside_the_execution_cost_split(liquidation):
+    parts, outside = cost_breakdown(liquidation), fees_outside_split(liquidation)
+    liq_fee = float(liquidation.fills.loc[liquidation.fills["source"] == "liquidation", "fee"].sum())
+    assert outside == {"liquidation fee": pytest.approx(liq_fee)} and liq_fee > 100
+    bot_fees = float(liquidation.orders["fees"].sum())
+    assert parts["fees"] == pytest.approx(bot_fees)
+    assert sum(parts.values()) == pytest.approx(liquidation.summary["pnl"]["execution_cost"])
+    assert abs(parts["path difference"]) < 0.2 * liq_fee  # no longer a large offset of the liquidation fee
+    labels = [t.get_text() for t in draw_costs(liquidation).axes[0].get_yticklabels()]
+    assert any(label.startswith("liquidation fee") for label in labels)
+
+
+def test_money_never_prints_minus_zero():
+    assert money(-0.001) == "0.00" and money(-0.0) == "0.00" and money(-1234.567) == "-1,234.57"

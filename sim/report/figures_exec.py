@@ -229,13 +229,19 @@ def drift_latency_figure(run: RunTables, out: Path) -> Path:
 
 
 def cost_breakdown(run: RunTables) -> dict[str, float]:
-    """The cost of execution split by cause (quote currency, + = cost); residual = path difference."""
+    """The cost of execution split by cause (quote currency, + = cost); residual = path difference.
+
+    ``fees`` are the fees of the bot's own orders. Fees the account paid for fills the bot did not
+    send (a liquidation, another system's trades) are not a cost of executing the bot's orders; they
+    are left out of the split (see `fees_outside_split`) and, where the two runs differ in them, show
+    up in the path difference. With an ideal twin the parts sum to ideal − realistic PnL.
+    """
     ex = executed(run)
     s = run.summary
     parts = {
         "spread": float(ex["spread_cost"].sum()) if len(ex) else 0.0,
         "impact": float(ex["impact_cost"].sum()) if len(ex) else 0.0,
-        "fees": float(s["execution"]["fees"] or 0.0),
+        "fees": _fees_by_source(run).get("bot", 0.0),
         "funding": -float(s["pnl"].get("funding") or 0.0),
         "delay": float(ex["delay_cost"].dropna().sum()) if len(ex) else 0.0,
     }
@@ -245,21 +251,58 @@ def cost_breakdown(run: RunTables) -> dict[str, float]:
     return parts
 
 
-def cost_figure(run: RunTables, out: Path) -> Path:
-    parts = cost_breakdown(run)
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    names, values = list(parts), list(parts.values())
-    colours = ["#d62728" if v > 0 else "#2ca02c" for v in values]
-    ax.barh(names, values, color=colours)
+OUTSIDE_SPLIT = {"liquidation": "liquidation fee", "external": "fees of external trades"}
+
+
+def _fees_by_source(run: RunTables) -> dict[str, float]:
+    f = run.fills
+    if not len(f) or "fee" not in f.columns:
+        return {}
+    return {str(k): float(v) for k, v in f.groupby("source")["fee"].sum().items()}
+
+
+def fees_outside_split(run: RunTables) -> dict[str, float]:
+    """Fees the account paid on fills the bot did not send: ``liquidation fee``, ``fees of external trades``."""
+    by = _fees_by_source(run)
+    return {name: by[src] for src, name in OUTSIDE_SPLIT.items() if by.get(src)}
+
+
+def money(v: float) -> str:
+    """Two decimals with thousands separators, never "-0.00"."""
+    return f"{round(v, 2) + 0.0:,.2f}"
+
+
+def draw_costs(run: RunTables) -> plt.Figure:
+    parts, outside = cost_breakdown(run), fees_outside_split(run)
+    names = list(parts) + [f"{k}\n(outside the split)" for k in outside]
+    values = list(parts.values()) + list(outside.values())
+    fig, ax = plt.subplots(figsize=(7.5, 3.4 + 0.35 * len(outside)))
+    colours = ["#d62728" if v > 0 else "#2ca02c" for v in parts.values()] + ["#bbbbbb"] * len(outside)
+    bars = ax.barh(names, values, color=colours)
+    for bar in bars[len(parts):]:
+        bar.set_hatch("//")
+        bar.set_edgecolor("#666666")
     for i, v in enumerate(values):
-        ax.text(v, i, f" {v:,.2f}", va="center", fontsize=8)
+        label = money(v)
+        ax.text(v, i, f" {label} " if label.startswith("-") else f" {label}", va="center",
+                ha="right" if label.startswith("-") else "left", fontsize=8)
+    if outside:
+        ax.axhline(len(parts) - 0.5, color="#666666", ls="--", lw=0.8)
     ax.axvline(0, color="black", lw=0.6)
     total = run.summary["pnl"]["execution_cost"]
-    ax.set_title("Cost of execution by cause" + (f" (ideal − realistic PnL = {total:,.2f})" if total is not None
-                                                  else " (no ideal twin: run with --ideal-twin)"))
-    ax.set_xlabel("quote currency (+ = cost, − = gain)")
+    ax.set_title("Cost of execution by cause" + (f" (ideal − realistic PnL = {money(total)})" if total is not None
+                                                  else " (no ideal twin: run with --ideal-twin)"), fontsize=10)
+    ax.set_xlabel("quote currency (+ = cost, − = gain)"
+                  + ("; below the line: fees of fills the bot did not send" if outside else ""))
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    pad = 0.18 * (hi - lo or 1.0)  # room for the value labels
+    ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
     ax.invert_yaxis()
-    return _save(fig, out / "cost_breakdown.png")
+    return fig
+
+
+def cost_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_costs(run), out / "cost_breakdown.png")
 
 
 def exec_figures(run: RunTables, out: Path) -> list[Path]:

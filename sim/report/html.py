@@ -79,7 +79,7 @@ HEADLINE = (("drift.episodes", "drift episodes"), ("drift.detect_s_max", "worst 
 
 def build_report(run_dir: str | Path) -> Path:
     """Write ``report.html`` and ``figures/*.png`` for a run directory, from its files alone."""
-    from sim.report.figures_exec import cost_breakdown
+    from sim.report.figures_exec import cost_breakdown, fees_outside_split, money
 
     run_dir = Path(run_dir)
     run = load_run(run_dir)
@@ -126,7 +126,9 @@ def build_report(run_dir: str | Path) -> Path:
     drift_cols = [c for c in ("episode", "detected (UTC)", "kind", "cause", "detect_s", "resolve_s", "record_qty",
                               "venue_qty", "correction") if c in drift.columns]
     costs = cost_breakdown(run)
-    cost_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:,.4f}</td></tr>" for k, v in costs.items())
+    cost_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{money(v)}</td></tr>" for k, v in costs.items())
+    cost_rows += "".join(f"<tr class=muted><td>{html.escape(k)} (outside the split)</td><td>{money(v)}</td></tr>"
+                         for k, v in fees_outside_split(run).items())
     title = f"aethersim run: {html.escape(s['scenario'])}"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
 <style>{CSS}</style></head><body>
@@ -143,7 +145,9 @@ def build_report(run_dir: str | Path) -> Path:
 <table><tr><th>cost of execution, by cause (quote, + = cost)</th><th>amount</th></tr>{cost_rows}</table>
 <p class=muted>Spread and impact come from each fill against the arrival mid; delay is the mid's move between
 decision and arrival; "path difference" is what the split does not explain: the two runs traded different paths
-(a TP that fired in one and not the other, say).</p>
+(a TP that fired in one and not the other, say). "fees" are those of the bot's own orders; fees of fills the
+bot did not send (a liquidation, another system's trades) are listed outside the split: they are not a cost of
+executing the bot's orders, and any difference in them between the two runs is part of the path difference.</p>
 <h2>Price, fills and protection</h2>{_img('price', figures)}
 <h2>Orders</h2>{_table(orders[order_cols] if len(orders) else orders)}
 <h2>All figures</h2><table><tr><th>metric</th><th>value</th><th>definition</th></tr>{''.join(rows)}</table>

@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from sim.report import load_run
-from sim.report.figures import draw_position, in_flight_mask
+from sim.report.figures import draw_position, draw_price, event_label, in_flight_mask
 from sim.report.figures_exec import (
     cost_breakdown,
     draw_costs,
@@ -134,3 +134,19 @@ def test_liquidation_fee_is_its_own_bar_outside_the_execution_cost_split(liquida
 
 def test_money_never_prints_minus_zero():
     assert money(-0.001) == "0.00" and money(-0.0) == "0.00" and money(-1234.567) == "-1,234.57"
+
+
+def test_price_figure_gives_liquidation_fills_their_own_marker_and_names_the_price_gap(liquidation):
+    ax = draw_price(liquidation).axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    liq = [h for h, label in zip(handles, labels, strict=True) if label.startswith("liquidation fill")]
+    assert len(liq) == 1 and not any(label.startswith("external") for label in labels)
+    assert "market fault: price gap" in labels and not any(label.startswith("operator") for label in labels)
+
+
+def test_world_events_are_labelled_by_kind_and_faults_are_not_called_operator_interventions():
+    for kind in ("price_gap", "outage", "latency_spike", "thin_liquidity", "drop_updates", "bot_crash"):
+        assert not event_label(f"intervention_{kind}")[0].startswith("operator"), kind
+    assert event_label("intervention_external_close")[0] == "operator: external close"
+    assert event_label("intervention_outage")[0] == "transport fault: outage"
+    assert event_label("intervention_outage")[2] != event_label("intervention_external_close")[2]

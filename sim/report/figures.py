@@ -163,10 +163,42 @@ def equity_figure(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> Path
     return _save(fig, out / "equity.png")
 
 
-def price_figure(run: RunTables, out: Path) -> Path:
-    """Mid price with fills by side and role, TP/SL trigger levels while live, interventions."""
+EVENT_GROUPS = {  # world events by who or what acted: (group label, line style); operators act, faults happen
+    "operator": ("operator", ":"),
+    "market": ("market fault", "--"),
+    "transport": ("transport fault", "-."),
+    "process": ("bot process", (0, (1, 1.5))),
+}
+EVENT_KINDS = {  # kind: (group, colour)
+    "external_close": ("operator", "#9467bd"), "external_reduce": ("operator", "#e377c2"),
+    "external_add": ("operator", "#1f3a93"), "cancel_protective": ("operator", "#c51b8a"),
+    "move_protective": ("operator", "#006d6f"), "set_leverage": ("operator", "#b8860b"),
+    "transfer_out": ("operator", "#5b3a29"), "transfer_in": ("operator", "#4f7942"),
+    "external_order": ("operator", "#4b0082"),
+    "price_gap": ("market", "#8c564b"), "thin_liquidity": ("market", "#d2691e"),
+    "latency_spike": ("transport", "#7f7f7f"), "outage": ("transport", "#000000"),
+    "drop_updates": ("transport", "#bcbd22"),
+    "bot_crash": ("process", "#000000"),
+}
+
+
+def event_label(kind: str) -> tuple[str, str, object]:
+    """Legend label, colour and line style of a world event (``intervention_<kind>`` in the log)."""
+    kind = kind.removeprefix("intervention_")
+    group, colour = EVENT_KINDS.get(kind, ("operator", "#9467bd"))
+    label, ls = EVENT_GROUPS[group]
+    return f"{label}: {kind.replace('_', ' ')}", colour, ls
+
+
+def _event_order(kind: str) -> tuple[int, str]:
+    kind = kind.removeprefix("intervention_")
+    return list(EVENT_GROUPS).index(EVENT_KINDS.get(kind, ("operator", ""))[0]), kind
+
+
+def draw_price(run: RunTables) -> plt.Figure:
+    """Mid price with fills by side and role, TP/SL trigger levels while live, world events by kind."""
     tl, fills, ev = run.timeline, run.fills, run.events
-    fig, ax = plt.subplots(figsize=(11, 4.6))
+    fig, ax = plt.subplots(figsize=(11, 4.8))
     if len(tl):
         ax.plot(tl.index, tl["mid"], lw=0.8, color="#444444", label="mid (at each cycle and change)")
     if len(fills):
@@ -179,10 +211,13 @@ def price_figure(run: RunTables, out: Path) -> Path:
             if len(f):
                 ax.scatter(f.index, f["price"], marker=marker, s=40, color=colour, zorder=3, label=label,
                            edgecolors="black", linewidths=0.3)
-        other = fills[fills["source"] != "bot"]
-        if len(other):
-            ax.scatter(other.index, other["price"], marker="D", s=34, color="#9467bd", zorder=3,
-                       label="external / liquidation fill")
+        for source, marker, colour, size, label in (
+                ("external", "D", "#9467bd", 34, "external fill (operator / other system)"),
+                ("liquidation", "P", "#7f0000", 90, "liquidation fill (the venue closed the position)")):
+            f = fills[fills["source"] == source]
+            if len(f):
+                ax.scatter(f.index, f["price"], marker=marker, s=size, color=colour, zorder=4, label=label,
+                           edgecolors="black", linewidths=0.4)
     if len(ev):
         acc = ev[(ev["kind"] == "order_accepted") & ev["price"].notna() & ev["client_id"].notna()]
         ends = ev[ev["kind"].isin(["order_filled", "order_cancelled", "order_expired"])]
@@ -194,14 +229,21 @@ def price_figure(run: RunTables, out: Path) -> Path:
             if len(levels):  # one call per kind: a long run has thousands of levels
                 ends_at = [end_of.get(c, last) for c in levels["client_id"]]
                 ax.hlines(levels["price"], levels.index, ends_at, colors=colour, lw=1.0, alpha=0.7, label=kind)
-        iv = ev[ev["kind"].str.startswith("intervention_")]
-        for i, t in enumerate(iv.index):
-            ax.axvline(t, color="#9467bd", ls=":", lw=1, label="intervention" if i == 0 else None)
+        world = ev[ev["kind"].str.startswith("intervention_")]
+        for kind in sorted(world["kind"].unique(), key=_event_order):  # one call and one legend entry per kind
+            g = world[world["kind"] == kind]
+            label, colour, ls = event_label(str(kind))
+            ax.vlines(g.index, 0, 1, transform=ax.get_xaxis_transform(), colors=colour, linestyles=ls, lw=1.2,
+                      label=f"{label} ({len(g)})" if len(g) > 1 else label)
     ax.set_ylabel("price (quote currency)")
-    ax.set_title("Price with the bot's fills and its TP/SL trigger levels while live")
+    ax.set_title("Price with the bot's fills, its TP/SL trigger levels while live, and world events by kind")
     _axes_time(ax)
-    _legend_below(ax, ncol=5)
-    return _save(fig, out / "price.png")
+    _legend_below(ax, ncol=4)
+    return fig
+
+
+def price_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_price(run), out / "price.png")
 
 
 def all_figures(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> list[Path]:

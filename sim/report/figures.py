@@ -149,18 +149,28 @@ def position_figure(run: RunTables, out: Path) -> Path:
     return out / "position.png"
 
 
-def equity_figure(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> Path:
+def draw_equity(run: RunTables, ideal: pd.DataFrame | None) -> plt.Figure:
     tl = run.timeline
+    twin = ideal is not None and len(ideal) > 0
     fig, ax = plt.subplots(figsize=(11, 3.4))
     if len(tl):
         ax.plot(tl.index, tl["equity"], lw=1.5, label="realistic execution")
-    if ideal is not None and len(ideal):
-        ax.plot(ideal["time"], ideal["equity"], lw=1.2, ls="--", label="ideal execution (test-mode twin)")
+    if twin:
+        times = ideal.index if "time" not in ideal.columns else ideal["time"]
+        ax.plot(times, ideal["equity"], lw=1.2, ls="--", label="ideal execution (test-mode twin)")
+        ax.set_title("Equity: realistic vs ideal execution (the gap is the cost of execution)")
+    else:
+        ax.set_title("Equity under realistic execution (no ideal twin in this run)")
+        ax.text(0.01, 0.96, "no ideal twin was run (--no-ideal-twin), so there is no cost of execution to show",
+                transform=ax.transAxes, ha="left", va="top", fontsize=8, color="#555555")
     ax.set_ylabel("equity (quote currency)")
-    ax.set_title("Equity: realistic vs ideal execution (the gap is the cost of execution)")
     _axes_time(ax)
     _legend_below(ax)
-    return _save(fig, out / "equity.png")
+    return fig
+
+
+def equity_figure(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> Path:
+    return _save(draw_equity(run, ideal), out / "equity.png")
 
 
 EVENT_GROUPS = {  # world events by who or what acted: (group label, line style); operators act, faults happen

@@ -9,12 +9,14 @@ import pytest
 
 import sim
 from sim.report import load_run
-from sim.report.figures import draw_position, draw_price, event_label, in_flight_mask
+from sim.report.figures import draw_equity, draw_position, draw_price, event_label, in_flight_mask
 from sim.report.figures_exec import (
     cost_breakdown,
     draw_costs,
     draw_distributions,
     draw_latency,
+    draw_rejects,
+    draw_slippage,
     fees_outside_split,
     histogram_bins,
     money,
@@ -150,3 +152,23 @@ def test_world_events_are_labelled_by_kind_and_faults_are_not_called_operator_in
     assert event_label("intervention_external_close")[0] == "operator: external close"
     assert event_label("intervention_outage")[0] == "transport fault: outage"
     assert event_label("intervention_outage")[2] != event_label("intervention_external_close")[2]
+
+
+def test_equity_without_an_ideal_twin_does_not_promise_the_cost_of_execution(quickstart):
+    ax = draw_equity(quickstart, None).axes[0]
+    assert "ideal" not in ax.get_title().replace("no ideal twin", "")
+    assert "no ideal twin" in ax.get_title() and len(ax.lines) == 1
+
+
+def test_slippage_with_fewer_than_three_sizes_draws_no_fit_and_says_so(quickstart):
+    assert quickstart.orders.loc[quickstart.orders["filled_qty"] > 0, "filled_qty"].nunique() == 2
+    ax = draw_slippage(quickstart).axes[0]
+    assert "no fit (fewer than 3 sizes" in ax.get_title() and not ax.lines[1:]
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1  # beside the plot, not over it
+
+
+def test_rejects_figure_without_rejects_is_a_line_of_text_not_empty_axes(quickstart):
+    fig = draw_rejects(quickstart)
+    assert not fig.axes[0].axison
+    assert "no rejects" in fig.axes[0].texts[0].get_text()

@@ -22,18 +22,25 @@ def executed(run: RunTables) -> pd.DataFrame:
     return o[(o["filled_qty"] > 0) & o["type"].isin(EXECUTED) & o["slippage_bps"].notna()] if len(o) else o
 
 
+MIN_FIT_SIZES = 3  # a two-parameter curve through fewer distinct sizes fits anything
+
+
 def sqrt_fit(qty: np.ndarray, slip_bps: np.ndarray) -> tuple[float, float] | None:
-    """Least squares ``slippage = a + b * sqrt(qty)`` (the square-root impact law); None if underdetermined."""
-    if len(qty) < 3 or len(np.unique(qty)) < 2:
+    """Least squares ``slippage = a + b * sqrt(qty)`` (the square-root impact law).
+
+    None with fewer than three distinct sizes: two parameters through two sizes always fit exactly.
+    """
+    if len(np.unique(qty)) < MIN_FIT_SIZES:
         return None
     design = np.column_stack([np.ones_like(qty), np.sqrt(qty)])
     (a, b), *_ = np.linalg.lstsq(design, slip_bps, rcond=None)
     return float(a), float(b)
 
 
-def slippage_figure(run: RunTables, out: Path) -> Path:
+def draw_slippage(run: RunTables) -> plt.Figure:
     ex = executed(run)
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    title = "Slippage vs filled size"
     if len(ex):
         markers = {"en": "o", "ex": "s", "tp": "*", "sl": "X"}
         for role, g in ex.groupby("role"):
@@ -44,15 +51,25 @@ def slippage_figure(run: RunTables, out: Path) -> Path:
             q = np.linspace(ex["filled_qty"].min(), ex["filled_qty"].max(), 100)
             ax.plot(q, fit[0] + fit[1] * np.sqrt(q), color="black", lw=1,
                     label=f"fit: {fit[0]:.2f} + {fit[1]:.2f}·√qty bps")
-        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8)
+            title += ", with the square-root fit"
+        else:
+            sizes = ex["filled_qty"].nunique()
+            title += f": no fit (fewer than {MIN_FIT_SIZES} sizes; here {sizes})"
+        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), frameon=False)
     else:
         ax.text(0.5, 0.5, "no executed orders", ha="center", va="center", transform=ax.transAxes)
     ax.axhline(0, color="black", lw=0.6)
+    ax.ticklabel_format(useOffset=False)
     ax.set_xlabel("filled quantity per order (base units)")
     ax.set_ylabel("slippage vs arrival mid (bps, + = cost)")
-    ax.set_title("Slippage vs filled size, with the square-root fit")
+    ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    return _save(fig, out / "slippage.png")
+    return fig
+
+
+def slippage_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_slippage(run), out / "slippage.png")
 
 
 MIN_BIN_BPS = 0.1  # narrower bins only draw float noise (costs are quoted to a hundredth of a bp at best)
@@ -185,20 +202,28 @@ def latency_figure(run: RunTables, out: Path) -> Path:
     return _save(draw_latency(run), out / "latency.png")
 
 
-def rejects_figure(run: RunTables, out: Path) -> Path:
+def draw_rejects(run: RunTables) -> plt.Figure:
     o = run.orders
     rej = o[o["record_status"] == "rejected"]["reject_reason"].fillna("unknown") if len(o) else pd.Series(dtype=str)
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    if len(rej):
-        counts = rej.value_counts().sort_values()
-        ax.barh(counts.index, counts.values, color="#d62728")
-        for i, v in enumerate(counts.values):
-            ax.text(v, i, f" {v}", va="center", fontsize=8)
-    else:
-        ax.text(0.5, 0.5, "no rejected orders", ha="center", va="center", transform=ax.transAxes)
+    if not len(rej):
+        fig, ax = plt.subplots(figsize=(6.5, 1.2))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"Rejects by reason: no rejects (of {len(o)} orders)", ha="center", va="center",
+                transform=ax.transAxes, fontsize=11)
+        return fig
+    fig, ax = plt.subplots(figsize=(6.5, 1.6 + 0.35 * rej.nunique()))
+    counts = rej.value_counts().sort_values()
+    ax.barh(counts.index, counts.values, color="#d62728")
+    for i, v in enumerate(counts.values):
+        ax.text(v, i, f" {v}", va="center", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("orders")
-    ax.set_title("Rejects by reason")
-    return _save(fig, out / "rejects.png")
+    ax.set_title(f"Rejects by reason ({len(rej)} of {len(o)} orders)")
+    return fig
+
+
+def rejects_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_rejects(run), out / "rejects.png")
 
 
 def drift_latency_figure(run: RunTables, out: Path) -> Path:

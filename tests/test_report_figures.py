@@ -155,7 +155,8 @@ def test_world_events_are_labelled_by_kind_and_faults_are_not_called_operator_in
 
 
 def test_equity_without_an_ideal_twin_does_not_promise_the_cost_of_execution(quickstart):
-    ax = draw_equity(quickstart, None).axes[0]
+    assert quickstart.ideal_timeline is None
+    ax = draw_equity(quickstart).axes[0]
     assert "ideal" not in ax.get_title().replace("no ideal twin", "")
     assert "no ideal twin" in ax.get_title() and len(ax.lines) == 1
 

@@ -149,8 +149,8 @@ def position_figure(run: RunTables, out: Path) -> Path:
     return out / "position.png"
 
 
-def draw_equity(run: RunTables, ideal: pd.DataFrame | None) -> plt.Figure:
-    tl = run.timeline
+def draw_equity(run: RunTables) -> plt.Figure:
+    tl, ideal = run.timeline, run.ideal_timeline
     twin = ideal is not None and len(ideal) > 0
     fig, ax = plt.subplots(figsize=(11, 3.4))
     if len(tl):
@@ -169,8 +169,8 @@ def draw_equity(run: RunTables, ideal: pd.DataFrame | None) -> plt.Figure:
     return fig
 
 
-def equity_figure(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> Path:
-    return _save(draw_equity(run, ideal), out / "equity.png")
+def equity_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_equity(run), out / "equity.png")
 
 
 EVENT_GROUPS = {  # world events by who or what acted: (group label, line style); operators act, faults happen
@@ -256,9 +256,9 @@ def price_figure(run: RunTables, out: Path) -> Path:
     return _save(draw_price(run), out / "price.png")
 
 
-def all_figures(run: RunTables, ideal: pd.DataFrame | None, out: Path) -> list[Path]:
+def all_figures(run: RunTables, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     from sim.report.figures_exec import exec_figures
 
-    return [position_figure(run, out), equity_figure(run, ideal, out), price_figure(run, out),
+    return [position_figure(run, out), equity_figure(run, out), price_figure(run, out),
             *exec_figures(run, out)]

@@ -83,9 +83,7 @@ def build_report(run_dir: str | Path) -> Path:
 
     run_dir = Path(run_dir)
     run = load_run(run_dir)
-    ideal_path = run_dir / "ideal_timeline.parquet"
-    ideal = pd.read_parquet(ideal_path) if ideal_path.is_file() else None
-    figures = {p.stem: p for p in all_figures(run, ideal, run_dir / "figures")}
+    figures = {p.stem: p for p in all_figures(run, run_dir / "figures")}
     s = run.summary
     flat = _flat({k: v for k, v in s.items() if k not in ("expect", "invariants")})
     cards = "".join(f"<div class=card><div class=v>{html.escape(_fmt(flat.get(k)))}</div>"

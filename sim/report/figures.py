@@ -105,8 +105,9 @@ def draw_position(run: RunTables) -> plt.Figure:
         if flight.any():
             gap_ax.step(tl.index, np.where(flight, gap, 0.0), where="post", lw=1.0, color="#9a9a9a",
                         label="record − venue: order in flight, not drift")
-        gap_ax.step(tl.index, np.where(flight, 0.0, gap), where="post", lw=1.3, color="#d62728",
-                    label="record − venue: drift")
+        drift = np.where(flight, 0.0, gap)
+        gap_ax.step(tl.index, drift, where="post", lw=1.3, color="#d62728",
+                    label="record − venue: drift" + ("" if drift.any() else " (none)"))
     dr = run.drift_episodes
     if len(dr) and len(tl):
         min_w = (tl.index.max() - tl.index.min()) * MIN_EPISODE_WIDTH

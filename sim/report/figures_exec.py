@@ -106,8 +106,9 @@ def draw_distributions(run: RunTables) -> plt.Figure:
         if len(data):
             v, edges, xlim = histogram_bins(data)
             ax.hist(v, bins=edges, color="#1f77b4", alpha=0.8,
-                    label=f"{len(v)} orders" + (f", all within {MIN_BIN_BPS / 2:g} bps of {edges.mean():.2f}"
-                                                if len(edges) == 2 else ""))
+                    label=(f"1 order at {v[0]:.2f} bps" if len(v) == 1 else f"{len(v)} orders"
+                           + (f", all within {MIN_BIN_BPS / 2:g} bps of {edges.mean():.2f}" if len(edges) == 2
+                              else "")))
             ax.axvline(v.mean(), color="black", ls="--", lw=1, label=f"mean {v.mean():.2f} bps (per order)")
             ax.set_xlim(*xlim)
             ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend above the bars

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, _save  # noqa: E402
 from sim.report.load import RunTables  # noqa: E402
@@ -21,18 +22,25 @@ def executed(run: RunTables) -> pd.DataFrame:
     return o[(o["filled_qty"] > 0) & o["type"].isin(EXECUTED) & o["slippage_bps"].notna()] if len(o) else o
 
 
+MIN_FIT_SIZES = 3  # a two-parameter curve through fewer distinct sizes fits anything
+
+
 def sqrt_fit(qty: np.ndarray, slip_bps: np.ndarray) -> tuple[float, float] | None:
-    """Least squares ``slippage = a + b * sqrt(qty)`` (the square-root impact law); None if underdetermined."""
-    if len(qty) < 3 or len(np.unique(qty)) < 2:
+    """Least squares ``slippage = a + b * sqrt(qty)`` (the square-root impact law).
+
+    None with fewer than three distinct sizes: two parameters through two sizes always fit exactly.
+    """
+    if len(np.unique(qty)) < MIN_FIT_SIZES:
         return None
     design = np.column_stack([np.ones_like(qty), np.sqrt(qty)])
     (a, b), *_ = np.linalg.lstsq(design, slip_bps, rcond=None)
     return float(a), float(b)
 
 
-def slippage_figure(run: RunTables, out: Path) -> Path:
+def draw_slippage(run: RunTables) -> plt.Figure:
     ex = executed(run)
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    title = "Slippage vs filled size"
     if len(ex):
         markers = {"en": "o", "ex": "s", "tp": "*", "sl": "X"}
         for role, g in ex.groupby("role"):
@@ -43,80 +51,180 @@ def slippage_figure(run: RunTables, out: Path) -> Path:
             q = np.linspace(ex["filled_qty"].min(), ex["filled_qty"].max(), 100)
             ax.plot(q, fit[0] + fit[1] * np.sqrt(q), color="black", lw=1,
                     label=f"fit: {fit[0]:.2f} + {fit[1]:.2f}·√qty bps")
-        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8)
+            title += ", with the square-root fit"
+        else:
+            sizes = ex["filled_qty"].nunique()
+            title += f": no fit (fewer than {MIN_FIT_SIZES} sizes; here {sizes})"
+        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), frameon=False)
     else:
         ax.text(0.5, 0.5, "no executed orders", ha="center", va="center", transform=ax.transAxes)
     ax.axhline(0, color="black", lw=0.6)
+    ax.ticklabel_format(useOffset=False)
     ax.set_xlabel("filled quantity per order (base units)")
     ax.set_ylabel("slippage vs arrival mid (bps, + = cost)")
-    ax.set_title("Slippage vs filled size, with the square-root fit")
+    ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    return _save(fig, out / "slippage.png")
+    return fig
 
 
-def distributions_figure(run: RunTables, out: Path) -> Path:
+def slippage_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_slippage(run), out / "slippage.png")
+
+
+MIN_BIN_BPS = 0.1  # narrower bins only draw float noise (costs are quoted to a hundredth of a bp at best)
+
+
+def histogram_bins(values: pd.Series | np.ndarray, min_width: float = MIN_BIN_BPS,
+                   max_bins: int = 40) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Values rounded to 1e-6 bps, bin edges at least ``min_width`` wide, and the x range to show.
+
+    When every value lies within one minimum bin (all slippages 0.5 bps plus float noise, say)
+    there is one bar, centred on the values, in a range of +-5 bins so it reads as one value.
+    """
+    v = np.round(np.asarray(values, dtype=float), 6)
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo < min_width:
+        centre = round((lo + hi) / 2, 6)
+        return v, np.array([centre - min_width / 2, centre + min_width / 2]), (centre - 5 * min_width,
+                                                                               centre + 5 * min_width)
+    n = min(max_bins, max(5, len(v) // 3))
+    width = max(min_width, (hi - lo) / n)
+    edges = lo + width * np.arange(int(np.ceil((hi - lo) / width)) + 1)
+    if edges[-1] < hi:
+        edges = np.append(edges, edges[-1] + width)
+    pad = width / 2
+    return v, edges, (lo - pad, float(edges[-1]) + pad)
+
+
+def draw_distributions(run: RunTables) -> plt.Figure:
     ex = executed(run)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for ax, col, title in ((axes[0], "slippage_bps", "slippage vs arrival mid"),
                            (axes[1], "shortfall_bps", "implementation shortfall vs decision mid")):
         data = ex[col].dropna() if len(ex) else pd.Series(dtype=float)
         if len(data):
-            ax.hist(data, bins=min(40, max(5, len(data) // 3)), color="#1f77b4", alpha=0.8)
-            ax.axvline(data.mean(), color="black", ls="--", lw=1, label=f"mean {data.mean():.2f} bps")
-            ax.legend(fontsize=8)
+            v, edges, xlim = histogram_bins(data)
+            ax.hist(v, bins=edges, color="#1f77b4", alpha=0.8,
+                    label=(f"1 order at {v[0]:.2f} bps" if len(v) == 1 else f"{len(v)} orders"
+                           + (f", all within {MIN_BIN_BPS / 2:g} bps of {edges.mean():.2f}" if len(edges) == 2
+                              else "")))
+            ax.axvline(v.mean(), color="black", ls="--", lw=1, label=f"mean {v.mean():.2f} bps (per order)")
+            ax.set_xlim(*xlim)
+            ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend above the bars
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(fontsize=8, loc="upper right")
         else:
             ax.text(0.5, 0.5, "no data (e.g. no decision price for TP/SL)", ha="center", va="center",
                     transform=ax.transAxes, fontsize=8)
-        ax.set_xlabel("bps (+ = cost)")
+        ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+        ax.set_xlabel(f"bps (+ = cost; bins at least {MIN_BIN_BPS:g} bps wide)")
         ax.set_ylabel("orders")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    return _save(fig, out / "cost_distributions.png")
+    return fig
+
+
+def distributions_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_distributions(run), out / "cost_distributions.png")
+
+
+TYPE_NAMES = {"market": "market", "limit": "limit", "take_profit_market": "TP", "stop_market": "SL"}
+FEW_POINTS = 30  # below this many orders a CDF is mostly steps: mark each order
+
+
+def latency_legs(orders: pd.DataFrame) -> list[tuple[str, np.ndarray, list[str]]]:
+    """(label, sorted milliseconds, order types) for each leg of an order's life the data has.
+
+    Placement legs (the venue has it; the answer reaches the bot) cover every order type. Fill
+    legs cover market orders, and limit orders on their own line (their time includes resting on the
+    book); TP/SL orders fill when their trigger crosses, which is not a latency, so they are left out.
+    """
+    if not len(orders) or "type" not in orders.columns:
+        return []
+    placed = orders[orders["type"].isin(TYPE_NAMES)]
+    legs = []
+    for col, label, types in (("ack_ms", "decision → venue has the order", list(TYPE_NAMES)),
+                              ("latency_ms", "decision → answer reaches the bot", list(TYPE_NAMES)),
+                              ("first_fill_after_ms", "decision → first fill", ["market"]),
+                              ("last_fill_after_ms", "decision → last fill", ["market"]),
+                              ("last_fill_after_ms", "decision → last fill, incl. resting", ["limit"])):
+        if col not in placed.columns:
+            continue
+        rows = placed[placed["type"].isin(types) & placed[col].notna()]
+        if len(rows):
+            present = [TYPE_NAMES[t] for t in types if (rows["type"] == t).any()]
+            legs.append((label, np.sort(rows[col].to_numpy(float)), present))
+    return legs
+
+
+def draw_latency(run: RunTables) -> plt.Figure:
+    """Empirical CDFs of each leg: decision -> venue has it -> fills -> the bot knows; markers when few."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    legs = latency_legs(run.orders)
+    styles = [("-", 4.0, 0.35, "o", 10), (":", 2.0, 1.0, "s", 7), ("--", 2.5, 0.8, "^", 8), ("-", 1.5, 1.0, "D", 5),
+              ("-.", 1.5, 1.0, "v", 7)]  # overlaps stay visible
+    hi = 0.0
+    for (label, d, types), (ls, lw, alpha, marker, ms) in zip(legs, styles, strict=False):
+        y = np.arange(1, len(d) + 1) / len(d)
+        few = len(d) <= FEW_POINTS
+        ax.step(d, y, where="post", ls=ls, lw=lw, alpha=alpha, marker=marker if few else None, ms=ms,
+                mfc="none" if few else None, label=f"{label} ({', '.join(types)}; n={len(d)})")
+        hi = max(hi, float(d.max()))
+    if not legs:
+        ax.text(0.5, 0.5, "no orders reached the venue", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    else:
+        positive = np.concatenate([d[d > 0] for _, d, _ in legs])
+        lo = float(positive.min()) if len(positive) else 0.0
+        if lo > 0 and hi / lo > 20:  # a wide spread: log scale (zero-latency orders sit on the left edge)
+            ax.set_xscale("log")
+            ax.set_xlim(lo / 1.5, hi * 1.5)
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.set_xlabel("milliseconds after the decision (log scale)")
+        else:
+            ax.set_xlim(0, max(hi, 1.0) * 1.15)
+            ax.set_xlabel("milliseconds after the decision")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 or v == 0 else f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+        ax.set_ylabel("fraction of orders with the leg")
+        ax.grid(alpha=0.3, which="both")
+    shown = sorted({t for _, _, types in legs for t in types}, key=list(TYPE_NAMES.values()).index)
+    ax.set_title("Order latency after the decision (CDF per leg)\n"
+                 + (f"orders shown: {', '.join(shown)}; fill legs: market and limit orders only (a TP/SL fills "
+                   "when its trigger crosses)"
+                    if legs else ""), fontsize=9)
+    return fig
 
 
 def latency_figure(run: RunTables, out: Path) -> Path:
-    """Empirical CDFs: decision -> venue has it -> first fill -> last fill -> the bot knows."""
+    return _save(draw_latency(run), out / "latency.png")
+
+
+def draw_rejects(run: RunTables) -> plt.Figure:
     o = run.orders
-    fig, ax = plt.subplots(figsize=(7, 4))
-    series = [("ack_ms", "decision → venue has the order"), ("first_fill_after_ms", "decision → first fill"),
-              ("last_fill_after_ms", "decision → last fill"), ("latency_ms", "decision → answer reaches the bot")]
-    drawn = False
-    styles = [("-", 4.0, 0.35), ("--", 2.5, 0.8), (":", 2.0, 1.0), ("-", 1.5, 1.0)]  # overlaps stay visible
-    for (col, label), (ls, lw, alpha) in zip(series, styles, strict=True):
-        if col in o.columns:
-            d = np.sort(o[o["type"] == "market"][col].dropna().to_numpy(float)) if len(o) else np.array([])
-            d = np.maximum(d, 0.5)  # zero-latency (test mode) stays on the log axis
-            if len(d):
-                ax.step(d, np.arange(1, len(d) + 1) / len(d), where="post", ls=ls, lw=lw, alpha=alpha,
-                        label=f"{label} (n={len(d)})")
-                drawn = True
-    if not drawn:
-        ax.text(0.5, 0.5, "no market orders", ha="center", va="center", transform=ax.transAxes)
-    else:
-        ax.set_xscale("log")
-        ax.legend(fontsize=8, loc="lower right")
-    ax.set_xlabel("milliseconds after the decision (log scale)")
-    ax.set_ylabel("fraction of market orders")
-    ax.set_title("Latency of market orders (CDF; a market order fills on arrival, so the first three coincide)",
-                 fontsize=9)
-    ax.grid(alpha=0.3, which="both")
-    return _save(fig, out / "latency.png")
+    rej = o[o["record_status"] == "rejected"]["reject_reason"].fillna("unknown") if len(o) else pd.Series(dtype=str)
+    if not len(rej):
+        fig, ax = plt.subplots(figsize=(6.5, 1.2))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"Rejects by reason: no rejects (of {len(o)} orders)", ha="center", va="center",
+                transform=ax.transAxes, fontsize=11)
+        return fig
+    fig, ax = plt.subplots(figsize=(6.5, 1.6 + 0.35 * rej.nunique()))
+    counts = rej.value_counts().sort_values()
+    ax.barh(counts.index, counts.values, color="#d62728")
+    for i, v in enumerate(counts.values):
+        ax.text(v, i, f" {v}", va="center", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("orders")
+    ax.set_title(f"Rejects by reason ({len(rej)} of {len(o)} orders)")
+    return fig
 
 
 def rejects_figure(run: RunTables, out: Path) -> Path:
-    o = run.orders
-    rej = o[o["record_status"] == "rejected"]["reject_reason"].fillna("unknown") if len(o) else pd.Series(dtype=str)
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    if len(rej):
-        counts = rej.value_counts().sort_values()
-        ax.barh(counts.index, counts.values, color="#d62728")
-        for i, v in enumerate(counts.values):
-            ax.text(v, i, f" {v}", va="center", fontsize=8)
-    else:
-        ax.text(0.5, 0.5, "no rejected orders", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("orders")
-    ax.set_title("Rejects by reason")
-    return _save(fig, out / "rejects.png")
+    return _save(draw_rejects(run), out / "rejects.png")
 
 
 def drift_latency_figure(run: RunTables, out: Path) -> Path:
@@ -147,13 +255,19 @@ def drift_latency_figure(run: RunTables, out: Path) -> Path:
 
 
 def cost_breakdown(run: RunTables) -> dict[str, float]:
-    """The cost of execution split by cause (quote currency, + = cost); residual = path difference."""
+    """The cost of execution split by cause (quote currency, + = cost); residual = path difference.
+
+    ``fees`` are the fees of the bot's own orders. Fees the account paid for fills the bot did not
+    send (a liquidation, another system's trades) are not a cost of executing the bot's orders; they
+    are left out of the split (see `fees_outside_split`) and, where the two runs differ in them, show
+    up in the path difference. With an ideal twin the parts sum to ideal − realistic PnL.
+    """
     ex = executed(run)
     s = run.summary
     parts = {
         "spread": float(ex["spread_cost"].sum()) if len(ex) else 0.0,
         "impact": float(ex["impact_cost"].sum()) if len(ex) else 0.0,
-        "fees": float(s["execution"]["fees"] or 0.0),
+        "fees": _fees_by_source(run).get("bot", 0.0),
         "funding": -float(s["pnl"].get("funding") or 0.0),
         "delay": float(ex["delay_cost"].dropna().sum()) if len(ex) else 0.0,
     }
@@ -163,21 +277,58 @@ def cost_breakdown(run: RunTables) -> dict[str, float]:
     return parts
 
 
-def cost_figure(run: RunTables, out: Path) -> Path:
-    parts = cost_breakdown(run)
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    names, values = list(parts), list(parts.values())
-    colours = ["#d62728" if v > 0 else "#2ca02c" for v in values]
-    ax.barh(names, values, color=colours)
+OUTSIDE_SPLIT = {"liquidation": "liquidation fee", "external": "fees of external trades"}
+
+
+def _fees_by_source(run: RunTables) -> dict[str, float]:
+    f = run.fills
+    if not len(f) or "fee" not in f.columns:
+        return {}
+    return {str(k): float(v) for k, v in f.groupby("source")["fee"].sum().items()}
+
+
+def fees_outside_split(run: RunTables) -> dict[str, float]:
+    """Fees the account paid on fills the bot did not send: ``liquidation fee``, ``fees of external trades``."""
+    by = _fees_by_source(run)
+    return {name: by[src] for src, name in OUTSIDE_SPLIT.items() if by.get(src)}
+
+
+def money(v: float) -> str:
+    """Two decimals with thousands separators, never "-0.00"."""
+    return f"{round(v, 2) + 0.0:,.2f}"
+
+
+def draw_costs(run: RunTables) -> plt.Figure:
+    parts, outside = cost_breakdown(run), fees_outside_split(run)
+    names = list(parts) + [f"{k}\n(outside the split)" for k in outside]
+    values = list(parts.values()) + list(outside.values())
+    fig, ax = plt.subplots(figsize=(7.5, 3.4 + 0.35 * len(outside)))
+    colours = ["#d62728" if v > 0 else "#2ca02c" for v in parts.values()] + ["#bbbbbb"] * len(outside)
+    bars = ax.barh(names, values, color=colours)
+    for bar in bars[len(parts):]:
+        bar.set_hatch("//")
+        bar.set_edgecolor("#666666")
     for i, v in enumerate(values):
-        ax.text(v, i, f" {v:,.2f}", va="center", fontsize=8)
+        label = money(v)
+        ax.text(v, i, f" {label} " if label.startswith("-") else f" {label}", va="center",
+                ha="right" if label.startswith("-") else "left", fontsize=8)
+    if outside:
+        ax.axhline(len(parts) - 0.5, color="#666666", ls="--", lw=0.8)
     ax.axvline(0, color="black", lw=0.6)
     total = run.summary["pnl"]["execution_cost"]
-    ax.set_title("Cost of execution by cause" + (f" (ideal − realistic PnL = {total:,.2f})" if total is not None
-                                                  else " (no ideal twin: run with --ideal-twin)"))
-    ax.set_xlabel("quote currency (+ = cost, − = gain)")
+    ax.set_title("Cost of execution by cause" + (f" (ideal − realistic PnL = {money(total)})" if total is not None
+                                                  else " (no ideal twin: run with --ideal-twin)"), fontsize=10)
+    ax.set_xlabel("quote currency (+ = cost, − = gain)"
+                  + ("; below the line: fees of fills the bot did not send" if outside else ""))
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    pad = 0.18 * (hi - lo or 1.0)  # room for the value labels
+    ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
     ax.invert_yaxis()
-    return _save(fig, out / "cost_breakdown.png")
+    return fig
+
+
+def cost_figure(run: RunTables, out: Path) -> Path:
+    return _save(draw_costs(run), out / "cost_breakdown.png")
 
 
 def exec_figures(run: RunTables, out: Path) -> list[Path]:

@@ -240,7 +240,7 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
         unintended_exposure=world.truth.unintended_exposure,
         record_position=float(world.record.state.position.qty), exchange_position=float(world.venue.book.qty),
         equity=world.venue.equity(end), initial_balance=scenario.account.balance, ideal_equity=ideal_equity,
-        funding=world.venue.book.funding)
+        funding=world.venue.book.funding, transfers=world.venue.book.transfers)
     summary["decisions"] = decision_counts(record_path)
     summary["rejects"] = reject_counts(tables["events"])
     summary["market"] = world.market_facts

@@ -76,8 +76,14 @@ def drift_figures(drift: pd.DataFrame, residual_gap: float) -> dict[str, Any]:
 def summarize(*, scenario: str, seed: int, sim_seconds: float, wall_seconds: float, events: int, cycles: int,
               orders: pd.DataFrame, fills: pd.DataFrame, drift: pd.DataFrame, duplicates: int, stale_actions: int,
               unintended_exposure: int, record_position: float, exchange_position: float, equity: float,
-              initial_balance: float, ideal_equity: float | None, funding: float = 0.0) -> dict[str, Any]:
-    realistic = equity - initial_balance
+              initial_balance: float, ideal_equity: float | None, funding: float = 0.0,
+              transfers: float = 0.0) -> dict[str, Any]:
+    """The run's headline figures (DESIGN.md section 5).
+
+    PnL is what trading made: equity less the initial balance *and less the margin moved in or
+    out* (a transfer is not profit). The ideal twin runs without events, so it has no transfers.
+    """
+    realistic = equity - initial_balance - transfers
     ideal = None if ideal_equity is None else ideal_equity - initial_balance
     return {
         "scenario": scenario,
@@ -93,6 +99,7 @@ def summarize(*, scenario: str, seed: int, sim_seconds: float, wall_seconds: flo
         "drift": drift_figures(drift, abs(record_position - exchange_position)),
         "execution": execution_quality(orders, fills),
         "pnl": {"realistic": _num(realistic, 4), "ideal": _num(ideal, 4), "funding": _num(funding, 4),
+                "transfers": _num(transfers, 4),
                 "execution_cost": None if ideal is None else _num(ideal - realistic, 4)},
         "final": {"record_position": _num(record_position), "exchange_position": _num(exchange_position),
                   "equity": _num(equity, 4)},

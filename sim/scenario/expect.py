@@ -18,7 +18,7 @@ SUMMARY_PATHS = (
     "drift.residual_size_gap", "drift.by_cause", "decisions",
     "execution.slippage_bps_mean", "execution.slippage_bps_p95", "execution.shortfall_bps_mean",
     "execution.fill_ratio", "execution.latency_ms_p50", "execution.latency_ms_p99", "execution.fees",
-    "pnl.realistic", "pnl.ideal", "pnl.execution_cost", "pnl.funding",
+    "pnl.realistic", "pnl.ideal", "pnl.execution_cost", "pnl.funding", "pnl.transfers",
     "final.record_position", "final.exchange_position", "final.equity",
     "transport.requests", "transport.timeouts", "transport.refused", "transport.crashes", "transport.updates_sent",
     "transport.updates_dropped", "invariants_held",

@@ -190,8 +190,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     transport = Transport(latency, streams.stream("latency"), faults,
                           [Window(*window(e), e.factor) for e in events if isinstance(e, LatencySpike)],
                           fault_rng=streams.stream("transport_faults"))
-    if not ideal:  # test mode: the venue never refuses for a fault's sake
-        venue.reject_windows = [(*window(e), RejectReason(e.reason)) for e in events if isinstance(e, RejectOrders)]
+    venue.reject_windows = [(*window(e), RejectReason(e.reason)) for e in events if isinstance(e, RejectOrders)]
     rl = ex.rate_limit
     gateway = Gateway(None if rl is None or ideal else RateLimit(rl.requests, ms(rl.per)),
                       [Window(*window(e)) for e in events if isinstance(e, Outage)])

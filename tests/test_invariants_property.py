@@ -110,9 +110,9 @@ def scenarios(draw: st.DrawFn) -> dict:
     return data
 
 
-def _write_repro(data: dict, problems: list[str]) -> Path:
-    REPRO_DIR.mkdir(parents=True, exist_ok=True)
-    path = REPRO_DIR / f"property-seed{data['scenario']['seed']}.toml"
+def _write_repro(data: dict, problems: list[str], folder: Path = REPRO_DIR) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"property-seed{data['scenario']['seed']}.toml"
     data = {**data, "scenario": {**data["scenario"], "name": path.stem,
                                  "description": "regression: " + "; ".join(problems)[:200]}}
     path.write_text(dump_scenario(data, "Written by tests/test_invariants_property.py when an invariant broke.\n"
@@ -131,7 +131,11 @@ PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + \
 @given(data=scenarios())
 def test_random_scenarios_and_fault_schedules_keep_every_invariant(tmp_path_factory, data):
     out = tmp_path_factory.mktemp("run")
-    result = sim.run(parse_scenario(data), out=out, ideal_twin=False, report=False)
+    try:
+        result = sim.run(parse_scenario(data), out=out, ideal_twin=False, report=False)
+    except Exception as exc:  # a crash is a failure too: keep it as a scenario that reproduces it
+        path = _write_repro(data, [f"raised {exc!r}"])
+        pytest.fail(f"the run raised {exc!r}; reproduce with: aethersim run {path}")
     failed = [c.describe() for c in result.checks if not c.passed]
     problems = [f"{k}: {p}" for k, v in result.summary["invariants"].items() for p in v["problems"]]
     if failed or problems:
@@ -147,6 +151,14 @@ def test_same_scenario_and_seed_give_the_same_summary_byte_for_byte(tmp_path_fac
     b = sim.run(sc, out=tmp_path_factory.mktemp("b"), ideal_twin=False, report=False).summary
     a.pop("wall_seconds"), b.pop("wall_seconds")
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=scenarios())
+def test_a_failing_case_is_written_as_a_scenario_that_loads_back_to_the_same_run(tmp_path_factory, data):
+    path = _write_repro(data, ["example problem"], tmp_path_factory.mktemp("repro"))
+    again = sim.load_scenario(path).model_dump(exclude={"scenario"})
+    assert again == parse_scenario(data).model_dump(exclude={"scenario"})
 
 
 REGRESSIONS = sorted((ROOT / "tests" / "regressions").glob("*.toml"))

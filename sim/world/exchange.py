@@ -61,7 +61,7 @@ from sim.world.accounting import PositionBook
 from sim.world.liquidity import DepthProfile, LiquiditySchedule, max_qty_within
 from sim.world.margin import MarginTable, MarginTier, funding_payment, liquidation_price
 from sim.world.market import PricePath
-from sim.world.order_checks import check_order, trigger_would_fire
+from sim.world.order_checks import check_order, forced_reject, trigger_would_fire
 from sim.world.thresholds import candles_report, limit_level, threshold_bands
 from sim.world.venue_orders import PRICE_Q, VenueObserver, VenueOrder
 
@@ -182,9 +182,9 @@ class SimExchange:
     # ---------------------------------------------------------------------------- orders
     def submit(self, req: SubmitOrder, now: int, source: str) -> VenueOrder:
         """Accept (and match what is marketable of) an order, or raise `Rejected`."""
-        reason, detail = self._forced_reject(now) if source == "bot" else (None, "")
+        reason, detail = forced_reject(self.reject_windows, now) if source == "bot" else (None, "")
         if reason is None:
-            reason, detail = self._check(req, now)
+            reason, detail = check_order(self, req, now)
         if reason is not None:
             self.observer.on_reject(now, req, reason, detail)
             raise Rejected(reason, detail, now)
@@ -208,19 +208,6 @@ class SimExchange:
             self._rest(order)
         return order
 
-    def _forced_reject(self, now: int) -> tuple[RejectReason | None, str]:
-        """A `reject_orders` window in force: the venue refuses the bot's orders with its reason."""
-        for start, end, reason in self.reject_windows:
-            if start <= now < end:
-                return reason, "refused during a reject_orders window"
-        return None, ""
-
-    def _check(self, req: SubmitOrder, now: int) -> tuple[RejectReason | None, str]:
-        return check_order(self, req, now)
-
-    def _trigger_now(self, otype: OrderType, side: Side, trig: float, series: str, now: int) -> str:
-        return trigger_would_fire(self.path, otype, side, trig, series, now)
-
     def cancel(self, cid: ClientOrderId, now: int) -> VenueOrder:
         order = self.orders.get(cid)
         if order is None or not order.status.is_open:
@@ -237,7 +224,8 @@ class SimExchange:
             raise Rejected(RejectReason.INVALID, f"new quantity {req.qty} must exceed the filled {order.filled_qty}",
                            now)
         if req.trigger_price is not None and order.is_trigger:
-            reason = self._trigger_now(order.type, order.side, float(req.trigger_price), order.trigger_by, now)
+            reason = trigger_would_fire(self.path, order.type, order.side, float(req.trigger_price),
+                                        order.trigger_by, now)
             if reason:
                 raise Rejected(RejectReason.WOULD_TRIGGER_IMMEDIATELY, reason, now)
             order.trigger_price = req.trigger_price

@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from sim.world.exchange import SimExchange
 
 
+def forced_reject(windows: list[tuple[int, int, RejectReason]], now: int) -> tuple[RejectReason | None, str]:
+    """A `reject_orders` window in force refuses the bot's orders with its reason (None: none in force)."""
+    for start, end, reason in windows:
+        if start <= now < end:
+            return reason, "refused during a reject_orders window"
+    return None, ""
+
+
 def check_order(ex: SimExchange, req: SubmitOrder, now: int) -> tuple[RejectReason | None, str]:
     """The venue's reason to refuse an order (None: accept), with a message for the bot's log."""
     inst = ex.instrument

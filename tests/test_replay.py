@@ -164,3 +164,61 @@ def test_shipped_real_extract_replays_and_its_insurance_fund_trade_is_excluded_a
     result = sim.run(sc, out=tmp_path / "r", ideal_twin=False, report=False)
     assert result.passed, [c.describe() for c in result.checks]
     assert result.summary["market"]["excluded"] == 1
+
+
+# --- the replayed window: mid-candle starts, gaps at the window's end, off-grid candles -------------------
+
+def _window_scenario(tmp_path: Path, df: pd.DataFrame, start: str, duration: str, extra: str = "") -> Path:
+    write_format(df, "ccxt_csv", tmp_path / "c.csv")
+    text = scenario_text("c.csv", extra, duration).replace(f'duration = "{duration}"',
+                                                             f'duration = "{duration}"\nstart = {start}')
+    (tmp_path / "s.toml").write_text(text)
+    return tmp_path / "s.toml"
+
+
+def _path(scenario_file: Path):
+    from sim.world.build import replay_path
+    from sim.world.rng import RunStreams
+
+    sc = sim.load_scenario(scenario_file)
+    return sc, *replay_path(sc, RunStreams(1))
+
+
+def test_a_run_starting_mid_candle_gets_every_tick_from_the_candle_containing_the_start(tmp_path):
+    # candles open at hh:mm:30; the run starts on the whole minute, inside the first candle (the audit's case:
+    # 30 real ticks, then a flat price for the rest of a 2 h run)
+    first = 1_700_013_630_000  # 2023-11-15T02:00:30Z
+    df = bars(180).assign(time=lambda d: first + np.arange(len(d)) * 60_000)
+    sc, path, _ = _path(_window_scenario(tmp_path, df, "2023-11-15T02:01:00Z", "2h"))
+    mid = path.mid
+    assert len(mid) == 2 * 3600 + 1  # one tick a second, both ends included
+    assert path.t0_ms == first + 30_000
+    per_candle = mid[30:30 + 119 * 60].reshape(119, 60)  # the candles opening 02:01:30 ... 03:59:30
+    inner = df.iloc[1:120]
+    assert np.allclose(per_candle[:, 0], inner["open"]) and np.allclose(per_candle[:, -1], inner["close"])
+    assert np.allclose(per_candle.max(axis=1), inner["high"])
+    assert df["low"].iloc[0] <= mid[0] <= df["high"].iloc[0]  # 30 s into the first candle
+    assert (np.diff(mid[-60:]) != 0).any()  # no flat padding at the end
+
+
+def test_a_run_over_the_whole_file_ends_on_the_last_close(tmp_path):
+    df = bars(60)
+    sc, path, _ = _path(_window_scenario(tmp_path, df, "2023-11-14T22:13:20Z", "60m"))
+    assert len(path.mid) == 3601 and path.mid[-1] == pytest.approx(df["close"].iloc[-1])
+    assert (np.diff(path.mid[-60:]) != 0).any()
+
+
+def test_a_gap_running_over_the_end_of_the_window_is_refused_not_padded(tmp_path):
+    df = bars(60).drop(index=range(28, 36)).reset_index(drop=True)  # candles 28..35 missing; the run ends at 30
+    with pytest.raises(ScenarioError, match=r"1 gap\(s\) in the candles, the first from 2023-11-14T22:40:20"):
+        sim.load_scenario(_window_scenario(tmp_path, df, "2023-11-14T22:13:20Z", "30m"))
+
+
+def test_filled_gaps_are_counted_and_listed_and_the_path_has_the_runs_length(tmp_path):
+    df = bars(60).drop(index=[5, 6, *range(28, 36)]).reset_index(drop=True)
+    sc, path, facts = _path(_window_scenario(tmp_path, df, "2023-11-14T22:13:20Z", "30m", 'gaps = "fill"'))
+    assert len(path.mid) == 1801
+    assert facts["gaps"] == 2 and facts["candles_filled"] == 2 + 3  # 5, 6; then 28, 29, 30 (the run's last tick)
+    assert facts["gap_stretches"] == [["2023-11-14T22:18:20+00:00", "2023-11-14T22:19:20+00:00"],
+                                      ["2023-11-14T22:41:20+00:00", "2023-11-14T22:48:20+00:00"]]
+

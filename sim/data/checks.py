@@ -55,10 +55,19 @@ def bar_gaps(t: np.ndarray, interval: int) -> list[tuple[int, int]]:
     return [(int(t[i]), int(t[i + 1])) for i in idx]
 
 
-def fill_bar_gaps(df: pd.DataFrame, interval: int) -> tuple[pd.DataFrame, int]:
-    """Missing candles as flat candles at the previous close (only when the scenario asks)."""
+def fill_bar_gaps(df: pd.DataFrame, interval: int, until: int | None = None) -> tuple[pd.DataFrame, int]:
+    """Missing candles as flat candles at the previous close (only when the scenario asks).
+
+    The candles must lie on one grid (`check_bars` refuses any that do not), so none is lost in
+    the reindexing. The grid runs from the first candle to the last one, or to the last slot at or
+    before ``until`` (ms) if that comes first; rows after it are dropped.
+    """
     t = df["time_ms"].to_numpy()
-    full = np.arange(t[0], t[-1] + interval, interval, dtype=np.int64)
+    off = (t - t[0]) % interval != 0
+    if off.any():  # a programming error upstream: check_bars refuses these with the row
+        raise MarketDataError(f"candle at {_when(t[int(np.argmax(off))])} is off the {interval} ms grid")
+    last = int(t[-1]) if until is None else min(int(t[-1]), int(until))
+    full = np.arange(t[0], last + 1, interval, dtype=np.int64)
     if len(full) == len(t):
         return df, 0
     out = df.set_index("time_ms").reindex(full)

@@ -57,29 +57,49 @@ def _load(spec: ReplaySpec, mtime: float) -> ReplayData:
     return ReplayData(df, None, int(df["time_ms"].iloc[0]), int(df["time_ms"].iloc[-1]), facts)
 
 
-def _gaps(spec: ReplaySpec, data: ReplayData, table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Gaps inside the replayed window: refused, or filled (and counted) when the scenario asks."""
+MAX_LISTED = 10  # gap stretches listed in the facts (all are counted)
+
+
+def _gaps(spec: ReplaySpec, data: ReplayData, table: pd.DataFrame, start: int,
+          end: int) -> tuple[pd.DataFrame, dict]:
+    """Gaps inside the replayed window: refused, or filled (counted and listed) when the scenario asks.
+
+    ``table`` may hold one row past ``end`` (the next candle or trade), so that a gap running over
+    the end of the window is seen; only the part of a stretch inside [start, end] counts.
+    """
     t = table["time_ms"].to_numpy()
     if data.interval_ms is not None:
-        gaps = bar_gaps(t, data.interval_ms)
+        iv = data.interval_ms
+        # (last candle present, next candle present); a gap matters if its first missing candle is needed
+        gaps = [(a, b) for a, b in bar_gaps(t, iv) if a + iv <= end]
         what = "gap(s) in the candles"
         fix = "replay them as flat candles at the previous close"
+        stretches = [[_when(a + iv), _when(b - iv)] for a, b in gaps]  # the missing candles, first to last
     else:
-        gaps = trade_gaps(t, spec.max_gap_ms)
+        gaps = [(a, b) for a, b in trade_gaps(t, spec.max_gap_ms) if min(b, end) - max(a, start) > spec.max_gap_ms]
         what = "stretch(es) without trades longer than market.max_gap"
         fix = "hold the last price across them"
-    facts = {"gaps": len(gaps)}
+        stretches = [[_when(a), _when(b)] for a, b in gaps]  # last trade before, first trade after
+    facts: dict = {"gaps": len(gaps)}
     if gaps and spec.gaps != "fill":
         a, b = gaps[0]
         raise MarketDataError(f"{len(gaps)} {what}, the first from {_when(a)} to {_when(b)}; pick another window, or "
                               f"set market.gaps = \"fill\" to {fix} (reported in the run's summary)")
+    if gaps:
+        facts["gap_stretches"] = stretches[:MAX_LISTED]
     if gaps and data.interval_ms is not None:
-        table, facts["candles_filled"] = fill_bar_gaps(table, data.interval_ms)
+        table, facts["candles_filled"] = fill_bar_gaps(table, data.interval_ms, until=end)
     return table, facts
 
 
 def load_replay(spec: ReplaySpec, window: tuple[int, int] | None = None) -> ReplayData:
-    """The data of a replay (checked; restricted to ``window`` = (start, end) ms when given)."""
+    """The data of a replay (checked; restricted to ``window`` = (start, end) ms when given).
+
+    For candles the table starts with the candle *containing* ``start`` (which may begin before
+    it) and ends with the candle containing ``end``, so every tick of the run has a candle; for
+    trades it starts with the last trade at or before ``start``. Any missing candle or quiet
+    stretch inside the window is refused (or filled on request): the path is never padded.
+    """
     p = Path(spec.file)
     if not p.is_file():
         raise MarketDataError(f"file not found: {p}")
@@ -91,10 +111,10 @@ def load_replay(spec: ReplaySpec, window: tuple[int, int] | None = None) -> Repl
         raise MarketDataError(f"the data covers {_when(data.first_ms)} to {_when(data.last_ms)}; the scenario needs "
                               f"{_when(start)} to {_when(end)} (check scenario.start and scenario.duration)")
     t = data.table["time_ms"].to_numpy()
-    lo = int(np.searchsorted(t, start, side="right")) - 1 if data.interval_ms is None else \
-        int(np.searchsorted(t, start, side="left"))
-    hi = int(np.searchsorted(t, end, side="left"))
-    table = data.table.iloc[max(lo, 0):hi].reset_index(drop=True)
-    table, gap_facts = _gaps(spec, data, table)
+    lo = int(np.searchsorted(t, start, side="right")) - 1  # the candle containing start / the last trade at or before
+    hi = int(np.searchsorted(t, end, side="right"))  # rows at or before end
+    table = data.table.iloc[lo:min(hi + 1, len(t))].reset_index(drop=True)  # + the next row, to see a gap at the end
+    table, gap_facts = _gaps(spec, data, table, start, end)
+    table = table[table["time_ms"].to_numpy() <= end].reset_index(drop=True)
     return ReplayData(table, data.interval_ms, start, end,
                       dict(data.facts, **gap_facts, window=[_when(start), _when(end)]))

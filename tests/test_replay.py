@@ -222,3 +222,10 @@ def test_filled_gaps_are_counted_and_listed_and_the_path_has_the_runs_length(tmp
     assert facts["gap_stretches"] == [["2023-11-14T22:18:20+00:00", "2023-11-14T22:19:20+00:00"],
                                       ["2023-11-14T22:41:20+00:00", "2023-11-14T22:48:20+00:00"]]
 
+
+@pytest.mark.parametrize("gaps", ["error", "fill"])
+def test_a_candle_off_the_files_grid_is_refused_with_its_row_and_time(tmp_path, gaps):
+    df = bars(60)
+    df.loc[10, "time"] += 30_000  # would vanish when gaps are filled onto the grid
+    with pytest.raises(ScenarioError, match=r"candle at 2023-11-14T22:23:50\+00:00 \(row 11\) is off the file's grid"):
+        sim.load_scenario(_window_scenario(tmp_path, df, "2023-11-14T22:13:20Z", "30m", f'gaps = "{gaps}"'))

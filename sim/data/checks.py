@@ -45,7 +45,14 @@ def check_bars(df: pd.DataFrame) -> int:
     if len(t) < 2:
         raise MarketDataError("at least two candles are needed to know their interval")
     values, counts = np.unique(d, return_counts=True)
-    return int(values[np.argmax(counts)])
+    interval = int(values[np.argmax(counts)])
+    off = (t - t[0]) % interval != 0
+    if off.any():  # filling gaps would drop such a candle, and the intrabar path would misplace it
+        i = int(np.argmax(off))
+        raise MarketDataError(f"candle at {_when(t[i])} (row {i + 1}) is off the file's grid (one candle "
+                              f"every {interval} ms from {_when(t[0])}); a candle file needs one interval and "
+                              "aligned open times")
+    return interval
 
 
 def bar_gaps(t: np.ndarray, interval: int) -> list[tuple[int, int]]:

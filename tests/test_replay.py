@@ -229,3 +229,38 @@ def test_a_candle_off_the_files_grid_is_refused_with_its_row_and_time(tmp_path, 
     df.loc[10, "time"] += 30_000  # would vanish when gaps are filled onto the grid
     with pytest.raises(ScenarioError, match=r"candle at 2023-11-14T22:23:50\+00:00 \(row 11\) is off the file's grid"):
         sim.load_scenario(_window_scenario(tmp_path, df, "2023-11-14T22:13:20Z", "30m", f'gaps = "{gaps}"'))
+
+
+# --- data-file errors: wrong shapes, negative quantities, duplicate trade ids ---------------------------
+
+def _validate(tmp_path: Path, capsys, name: str, content: str, fmt: str) -> str:
+    from sim.cli import main
+
+    (tmp_path / name).write_text(content)
+    (tmp_path / "s.toml").write_text(scenario_text(name).replace('format = "ccxt_csv"', f'format = "{fmt}"'))
+    assert main(["validate", str(tmp_path / "s.toml")]) == 2
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    return out.out + out.err
+
+
+@pytest.mark.parametrize("name,content,fmt,message", [
+    ("c.json", json.dumps([[T0 + i * 60_000, 1.0, 1.0, 1.0, 1.0] for i in range(5)]), "freqtrade_json",
+     "row 1 of c.json has 5 values; freqtrade_json is a JSON list of [time ms, open, high, low, close, volume] rows"),
+    ("c.json", json.dumps({"data": []}), "freqtrade_json", "c.json holds a JSON dict"),
+    ("t.json", json.dumps([[T0, "1", None, "buy", 1.0, 0.1]]), "freqtrade_trades_json",
+     "row 1 of t.json has 6 values; freqtrade_trades_json is a JSON list of [time ms, id, type, side, price, amount"),
+    ("t.csv", f"1,30000,0.5,1,1,{T0},true\n2,30001,-0.1,2,2,{T0 + 5},false\n", "aggtrades_csv",
+     "negative or missing trade quantity -0.1 at 2023-11-14T22:13:20.005000+00:00 (row 2)"),
+    ("t.csv", f"7,30000,0.5,1,1,{T0},true\n8,30001,0.1,2,2,{T0 + 5},false\n7,30001,0.1,3,3,{T0 + 9},false\n",
+     "aggtrades_csv", "trade id 7 appears twice: rows 1 (2023-11-14T22:13:20+00:00) and 3"),
+    ("c.json", json.dumps([[T0 + i * 60_000, 1.0, 1.0, 1.0, 1.0, None] for i in range(3)] + [[None] * 6]),
+     "freqtrade_json", "missing timestamp in row 4"),
+    ("c.json", json.dumps([[T0 + i * 60_000, 1.0, 1.0, 1.0, 1.0, 1.0] for i in range(3)] + [[1e30, 1, 1, 1, 1, 1]]),
+     "freqtrade_json", "timestamp 1e+30 in row 4 is out of range"),
+])
+def test_a_malformed_data_file_is_a_clear_error_naming_file_and_expected_shape(tmp_path, capsys, name, content, fmt,
+                                                                                message):
+    out = _validate(tmp_path, capsys, name, content, fmt)
+    assert message in out and f"market.file ({name})" in out
+

@@ -88,13 +88,30 @@ def fill_bar_gaps(df: pd.DataFrame, interval: int, until: int | None = None) -> 
 
 
 def check_trades(df: pd.DataFrame) -> None:
+    """Problems refuse the file: unsorted times, impossible prices, negative or missing quantities,
+    a trade id seen twice. Rows are counted in file order from 1 (the header not counted)."""
     t = df["time_ms"].to_numpy()
     check_sorted(t, "trades")
-    p = df["price"].to_numpy()
+    p = df["price"].to_numpy(float)
     bad = ~np.isfinite(p) | (p <= 0)
     if bad.any():
         i = int(np.argmax(bad))
         raise MarketDataError(f"non-positive or missing trade price at {_when(t[i])} (row {i + 1})")
+    q = df["qty"].to_numpy(float) if "qty" in df else np.array([])
+    if len(q) and np.isfinite(q).any():  # the file has quantities: all of them must be there and >= 0
+        bad = ~np.isfinite(q) | (q < 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise MarketDataError(f"negative or missing trade quantity {q[i]} at {_when(t[i])} (row {i + 1})")
+    if "id" in df:
+        ids = df["id"].reset_index(drop=True)
+        ids = ids[ids.notna() & (ids.astype(str) != "")].astype(str)
+        again = ids.duplicated(keep="first")
+        if again.any():
+            i = int(again.idxmax())
+            j = int(ids.index[ids.eq(ids[i])][0])
+            raise MarketDataError(f"trade id {ids[i]} appears twice: rows {j + 1} ({_when(t[j])}) and {i + 1} "
+                                  f"({_when(t[i])}); a trade must be recorded once")
 
 
 def trade_gaps(t: np.ndarray, max_gap: int) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.data.checks import bar_gaps, check_bars, check_trades, fill_bar_gaps, trade_gaps
 from sim.data.errors import MarketDataError
-from sim.data.formats import load_bars, load_trades
+from sim.data.formats import excluded_mask, load_bars, read_trades
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,14 @@ def _load(spec: ReplaySpec, mtime: float) -> ReplayData:
         facts["interval_ms"] = interval
         last = int(df["time_ms"].iloc[-1]) + interval
         return ReplayData(df, interval, int(df["time_ms"].iloc[0]), last, facts)
-    df, facts = load_trades(spec.file, spec.format, cols, spec.time_unit, spec.exclude_types)
-    check_trades(df)
-    return ReplayData(df, None, int(df["time_ms"].iloc[0]), int(df["time_ms"].iloc[-1]), facts)
+    df, facts = read_trades(spec.file, spec.format, cols, spec.time_unit)
+    check_trades(df)  # every row, the excluded ones too: row numbers are the file's
+    mask = excluded_mask(df, spec.exclude_types)
+    kept = df[~mask].reset_index(drop=True)
+    if kept.empty:
+        raise MarketDataError(f"no trades left after excluding {list(spec.exclude_types)}")
+    facts = dict(facts, rows=len(kept), excluded=int(mask.sum()), excluded_types=list(spec.exclude_types))
+    return ReplayData(kept, None, int(kept["time_ms"].iloc[0]), int(kept["time_ms"].iloc[-1]), facts)
 
 
 MAX_LISTED = 10  # gap stretches listed in the facts (all are counted)
@@ -116,5 +121,6 @@ def load_replay(spec: ReplaySpec, window: tuple[int, int] | None = None) -> Repl
     table = data.table.iloc[lo:min(hi + 1, len(t))].reset_index(drop=True)  # + the next row, to see a gap at the end
     table, gap_facts = _gaps(spec, data, table, start, end)
     table = table[table["time_ms"].to_numpy() <= end].reset_index(drop=True)
-    return ReplayData(table, data.interval_ms, start, end,
-                      dict(data.facts, **gap_facts, window=[_when(start), _when(end)]))
+    facts = dict(data.facts, **gap_facts, window=[_when(start), _when(end)])
+    facts.pop("has_types", None)
+    return ReplayData(table, data.interval_ms, start, end, facts)

@@ -264,3 +264,30 @@ def test_a_malformed_data_file_is_a_clear_error_naming_file_and_expected_shape(t
     out = _validate(tmp_path, capsys, name, content, fmt)
     assert message in out and f"market.file ({name})" in out
 
+
+# --- quirks: excluded trades counted in the window, price outliers warned about ------------------------
+
+REAL = ROOT / "data/binance-btcusdt-perp/btcusdt_perp_trades.csv.gz"
+REAL_COLUMNS = (("side", "aggressor_side"), ("time", "trade_time_ms"), ("type", "exec_type"))
+INSURANCE_MS = 1_680_652_874_400  # the extract's one INSURANCE_FUND trade, 2 % off the market (its README)
+
+
+def _real_window(start_ms: int, minutes: int, exclude: tuple[str, ...]) -> dict:
+    from sim.data.replay import ReplaySpec, load_replay
+
+    spec = ReplaySpec(str(REAL), "trades", "csv", REAL_COLUMNS, "ms", "error", 60_000, exclude)
+    return load_replay(spec, (start_ms, start_ms + minutes * 60_000)).facts
+
+
+def test_excluded_trades_are_counted_inside_the_replayed_window_not_the_whole_file():
+    inside = _real_window(INSURANCE_MS - 60_000, 2, ("INSURANCE_FUND",))
+    assert inside["excluded"] == 1 and inside["excluded_in_file"] == 1 and inside["price_outliers"] == 0
+    later = _real_window(1_721_347_050_000, 5, ("INSURANCE_FUND",))  # 2024-07-18T23:57:30Z, the second window
+    assert later["excluded"] == 0 and later["excluded_in_file"] == 1 and "warnings" not in later
+
+
+def test_an_off_market_trade_left_in_is_warned_about_in_the_market_facts():
+    facts = _real_window(INSURANCE_MS - 60_000, 2, ())
+    assert facts["excluded"] == 0 and facts["price_outliers"] == 1
+    (warning,) = facts["warnings"]
+    assert "2023-04-05T00:01:14.400000+00:00 at 28722.5 (+204 bps)" in warning and "exclude_trade_types" in warning

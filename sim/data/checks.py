@@ -114,6 +114,23 @@ def check_trades(df: pd.DataFrame) -> None:
                                   f"({_when(t[i])}); a trade must be recorded once")
 
 
+OUTLIER_BPS = 100.0  # a trade this far from the median of its neighbours is worth a warning
+OUTLIER_NEIGHBOURS = 50  # trades either side in that median
+
+
+def price_outliers(prices: np.ndarray, bps: float = OUTLIER_BPS,
+                   neighbours: int = OUTLIER_NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of trades more than ``bps`` from the rolling median of the ``neighbours`` trades either
+    side, and those medians.
+
+    Never repaired: a replay reports them (an insurance-fund or off-market print left in by a
+    scenario that did not exclude its type moves the price the bot sees).
+    """
+    med = pd.Series(prices, dtype=float).rolling(2 * neighbours + 1, center=True, min_periods=1).median().to_numpy()
+    idx = np.flatnonzero(np.abs(prices / med - 1.0) * 1e4 > bps) if len(prices) else np.array([], dtype=np.int64)
+    return idx, med[idx]
+
+
 def trade_gaps(t: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
     d = np.diff(t)
     idx = np.flatnonzero(d > max_gap)

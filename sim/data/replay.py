@@ -2,18 +2,30 @@
 
 Cached by file, modification time and settings, so validating a scenario and running it read the
 file once. The facts (rows, window, time unit, gaps filled, trades excluded, intrabar model) go
-into the run's summary so a report can say what was replayed and how.
+into the run's summary so a report can say what was replayed and how; counts of excluded trades
+and of price outliers are those inside the run's window (``excluded_in_file`` is the file's), and
+``warnings`` says what the scenario may want to look at (outliers left in, an exclusion that could
+not apply).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.data.checks import bar_gaps, check_bars, check_trades, fill_bar_gaps, trade_gaps
+from sim.data.checks import (
+    OUTLIER_BPS,
+    OUTLIER_NEIGHBOURS,
+    bar_gaps,
+    check_bars,
+    check_trades,
+    fill_bar_gaps,
+    price_outliers,
+    trade_gaps,
+)
 from sim.data.errors import MarketDataError
 from sim.data.formats import excluded_mask, load_bars, read_trades
 
@@ -37,6 +49,8 @@ class ReplayData:
     first_ms: int
     last_ms: int
     facts: dict
+    excluded_ms: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))  # trades left out
+    outliers: pd.DataFrame | None = None  # trades: time_ms, price, median, bps of the price outliers kept
 
 
 def _when(ms: int) -> str:
@@ -58,8 +72,39 @@ def _load(spec: ReplaySpec, mtime: float) -> ReplayData:
     kept = df[~mask].reset_index(drop=True)
     if kept.empty:
         raise MarketDataError(f"no trades left after excluding {list(spec.exclude_types)}")
-    facts = dict(facts, rows=len(kept), excluded=int(mask.sum()), excluded_types=list(spec.exclude_types))
-    return ReplayData(kept, None, int(kept["time_ms"].iloc[0]), int(kept["time_ms"].iloc[-1]), facts)
+    excluded_ms = df["time_ms"].to_numpy()[mask]
+    facts = dict(facts, rows=len(kept), excluded=int(mask.sum()), excluded_in_file=int(mask.sum()),
+                 excluded_types=list(spec.exclude_types))
+    p = kept["price"].to_numpy(float)
+    idx, med = price_outliers(p)
+    outliers = pd.DataFrame({"time_ms": kept["time_ms"].to_numpy()[idx], "price": p[idx], "median": med})
+    outliers["bps"] = (outliers["price"] / outliers["median"] - 1.0) * 1e4
+    return ReplayData(kept, None, int(kept["time_ms"].iloc[0]), int(kept["time_ms"].iloc[-1]), facts,
+                      excluded_ms, outliers)
+
+
+def _quirks(spec: ReplaySpec, data: ReplayData, start: int, end: int) -> dict:
+    """Trade quirks inside the window: excluded trades counted, outliers left in warned about."""
+    if data.interval_ms is not None:
+        return {}
+    facts: dict = {"excluded": int(((data.excluded_ms >= start) & (data.excluded_ms <= end)).sum())}
+    warnings = []
+    if spec.exclude_types and not data.facts.get("has_types"):
+        warnings.append(f"market.exclude_trade_types = {list(spec.exclude_types)}, but the file has no trade-type "
+                        "column (map one with columns = { type = \"...\" }): nothing was excluded")
+    out = data.outliers
+    if out is not None:
+        out = out[(out["time_ms"] >= start) & (out["time_ms"] <= end)]
+        facts["price_outliers"] = len(out)
+        if len(out):
+            first = "; ".join(f"{_when(r.time_ms)} at {r.price:g} ({r.bps:+.0f} bps)"
+                              for r in out.head(3).itertuples())
+            warnings.append(f"{len(out)} trade(s) more than {OUTLIER_BPS:g} bps from the median of the "
+                            f"{2 * OUTLIER_NEIGHBOURS} trades around them, replayed as they are: {first}; if they are "
+                            "off-market prints, leave their type out (market.exclude_trade_types)")
+    if warnings:
+        facts["warnings"] = warnings
+    return facts
 
 
 MAX_LISTED = 10  # gap stretches listed in the facts (all are counted)
@@ -121,6 +166,6 @@ def load_replay(spec: ReplaySpec, window: tuple[int, int] | None = None) -> Repl
     table = data.table.iloc[lo:min(hi + 1, len(t))].reset_index(drop=True)  # + the next row, to see a gap at the end
     table, gap_facts = _gaps(spec, data, table, start, end)
     table = table[table["time_ms"].to_numpy() <= end].reset_index(drop=True)
-    facts = dict(data.facts, **gap_facts, window=[_when(start), _when(end)])
+    facts = dict(data.facts, **gap_facts, **_quirks(spec, data, start, end), window=[_when(start), _when(end)])
     facts.pop("has_types", None)
     return ReplayData(table, data.interval_ms, start, end, facts)

@@ -291,3 +291,54 @@ def test_an_off_market_trade_left_in_is_warned_about_in_the_market_facts():
     assert facts["excluded"] == 0 and facts["price_outliers"] == 1
     (warning,) = facts["warnings"]
     assert "2023-04-05T00:01:14.400000+00:00 at 28722.5 (+204 bps)" in warning and "exclude_trade_types" in warning
+
+
+# --- trade formats end to end, on two minutes of real trades (tests/fixtures/README.md) ----------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _trades_scenario(tmp_path: Path, file: str, fmt: str) -> Path:
+    (tmp_path / "s.toml").write_text(f"""[scenario]
+name = "replay-{fmt}"
+description = "MA bot on two minutes of real trades as {fmt}"
+duration = "110s"
+start = 2024-07-18T23:57:35Z
+seed = 3
+[market]
+model = "replay"
+file = "{FIXTURES / file}"
+format = "{fmt}"
+resolution = "100ms"
+[liquidity]
+spread_bps = 0.1
+level_step_bps = 0.05
+level0_qty = 2.0
+[bot]
+cycle = "2s"
+params = {{ fast = 2, slow = 5, qty = 0.01, interval = "2s" }}
+[expect]
+"decisions.open" = {{ ge = 1 }}
+residual_size_gap = 0
+duplicates = 0
+invariants_held = true
+""")
+    return tmp_path / "s.toml"
+
+
+@pytest.mark.parametrize("file,fmt,rows", [("btcusdt_aggtrades.csv", "aggtrades_csv", 398),
+                                           ("btcusdt_trades.json", "freqtrade_trades_json", 717)])
+def test_a_trade_format_fixture_runs_a_scenario_end_to_end(tmp_path, file, fmt, rows):
+    result = sim.run(sim.load_scenario(_trades_scenario(tmp_path, file, fmt)), out=tmp_path / "r", ideal_twin=False,
+                     report=False)
+    assert result.passed, [c.describe() for c in result.checks]
+    market = result.summary["market"]
+    assert (market["format"], market["rows"], market["kind"], market["gaps"]) == (fmt, rows, "trades", 0)
+
+
+def test_aggregated_and_single_trades_replay_to_the_same_price_path(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _, agg, _ = _path(_trades_scenario(tmp_path / "a", "btcusdt_aggtrades.csv", "aggtrades_csv"))
+    _, single, _ = _path(_trades_scenario(tmp_path / "b", "btcusdt_trades.json", "freqtrade_trades_json"))
+    assert len(agg.mid) == 1101 and np.array_equal(agg.mid, single.mid) and np.ptp(agg.mid) > 0

@@ -246,10 +246,13 @@ def _validate(tmp_path: Path, capsys, name: str, content: str, fmt: str) -> str:
 
 @pytest.mark.parametrize("name,content,fmt,message", [
     ("c.json", json.dumps([[T0 + i * 60_000, 1.0, 1.0, 1.0, 1.0] for i in range(5)]), "freqtrade_json",
-     "row 1 of c.json has 5 values; freqtrade_json is a JSON list of [time ms, open, high, low, close, volume] rows"),
-    ("c.json", json.dumps({"data": []}), "freqtrade_json", "c.json holds a JSON dict"),
+     "c.json cannot be read as market.format = 'freqtrade_json' (a JSON list of [time ms, open, high, low, close, "
+     "volume] rows): row 1 has 5 values"),
+    ("c.json", json.dumps({"data": []}), "freqtrade_json", "(a JSON list of [time ms, open, high, low, close, volume] "
+     "rows): it holds a JSON dict"),
     ("t.json", json.dumps([[T0, "1", None, "buy", 1.0, 0.1]]), "freqtrade_trades_json",
-     "row 1 of t.json has 6 values; freqtrade_trades_json is a JSON list of [time ms, id, type, side, price, amount"),
+     "t.json cannot be read as market.format = 'freqtrade_trades_json' (a JSON list of [time ms, id, type, side, "
+     "price, amount, cost] rows): row 1 has 6 values"),
     ("t.csv", f"1,30000,0.5,1,1,{T0},true\n2,30001,-0.1,2,2,{T0 + 5},false\n", "aggtrades_csv",
      "negative or missing trade quantity -0.1 at 2023-11-14T22:13:20.005000+00:00 (row 2)"),
     ("t.csv", f"7,30000,0.5,1,1,{T0},true\n8,30001,0.1,2,2,{T0 + 5},false\n7,30001,0.1,3,3,{T0 + 9},false\n",

@@ -92,13 +92,13 @@ def _read_json_rows(path: Path, fmt: str, width: int) -> list:
         with opener(path, "rt") as fh:
             rows = json.load(fh)
     except (OSError, ValueError, EOFError) as exc:
-        raise MarketDataError(f"{path.name} is not JSON ({fmt}: {EXPECTED[fmt]}): {exc}") from None
+        raise _unreadable(path, fmt, f"not JSON: {exc}") from None
     if not isinstance(rows, list):
-        raise MarketDataError(f"{path.name} holds a JSON {type(rows).__name__}; {fmt} is {EXPECTED[fmt]}")
+        raise _unreadable(path, fmt, f"it holds a JSON {type(rows).__name__}")
     for i, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != width:
             got = f"{len(row)} values" if isinstance(row, list) else f"a {type(row).__name__}"
-            raise MarketDataError(f"row {i + 1} of {path.name} has {got}; {fmt} is {EXPECTED[fmt]}")
+            raise _unreadable(path, fmt, f"row {i + 1} has {got}")
     return rows
 
 
@@ -110,10 +110,14 @@ def _mapped(df: pd.DataFrame, columns: dict[str, str], needed: tuple[str, ...]) 
     return df.rename(columns={v: k for k, v in columns.items()})
 
 
+def _unreadable(p: Path, fmt: str, what: str) -> MarketDataError:
+    """A file without the shape its format promises: the file, the format, what was expected, what was found."""
+    return MarketDataError(f"{p.name} cannot be read as market.format = {fmt!r} ({EXPECTED.get(fmt, fmt)}): {what}")
+
+
 def _foreign(p: Path, fmt: str, exc: Exception) -> MarketDataError:
-    """A reader's own error on a file of the wrong shape, as a data error that says what was expected."""
-    return MarketDataError(f"{p.name} does not read as {fmt} ({EXPECTED.get(fmt, fmt)}): "
-                           f"{type(exc).__name__}: {exc}")
+    """A reader library's own error on a file of the wrong shape, mapped at the edge."""
+    return _unreadable(p, fmt, f"{type(exc).__name__}: {exc}")
 
 
 def load_bars(path: str | Path, fmt: str, columns: dict[str, str] | None = None,

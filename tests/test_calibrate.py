@@ -43,6 +43,15 @@ def test_trades_of_one_order_group_into_one_sweep_with_its_walk():
     assert sw["walk_bps"].iloc[0] == pytest.approx(20.0)
 
 
+def test_calibration_refuses_negative_quantities_like_a_replay(real_trades):
+    from sim.data import MarketDataError
+
+    bad = real_trades.reset_index(drop=True)
+    bad.loc[5, "qty"] = -0.5
+    with pytest.raises(MarketDataError, match=r"negative or missing trade quantity -0\.5 .*\(row 6\)"):
+        calibrate(bad, tick_size=0.1)
+
+
 def test_the_bounce_between_opposite_aggressors_measures_the_spread():
     t = pd.DataFrame({"time_ms": np.arange(6) * 100, "price": [100.0, 100.1] * 3, "qty": 1.0,
                       "side": ["sell", "buy"] * 3})

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.data.checks import check_trades
 from sim.world.liquidity import DepthProfile
 
 
@@ -114,7 +115,12 @@ def _binned_mean(values: np.ndarray, bins: np.ndarray, keep: np.ndarray) -> np.n
 
 
 def calibrate(trades: pd.DataFrame, tick_size: float, bins: int = 12, min_sweeps: int = 20) -> Calibration:
-    """Fit the venue's ladder to the real sweeps (see the module docstring); sizes in base units."""
+    """Fit the venue's ladder to the real sweeps (see the module docstring); sizes in base units.
+
+    ``trades`` in time order; unsorted times, impossible prices, negative quantities and repeated
+    trade ids are refused (`MarketDataError`, a ValueError), as for a replay.
+    """
+    check_trades(trades)
     sw = sweeps(trades)
     sw = sw[sw["qty"] > 0]
     mid = float(trades["price"].median())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
 from sim.core.types import RejectReason, TriggerBy
+from sim.data.errors import MarketDataError
 from sim.data.paths import bars_to_ticks, trades_to_ticks
 from sim.data.replay import load_replay
 from sim.scenario.loader import replay_spec, strategy_kwargs
@@ -86,7 +88,13 @@ def instrument_of(sc: Scenario) -> Instrument:
 
 
 def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
-    """The price path of a replay: candles through the intrabar model, or trades on a grid."""
+    """The price path of a replay: candles through the intrabar model, or trades on a grid.
+
+    The path has one tick per ``resolution`` from the start to the end of the run, all of them from
+    the data: the first candle is the one containing the start (the run may begin mid-candle), and
+    data shorter than the run is refused, never padded. The one tick a candle path may lack is at
+    the run's end when that is also the end of the last candle; it is that candle's close.
+    """
     m = sc.market
     res = ms(m.resolution)
     start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
@@ -95,7 +103,13 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
     if data.interval_ms is not None:
         mid = bars_to_ticks(data.table, data.interval_ms, res, streams.stream("intrabar"), m.intrabar)
         first_bar = int(data.table["time_ms"].iloc[0])
-        mid = mid[(start - first_bar) // res:]
+        last_end = int(data.table["time_ms"].iloc[-1]) + data.interval_ms
+        offset = (start - first_bar) // res
+        if offset < 0:
+            raise MarketDataError(f"the first candle ({_iso(first_bar)}) begins after the run's start ({_iso(start)})")
+        mid = mid[offset:offset + n_ticks]
+        if len(mid) == n_ticks - 1 and end == last_end:
+            mid = np.append(mid, data.table["close"].iloc[-1])  # the price at the end of the last candle
         facts = dict(data.facts, model="replay", kind="ohlcv", intrabar=m.intrabar, resolution_ms=res)
         last = None
     else:
@@ -103,11 +117,17 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
         facts = dict(data.facts, model="replay", kind="trades", intrabar="last trade on a grid", resolution_ms=res)
         last = mid
     if len(mid) < n_ticks:
-        mid = np.concatenate([mid, np.full(n_ticks - len(mid), mid[-1])])
-    mid = np.ascontiguousarray(mid[:n_ticks])
+        covered = start + (len(mid) - 1) * res
+        raise MarketDataError(f"the data gives prices from {_iso(start)} to {_iso(covered)} only; the run needs them "
+                              f"to {_iso(end)} (a shorter scenario.duration, or more data)")
+    mid = np.ascontiguousarray(mid)
     half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
     return PricePath(start, res, mid, last=last if last is not None else
                      (lambda: last_trade_series(mid, half_spread, streams.stream("last")))), facts
+
+
+def _iso(t_ms: int) -> str:
+    return datetime.fromtimestamp(t_ms / 1000, tz=UTC).isoformat()
 
 
 def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = None) -> PricePath:

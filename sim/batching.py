@@ -1,15 +1,20 @@
 """Batches (`sim.batch`): scenarios x seeds x parameter grids, on a process pool or a Dask cluster.
 
 Each combination gets a stable run id (scenario name, seed and a hash of its parameters), so a
-second call with the same output directory skips runs already complete and reruns failed ones.
-A run that raises becomes a row with its error; the batch goes on. Every run is independent and
-seeded, so the same run id gives the same summary whichever worker or backend ran it.
+second call with the same output directory skips runs already complete and reruns failed ones,
+and runs whose scenario (after ``--set``) or simulator version changed since (each ``row.json``
+records a hash of both). Every ``--set`` combination is validated against the scenario schema
+before any run starts. A run that raises becomes a row with its error, and so does a run whose
+worker process dies (``os._exit``, a segfault): the pool is restarted and the batch goes on.
+Every run is independent and seeded, so the same run id gives the same summary whichever worker
+or backend ran it.
 """
 from __future__ import annotations
 
 import hashlib
 import itertools
 import json
+import math
 import os
 import shutil
 import time
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from sim.scenario.errors import ScenarioError
 
@@ -64,16 +70,38 @@ def parse_sets(items: Iterable[str]) -> dict[str, list[Any]]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """A copy of scenario data with dotted keys set (tables created as needed)."""
+    """A copy of scenario data with dotted keys set (tables created as needed).
+
+    A list is entered by an entry's number counted from 1, as error messages count them:
+    ``events.2.at`` is the second ``[[events]]`` entry's ``at``. Raises ValueError for a path
+    through a value that is not a table or a list, or an entry that does not exist.
+    """
     out = json.loads(json.dumps(data, default=str))
     for key, value in overrides:
-        node = out
+        node: Any = out
         parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"--set {key}: {part} is not a table")
-        node[parts[-1]] = value
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            where = ".".join(parts[:depth])
+            if isinstance(node, list):
+                if not (part.isdigit() and 1 <= int(part) <= len(node)):
+                    entries = f"{len(node)} entr{'y' if len(node) == 1 else 'ies'}"
+                    raise ValueError(f"--set {key}: {where} has {entries}; name one by its number, counted from 1 "
+                                     f"(e.g. {where}.1)")
+                if last:
+                    node[int(part) - 1] = value
+                else:
+                    node = node[int(part) - 1]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                elif part not in node and parts[depth + 1].isdigit():
+                    raise ValueError(f"--set {key}: the scenario has no {'.'.join(parts[:depth + 1])} entries "
+                                     "to change")
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                raise ValueError(f"--set {key}: {where} is a value ({value_text(node)}), not a table")
     return out
 
 
@@ -94,9 +122,31 @@ def run_id(name: str, seed: int, params: tuple[tuple[str, Any], ...]) -> str:
     return f"{name}-s{seed}" + (f"-{digest}" if params else "")
 
 
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(file), [f"not valid TOML: {exc}"]) from None
+
+
+def _with_sets(problem: str, labels: list[str], combinations: int) -> str:
+    """A scenario problem, saying which ``--set`` values cause it."""
+    if not labels[0]:  # no --set at all
+        return problem
+    if len(labels) == combinations > 1:
+        return f"{problem} (with every --set combination)"
+    shown = "; ".join(labels[:3]) + (f"; and {len(labels) - 3} more" if len(labels) > 3 else "")
+    return f"{problem} (with --set {shown})"
+
+
 def expand(paths: Iterable[str | Path], seeds: Iterable[int],
            grid: dict[str, list[Any]] | None = None) -> list[RunSpec]:
-    """The product scenarios x seeds x parameter values, each with its stable run id."""
+    """The product scenarios x seeds x parameter values, each with its stable run id.
+
+    Every scenario, with every combination of parameter values applied, is validated here,
+    before any run starts: an unknown key or a bad value raises `ScenarioError` naming the file,
+    the key and the ``--set`` values that caused it.
+    """
     from sim.scenario.loader import parse_scenario
 
     grid = grid or {}
@@ -104,17 +154,61 @@ def expand(paths: Iterable[str | Path], seeds: Iterable[int],
     specs = []
     seeds = list(seeds)
     for file in scenario_files(paths):
-        try:
-            base = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(str(file), [f"not valid TOML: {exc}"]) from None
-        name = parse_scenario(base, str(file)).scenario.name  # validates the base scenario up front
-        for values in itertools.product(*(grid[k] for k in keys)):
+        base = _read_toml(file)
+        name = parse_scenario(base, str(file)).scenario.name  # the base scenario first: its own problems
+        combinations = list(itertools.product(*(grid[k] for k in keys)))
+        problems: dict[str, list[str]] = {}
+        valid = []
+        for values in combinations:
             params = tuple(zip(keys, values, strict=True))
-            data = apply_overrides(base, params)
+            label = ", ".join(f"{k}={value_text(v)}" for k, v in params)
+            try:
+                data = apply_overrides(base, params)
+                parse_scenario(data, str(file))
+            except ScenarioError as exc:
+                for problem in exc.problems:
+                    problems.setdefault(problem, []).append(label)
+            except ValueError as exc:
+                problems.setdefault(str(exc), []).append(label)
+            else:
+                valid.append((params, data))
+        if problems:
+            raise ScenarioError(str(file), [_with_sets(p, labels, len(combinations)) for p, labels in problems.items()])
+        for params, data in valid:
             for seed in seeds:
                 specs.append(RunSpec(run_id(name, seed, params), str(file), name, data, seed, params))
     return specs
+
+
+def value_text(value: Any) -> str:
+    """A parameter value as a person would type it after ``--set``: ``30s``, ``60``, ``0.5``, ``true``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, default=str)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def writable(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every column parquet can store.
+
+    A column whose values Arrow cannot give one type (``--set bot.cycle=30s,60`` mixes text and
+    integers; a summary figure can be a number in one scenario and text in another) becomes the
+    values' text, missing values staying missing; every other column keeps its type.
+    """
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype != object:
+            continue
+        try:
+            pa.array(out[col], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            out[col] = out[col].map(lambda v: None if _missing(v) else value_text(v)).astype(object)
+    return out
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -207,9 +301,9 @@ def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: 
     """
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {KEEP}, got {keep!r}")
+    specs = expand(scenarios, seeds, params)  # validates every combination before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    specs = expand(scenarios, seeds, params)
     ids = [s.run_id for s in specs]
     if len(set(ids)) != len(ids):
         raise ValueError("two runs of this batch share a run id (the same scenario name twice?)")
@@ -233,7 +327,7 @@ def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: 
             ran = len(rows) - n0
             eta = (time.perf_counter() - start) / ran * (total - len(rows)) if ran else 0.0
             progress(len(rows), total, failures, eta)
-    table = pd.DataFrame([rows[i] for i in ids])
+    table = writable(pd.DataFrame([rows[i] for i in ids]))
     table.to_parquet(out / "results.parquet", index=False)
     if report:
         from sim.report.batch_html import build_batch_report

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.batching import apply_overrides, expand, parse_sets, run_id
+from sim.batching import apply_overrides, expand, parse_sets, run_id, writable
+from sim.scenario.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 FLIP = ROOT / "scenarios/basics/flip.toml"
@@ -39,6 +40,39 @@ def test_overrides_create_tables_and_leave_the_original_alone():
     base = {"scenario": {"name": "x"}}
     out = apply_overrides(base, [("exchange.latency.median_ms", 5)])
     assert out["exchange"]["latency"]["median_ms"] == 5 and "exchange" not in base
+
+
+def test_overrides_reach_list_entries_by_their_number_from_1():
+    base = {"events": [{"at": "1m"}, {"at": "2m"}]}
+    assert apply_overrides(base, [("events.2.at", "5m")])["events"] == [{"at": "1m"}, {"at": "5m"}]
+    with pytest.raises(ValueError, match="2 entries"):
+        apply_overrides(base, [("events.3.at", "5m")])
+
+
+@pytest.mark.parametrize(("sets", "message"), [
+    (["bot.cycle=30s,60"], r"bot.cycle: expected a duration string .* got 60 \(with --set bot.cycle=60\)"),
+    (["exchange.latncy.median_ms=20,80"], "did you mean 'latency'"),
+    (["bot.cycle.every=2"], "bot.cycle is a value"),
+])
+def test_a_bad_set_key_or_value_fails_before_any_run_naming_the_key_and_value(tmp_path, sets, message):
+    with pytest.raises(ScenarioError, match=message):
+        sim.batch([FLIP], seeds=[1], params=parse_sets(sets), out=tmp_path / "b", workers=1)
+    assert not (tmp_path / "b").exists()
+
+
+def test_the_command_line_exits_2_on_a_bad_set_value_before_running(tmp_path, capsys):
+    from sim.cli import main
+
+    assert main(["batch", str(FLIP), "--set", "bot.cycle=30s,60", "--workers", "1", "--out", str(tmp_path / "b")]) == 2
+    assert "bot.cycle" in capsys.readouterr().err and not (tmp_path / "b").exists()
+
+
+def test_columns_of_mixed_types_are_written_as_text_so_the_table_is_always_writable(tmp_path):
+    df = pd.DataFrame({"param.bot.cycle": ["30s", 60, None], "param.x": [1, 2.5, 3], "ok": [True, False, None]})
+    writable(df).to_parquet(tmp_path / "t.parquet")
+    back = pd.read_parquet(tmp_path / "t.parquet")
+    assert list(back["param.bot.cycle"][:2]) == ["30s", "60"] and back["param.bot.cycle"].isna()[2]
+    assert list(back["param.x"]) == [1, 2.5, 3] and back["ok"].tolist()[:2] == [True, False]
 
 
 def test_a_directory_expands_to_every_scenario_in_it():

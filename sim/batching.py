@@ -48,6 +48,7 @@ class RunSpec:
     data: dict[str, Any] = field(hash=False, compare=False)
     seed: int
     params: tuple[tuple[str, Any], ...]
+    scenario_hash: str  # of the effective scenario data (after --set): a resumed batch reruns a changed scenario
 
 
 def parse_value(raw: str) -> Any:
@@ -117,6 +118,18 @@ def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+def code_version() -> str:
+    """The simulator's version, recorded with every run: a resumed batch reruns runs of another version."""
+    import sim
+
+    return sim.__version__
+
+
+def scenario_hash(data: dict[str, Any]) -> str:
+    """A digest of a run's effective scenario data (the file's tables after ``--set`` overrides)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def run_id(name: str, seed: int, params: tuple[tuple[str, Any], ...]) -> str:
     digest = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return f"{name}-s{seed}" + (f"-{digest}" if params else "")
@@ -175,8 +188,9 @@ def expand(paths: Iterable[str | Path], seeds: Iterable[int],
         if problems:
             raise ScenarioError(str(file), [_with_sets(p, labels, len(combinations)) for p, labels in problems.items()])
         for params, data in valid:
+            digest = scenario_hash(data)
             for seed in seeds:
-                specs.append(RunSpec(run_id(name, seed, params), str(file), name, data, seed, params))
+                specs.append(RunSpec(run_id(name, seed, params), str(file), name, data, seed, params, digest))
     return specs
 
 
@@ -225,14 +239,20 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _row_head(spec: RunSpec) -> dict[str, Any]:
+    """What a row says about its run before it runs: ids, parameters, and what it was run from."""
+    return {"run_id": spec.run_id, "scenario": spec.scenario_name, "scenario_file": spec.scenario_file,
+            "seed": spec.seed, **{f"param.{k}": v for k, v in spec.params},
+            "scenario_hash": spec.scenario_hash, "sim_version": code_version()}
+
+
 def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = False) -> dict[str, Any]:
     """Run one spec in this process; never raises (an error becomes the row's ``error``)."""
     import sim
     from sim.scenario.loader import parse_scenario
 
     run_dir = Path(out_dir) / "runs" / spec.run_id
-    row: dict[str, Any] = {"run_id": spec.run_id, "scenario": spec.scenario_name, "scenario_file": spec.scenario_file,
-                           "seed": spec.seed, **{f"param.{k}": v for k, v in spec.params}}
+    row = _row_head(spec)
     try:
         result = sim.run(parse_scenario(spec.data, spec.scenario_file), seed=spec.seed, out=run_dir,
                          ideal_twin=ideal_twin, report=False)
@@ -257,12 +277,21 @@ def _run_chunk(specs: list[RunSpec], out_dir: str, keep: str, ideal_twin: bool) 
 
 
 def _completed(out: Path, spec: RunSpec) -> dict[str, Any] | None:
-    """The row of a run a previous call completed (failed runs are run again)."""
+    """The row of a run a previous call completed from the same scenario data with this version.
+
+    Failed runs, and runs whose scenario (after ``--set``) or simulator version changed since,
+    are run again.
+    """
     f = out / "runs" / spec.run_id / "row.json"
-    if not f.is_file():
+    try:
+        row = json.loads(f.read_text())
+    except (OSError, ValueError):  # not there, or cut short
         return None
-    row = json.loads(f.read_text())
-    return row if row.get("status") in ("ok", "expect_failed") else None
+    if row.get("status") not in ("ok", "expect_failed"):
+        return None
+    if row.get("scenario_hash") != spec.scenario_hash or row.get("sim_version") != code_version():
+        return None
+    return row
 
 
 Progress = Callable[[int, int, int, float], None]  # done, total, failures, eta seconds

@@ -110,6 +110,25 @@ def test_a_second_call_resumes_skipping_complete_runs_and_rerunning_failed_ones(
     assert list(table["status"]) == ["ok", "ok"]
 
 
+def test_resume_reruns_a_run_whose_scenario_or_simulator_version_changed(tmp_path, monkeypatch):
+    scenario = tmp_path / "flip.toml"
+    scenario.write_text(FLIP.read_text())
+    out = tmp_path / "b"
+    first = sim.batch([scenario], seeds=[1], out=out, workers=1, report=False)
+    assert first["sim_seconds"][0] == 3600
+    scenario.write_text(FLIP.read_text().replace('duration = "1h"', 'duration = "40m"'))
+    edited = sim.batch([scenario], seeds=[1], out=out, workers=1, report=False)
+    assert edited["sim_seconds"][0] == 2400 and edited["scenario_hash"][0] != first["scenario_hash"][0]
+    row = json.loads((out / "runs" / "flip-s1" / "row.json").read_text())
+    assert row["scenario_hash"] == edited["scenario_hash"][0] and row["sim_version"] == sim.__version__
+    stamp = (out / "runs" / "flip-s1" / "row.json").stat().st_mtime_ns
+    sim.batch([scenario], seeds=[1], out=out, workers=1, report=False)
+    assert (out / "runs" / "flip-s1" / "row.json").stat().st_mtime_ns == stamp  # unchanged: skipped
+    monkeypatch.setattr(sim, "__version__", "99.0")
+    sim.batch([scenario], seeds=[1], out=out, workers=1, report=False)
+    assert json.loads((out / "runs" / "flip-s1" / "row.json").read_text())["sim_version"] == "99.0"
+
+
 def test_a_run_that_raises_becomes_a_row_with_its_error_and_the_batch_goes_on(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[scenario]\nname = "bad"\ndescription = "raises"\nduration = "1h"\n'

@@ -140,6 +140,32 @@ def test_a_run_that_raises_becomes_a_row_with_its_error_and_the_batch_goes_on(tm
     assert (tmp_path / "b" / "report.html").is_file() and (tmp_path / "b" / "results.parquet").is_file()
 
 
+DYING = ('[scenario]\nname = "dies"\ndescription = "its worker process exits mid-run"\nduration = "1h"\n'
+         '[bot]\nstrategy = "tests.dying_strategy:DiesInWorker"\n')
+
+
+@pytest.mark.parametrize("backend", ["pool", "dask"])
+def test_a_run_whose_worker_dies_becomes_an_error_row_and_the_other_runs_complete(tmp_path, backend):
+    dying = tmp_path / "dies.toml"
+    dying.write_text(DYING)
+    out = tmp_path / "b"
+    seeds = [1, 2, 3]
+    if backend == "pool":
+        table = sim.batch([dying, FLIP], seeds=seeds, out=out, workers=2, report=False)
+    else:
+        dask = pytest.importorskip("dask")
+        pytest.importorskip("dask.distributed")
+        # no retries: Dask gives up at once on every task of a dying worker, bystanders included (faster, and
+        # the batch must still tell the culprits from the bystanders)
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            table = sim.batch([dying, FLIP], seeds=seeds, out=out, workers=2, report=False, dask="local")
+    status = dict(zip(table["run_id"], table["status"], strict=True))
+    assert status == {f"dies-s{s}": "error" for s in seeds} | {f"flip-s{s}": "ok" for s in seeds}
+    assert table.set_index("run_id").loc["dies-s2", "error"].startswith("worker died")
+    assert (out / "results.parquet").is_file()
+    assert not list(out.glob("runs/*/.started"))
+
+
 def test_keep_summaries_leaves_only_each_summary(tmp_path):
     sim.batch([FLIP], seeds=[1], out=tmp_path / "b", workers=1, keep="summaries", report=False)
     names = {p.name for p in (tmp_path / "b" / "runs" / "flip-s1").iterdir()}

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 import time
 import tomllib
 import traceback
@@ -265,20 +266,11 @@ def _read_row(out: str | Path, spec: RunSpec) -> dict[str, Any] | None:
         return None
 
 
-def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = False) -> dict[str, Any]:
-    """Run one spec in this process; never raises (an error becomes the row's ``error``).
-
-    While it runs, the run directory holds a ``.started`` marker, so that if this process dies
-    the batch knows which run it was running.
-    """
+def _simulate(spec: RunSpec, run_dir: Path, row: dict[str, Any], ideal_twin: bool) -> None:
+    """Run the spec into ``run_dir`` and complete its row; an error becomes the row's ``error`` and ``error.txt``."""
     import sim
     from sim.scenario.loader import parse_scenario
 
-    run_dir = Path(out_dir) / "runs" / spec.run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / STARTED).write_text(f"{os.getpid()}\n")
-    (run_dir / "error.txt").unlink(missing_ok=True)
-    row = _row_head(spec)
     try:
         result = sim.run(parse_scenario(spec.data, spec.scenario_file), seed=spec.seed, out=run_dir,
                          ideal_twin=ideal_twin, report=False)
@@ -288,11 +280,38 @@ def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = F
     except (Exception, SystemExit) as exc:  # isolation: one bad run (even one calling sys.exit) must not stop the batch
         row["status"] = "error"
         row["error"] = f"{type(exc).__name__}: {exc}"
+        run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "error.txt").write_text(traceback.format_exc())
+
+
+def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = False) -> dict[str, Any]:
+    """Run one spec in this process; never raises (an error becomes the row's ``error``).
+
+    While it runs, the run directory holds a ``.started`` marker, so that if this process dies
+    the batch knows which run it was running. With ``keep="summaries"`` the run writes its
+    directory to a scratch folder on this machine (``TMPDIR``) and only ``summary.json`` (and
+    ``error.txt``) reach the batch directory: nothing is written to ``--out``, possibly shared
+    storage, only to be deleted.
+    """
+    run_dir = Path(out_dir) / "runs" / spec.run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / STARTED).write_text(f"{os.getpid()}\n")
+    (run_dir / "error.txt").unlink(missing_ok=True)
+    row = _row_head(spec)
     if keep == "summaries":
-        for p in run_dir.iterdir():
-            if p.name not in ("summary.json", "error.txt", STARTED):
+        for p in run_dir.iterdir():  # what an earlier keep="all" call left
+            if p.name != STARTED:
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
+        with tempfile.TemporaryDirectory(prefix="aethersim-run-") as scratch:
+            _simulate(spec, Path(scratch), row, ideal_twin)
+            for name in ("summary.json", "error.txt"):
+                if (Path(scratch) / name).is_file():
+                    text = (Path(scratch) / name).read_text().replace(scratch, str(run_dir))
+                    (run_dir / name).write_text(text)
+            if row["error"]:
+                row["error"] = row["error"].replace(scratch, str(run_dir))
+    else:
+        _simulate(spec, run_dir, row, ideal_twin)
     write_row(run_dir, row)
     (run_dir / STARTED).unlink(missing_ok=True)
     return row

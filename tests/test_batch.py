@@ -166,10 +166,16 @@ def test_a_run_whose_worker_dies_becomes_an_error_row_and_the_other_runs_complet
     assert not list(out.glob("runs/*/.started"))
 
 
-def test_keep_summaries_leaves_only_each_summary(tmp_path):
-    sim.batch([FLIP], seeds=[1], out=tmp_path / "b", workers=1, keep="summaries", report=False)
-    names = {p.name for p in (tmp_path / "b" / "runs" / "flip-s1").iterdir()}
-    assert names == {"summary.json", "row.json"}
+def test_keep_summaries_leaves_only_each_summary_and_row(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nname = "bad"\ndescription = "raises"\nduration = "1h"\n'
+                   '[bot]\nstrategy = "tests.user_strategy:Exploding"\n')
+    table = sim.batch([FLIP, bad], seeds=[1], out=tmp_path / "b", workers=1, keep="summaries", report=False)
+    runs = tmp_path / "b" / "runs"
+    assert {p.name for p in (runs / "flip-s1").iterdir()} == {"summary.json", "row.json"}
+    assert {p.name for p in (runs / "bad-s1").iterdir()} == {"summary.json", "error.txt", "row.json"}
+    error = table.set_index("run_id").loc["bad-s1", "error"]
+    assert "ZeroDivisionError" in error and str(runs / "bad-s1") in error  # not the scratch folder it ran in
 
 
 def test_batch_command_line_runs_and_reports(tmp_path, capsys):

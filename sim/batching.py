@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import shutil
@@ -21,6 +22,7 @@ import tempfile
 import time
 import tomllib
 import traceback
+import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +35,8 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.scenario.errors import ScenarioError
+
+log = logging.getLogger(__name__)
 
 KEEP = ("all", "summaries")
 # forkserver: workers start from a clean, already-imported server process (cheap like fork, without
@@ -477,5 +481,11 @@ def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: 
     if report:
         from sim.report.batch_html import build_batch_report
 
-        build_batch_report(out)
+        # matplotlib warns about an empty panel (the heatmap of a figure no run has, say): the panel stays
+        # empty in the report, and the warning, only noise on stderr, goes to the log
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            build_batch_report(out)
+        for w in caught:
+            log.debug("batch report: %s: %s (%s:%s)", w.category.__name__, w.message, w.filename, w.lineno)
     return table

@@ -178,6 +178,13 @@ def test_keep_summaries_leaves_only_each_summary_and_row(tmp_path):
     assert "ZeroDivisionError" in error and str(runs / "bad-s1") in error  # not the scratch folder it ran in
 
 
+def test_the_batch_report_of_a_sweep_with_empty_panels_warns_nothing_on_stderr(tmp_path, recwarn):
+    # flip has no drift episodes, so the heatmap of worst detection has nothing to show
+    sim.batch([FLIP], seeds=[1], params={"market.sigma": [0.5], "bot.cycle": ["1m"]}, out=tmp_path / "b", workers=1)
+    assert (tmp_path / "b" / "report.html").is_file()
+    assert [str(w.message) for w in recwarn] == []
+
+
 def test_batch_command_line_runs_and_reports(tmp_path, capsys):
     from sim.cli import main
 

@@ -444,7 +444,8 @@ def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: 
           ideal_twin: bool = False, progress: Progress | None = None, report: bool = True) -> pd.DataFrame:
     """Run the product of scenarios x seeds x parameters; write and return ``results.parquet``'s table.
 
-    workers: processes for the local pool (default: all cores; 1 runs serially here).
+    workers: processes for the local pool (default: all cores; 1 runs serially in this process, where a run
+    that ends its process, with ``os._exit`` say, ends the batch too).
     dask: ``"local"`` for a LocalCluster, or a scheduler address (``tcp://host:8786``).
     keep: ``"all"`` keeps every run directory, ``"summaries"`` only each ``summary.json``.
     """

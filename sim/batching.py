@@ -23,11 +23,8 @@ import time
 import tomllib
 import traceback
 import warnings
-from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +36,6 @@ from sim.scenario.errors import ScenarioError
 log = logging.getLogger(__name__)
 
 KEEP = ("all", "summaries")
-# forkserver: workers start from a clean, already-imported server process (cheap like fork, without
-# inheriting the caller's threads); spawn where the platform has no fork.
-_START_METHOD = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
 STARTED = ".started"  # in a run directory while a worker runs it: says who was in flight when a worker died
 WORKER_DIED = ("worker died: the process running this run ended abruptly (os._exit, a crash, out of memory?); "
                "the batch went on without it")
@@ -263,7 +257,7 @@ def write_row(run_dir: Path, row: dict[str, Any]) -> None:
     os.replace(tmp, run_dir / "row.json")
 
 
-def _read_row(out: str | Path, spec: RunSpec) -> dict[str, Any] | None:
+def read_row(out: str | Path, spec: RunSpec) -> dict[str, Any] | None:
     try:
         return json.loads((Path(out) / "runs" / spec.run_id / "row.json").read_text())
     except (OSError, ValueError):
@@ -332,10 +326,6 @@ def lost_row(spec: RunSpec, out_dir: str | Path, error: str) -> dict[str, Any]:
     return row
 
 
-def _run_chunk(specs: list[RunSpec], out_dir: str, keep: str, ideal_twin: bool) -> list[dict[str, Any]]:
-    return [run_one(spec, out_dir, keep, ideal_twin) for spec in specs]
-
-
 def _completed(out: Path, spec: RunSpec) -> dict[str, Any] | None:
     """The row of a run a previous call completed from the same scenario data with this version.
 
@@ -357,75 +347,6 @@ def _completed(out: Path, spec: RunSpec) -> dict[str, Any] | None:
 Progress = Callable[[int, int, int, float], None]  # done, total, failures, eta seconds
 
 
-def _started(out: str, spec: RunSpec) -> bool:
-    return (Path(out) / "runs" / spec.run_id / STARTED).exists()
-
-
-def _pool_round(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, workers: int,
-                size: int) -> Generator[dict[str, Any], None, list[RunSpec]]:
-    """Run specs on a fresh process pool, yielding rows; return the specs a dying worker left unfinished."""
-    for spec in specs:  # what is on disk after this round is this round's
-        run_dir = Path(out) / "runs" / spec.run_id
-        (run_dir / "row.json").unlink(missing_ok=True)
-        (run_dir / STARTED).unlink(missing_ok=True)
-    ctx = get_context(_START_METHOD)
-    if _START_METHOD == "forkserver":
-        ctx.set_forkserver_preload(["sim.runner", "sim.batching"])  # import once, fork each worker
-    lost: list[RunSpec] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(_run_chunk, specs[i:i + size], out, keep, ideal_twin): specs[i:i + size]
-                   for i in range(0, len(specs), size)}
-        for fut in as_completed(futures):
-            error: str | None = None
-            try:
-                rows = fut.result()
-            except BrokenProcessPool:  # a worker died: every unfinished task of the pool fails with this
-                rows = None
-            except Exception as exc:  # the chunk's answer could not come back (it would not pickle, say)
-                rows, error = None, f"{type(exc).__name__}: {exc}"
-            if rows is not None:
-                yield from rows
-                continue
-            for spec in futures[fut]:
-                row = _read_row(out, spec)  # runs of the chunk that finished before it failed
-                if row is not None:
-                    yield row
-                elif error is not None:
-                    yield lost_row(spec, out, error)
-                else:
-                    lost.append(spec)
-    return lost
-
-
-def _on_pool(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool,
-             workers: int) -> Generator[dict[str, Any], None, None]:
-    """Run specs on a process pool that survives its workers dying.
-
-    When a worker dies (a strategy calling ``os._exit``, a segfault) the pool breaks and takes
-    every run in flight with it. The runs that had not started go back in the queue of a new pool;
-    the ones in flight are suspects and are run again one at a time, each alone in its pool, so
-    a run that kills its worker there is the culprit and becomes an error row ("worker died"),
-    while the others, killed only as bystanders, complete.
-    """
-    queue, suspects = list(specs), []
-    while queue or suspects:
-        alone = bool(suspects)
-        group = suspects if alone else queue
-        # a few runs per task: short runs would otherwise pay more in task overhead than they compute
-        size = 1 if alone else max(1, min(16, len(group) // (workers * 8)))
-        lost = yield from _pool_round(group, out, keep, ideal_twin, 1 if alone else workers, size)
-        in_flight = [s for s in lost if _started(out, s)]
-        waiting = [s for s in lost if not _started(out, s)]
-        if lost and not in_flight:
-            raise RuntimeError("the process pool broke before any of its runs started")
-        if alone:
-            for spec in in_flight:
-                yield lost_row(spec, out, WORKER_DIED)
-            suspects = waiting
-        else:
-            suspects, queue = in_flight, waiting
-
-
 def _backend(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, workers: int,
              dask: str | None) -> Iterator[dict[str, Any]]:
     if dask:
@@ -436,7 +357,9 @@ def _backend(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, worker
         for spec in specs:
             yield run_one(spec, out, keep, ideal_twin)
     elif specs:  # even one run goes to a worker process: if it dies, the batch does not
-        yield from _on_pool(specs, out, keep, ideal_twin, min(workers, len(specs)))
+        from sim.batch_pool import run_on_pool
+
+        yield from run_on_pool(specs, out, keep, ideal_twin, min(workers, len(specs)))
 
 
 def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: dict[str, list[Any]] | None = None,

@@ -99,6 +99,11 @@ def sweep_figure(df: pd.DataFrame, out: Path) -> Path | None:
         a, b = params[:2]
         for ax, (col, label) in zip(axes, picks, strict=True):
             table = df.assign(v=_numeric(df, col)).pivot_table(index=a, columns=b, values="v", aggfunc="mean")
+            if table.empty:  # no run has this figure (no drift episode anywhere, say): say so, draw no map
+                ax.text(0.5, 0.5, "no run has a value", ha="center", va="center", transform=ax.transAxes)
+                ax.set_axis_off()
+                ax.set_title(label, fontsize=9)
+                continue
             im = ax.imshow(table.to_numpy(float), aspect="auto", cmap="viridis")
             ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], fontsize=7)
             ax.set_yticks(range(len(table.index)), [str(i) for i in table.index], fontsize=7)

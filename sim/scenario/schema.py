@@ -96,6 +96,7 @@ class Latency(Strict):
     median_ms: NonNegative = 40.0
     sigma: NonNegative = 0.5
     floor_ms: Annotated[int, Field(ge=0)] = 1
+    samples_ms: list[NonNegative] = Field(default_factory=list)  # measured legs to draw from (replaces lognormal)
 
 
 class TransportCfg(Strict):
@@ -134,6 +135,8 @@ class Exchange(Strict):
     funding_interval: PositiveDuration = "8h"
     funding_rate: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.0001
     funding_rate_sd: Annotated[float, Field(ge=0, le=0.05)] = 0.0
+    # a recorded series, one rate per funding time in order; after its end, funding_rate (+ noise)
+    funding_rates: list[Annotated[float, Field(ge=-0.05, le=0.05)]] = Field(default_factory=list)
     latency: Latency = Latency()
     transport: TransportCfg = TransportCfg()
     rate_limit: RateLimitCfg | None = None

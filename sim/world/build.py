@@ -145,13 +145,18 @@ def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = 
 
 def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.random.Generator, end: int,
              log: RunLog) -> Generator[simpy.Event, None, None]:
-    """Funding settles at every multiple of the interval (venue time), at a drawn or fixed rate."""
+    """Funding settles at every multiple of the interval (venue time): the next rate of a recorded
+    series while it lasts, then a drawn or fixed rate."""
     iv = ms(sc.exchange.funding_interval)
     ex = sc.exchange
     t = (int(env.now) // iv + 1) * iv
+    series = iter(ex.funding_rates)
     while t <= end:
         yield env.timeout(t - env.now)
-        rate = ex.funding_rate + (ex.funding_rate_sd * float(rng.standard_normal()) if ex.funding_rate_sd else 0.0)
+        rate = next(series, None)
+        if rate is None:
+            rate = ex.funding_rate + (ex.funding_rate_sd * float(rng.standard_normal()) if ex.funding_rate_sd
+                                      else 0.0)
         paid = venue.pay_funding(t, rate)
         log.event(t, "funding", "venue", qty=float(venue.book.qty), price=rate, detail=f"received {paid:.6f}")
         t += iv
@@ -203,7 +208,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     truth.record = record
 
     lat, tr = ex.latency, ex.transport
-    latency = LatencyModel(0.0, 0.0, 0) if ideal else LatencyModel(lat.median_ms, lat.sigma, lat.floor_ms)
+    latency = LatencyModel(0.0, 0.0, 0) if ideal else LatencyModel(lat.median_ms, lat.sigma, lat.floor_ms,
+                                                                   tuple(lat.samples_ms))
     faults = Faults() if ideal else Faults(ms(tr.timeout), tr.request_loss_prob, tr.response_loss_prob,
                                             None if tr.recv_window is None else ms(tr.recv_window))
     window = lambda e: (start + ms(e.at), start + ms(e.at) + ms(e.duration))  # noqa: E731

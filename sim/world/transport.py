@@ -16,15 +16,26 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class LatencyModel:
-    """Lognormal one-way latency in ms: ``median_ms * exp(sigma * N(0, 1))``, at least ``floor_ms``."""
+    """One-way latency in ms, at least ``floor_ms``: lognormal, ``median_ms * exp(sigma * N(0, 1))``,
+    or, when ``samples_ms`` is given, drawn from those measured latencies (a bootstrap of what a
+    user recorded against a live venue, heavy tail and all)."""
 
     median_ms: float = 40.0
     sigma: float = 0.5
     floor_ms: int = 1
+    samples_ms: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.median_ms < 0 or self.sigma < 0 or self.floor_ms < 0:
-            raise ValueError("latency median_ms, sigma and floor_ms must not be negative")
+        if self.median_ms < 0 or self.sigma < 0 or self.floor_ms < 0 or any(x < 0 for x in self.samples_ms):
+            raise ValueError("latency median_ms, sigma, floor_ms and samples_ms must not be negative")
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` legs in whole ms."""
+        if self.samples_ms:
+            draws = rng.choice(np.asarray(self.samples_ms, dtype=float), size=n)
+        else:
+            draws = self.median_ms * np.exp(self.sigma * rng.standard_normal(n))
+        return np.maximum(np.rint(draws), self.floor_ms).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +88,10 @@ class Transport:
         self.spikes = sorted([*self.spikes, window], key=lambda w: w.start_ms)
 
     def leg_ms(self, now: int | None = None) -> int:
-        if self.model.median_ms == 0:
+        if self.model.median_ms == 0 and not self.model.samples_ms:
             return 0
         if not self._buf:
-            draws = self.model.median_ms * np.exp(self.model.sigma * self.rng.standard_normal(self._BATCH))
-            self._buf = np.maximum(np.rint(draws), self.model.floor_ms).astype(np.int64).tolist()
+            self._buf = self.model.draw(self.rng, self._BATCH).tolist()
             self._buf.reverse()
         leg = self._buf.pop()
         if self.spikes and now is not None:

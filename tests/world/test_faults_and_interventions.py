@@ -609,3 +609,19 @@ def test_venue_liquidation_price_uses_the_tier_of_the_position():
     assert ex.maintenance_rate() == 0.05
     p = ex.liquidation_price()
     assert p == pytest.approx(liquidation_price(2.0, ex.book.entry, ex.book.wallet, 0.05))
+
+
+def test_a_recorded_funding_series_is_paid_in_order_then_the_fixed_rate_takes_over(tmp_path):
+    import sim
+
+    sc = parse_scenario({
+        "scenario": {"name": "fs", "description": "funding series", "duration": "25h"},
+        "exchange": {"funding_interval": "8h", "funding_rate": 0.0001, "funding_rates": [0.0003, -0.0002]},
+        "bot": {"strategy": "scripted", "params": {"targets": [{"at": "1m", "side": "long", "qty": 0.1}]},
+                "protective": {"enabled": False}},
+    })
+    sim.run(sc, out=tmp_path / "r", ideal_twin=False, report=False)
+    import pandas as pd
+
+    funding = pd.read_parquet(tmp_path / "r" / "events.parquet").query("kind == 'funding'")
+    assert funding["price"].tolist() == [0.0003, -0.0002, 0.0001]

@@ -61,6 +61,19 @@ def test_legs_with_zero_sigma_are_exactly_the_median():
     assert set(legs(transport(LatencyModel(median_ms=40.0, sigma=0.0, floor_ms=1)), 100)) == {40}
 
 
+def test_measured_latency_samples_are_drawn_from_in_their_proportions_and_floored():
+    samples = (5.0, 5.0, 5.0, 400.0)  # a heavy tail: one leg in four takes 400 ms
+    tr = Transport(LatencyModel(40.0, 0.5, 10, samples), np.random.default_rng(3))
+    legs = np.array([tr.leg_ms() for _ in range(20_000)])
+    assert set(legs.tolist()) == {10, 400}  # 5 ms measured, floored at 10
+    assert abs((legs == 400).mean() - 0.25) < 0.02
+
+
+def test_measured_samples_are_used_even_with_a_zero_median():
+    tr = Transport(LatencyModel(0.0, 0.0, 0, (7.0,)), np.random.default_rng(0))
+    assert tr.leg_ms() == 7
+
+
 def test_negative_latency_parameters_are_refused():
     for bad in (dict(median_ms=-1.0), dict(sigma=-0.1), dict(floor_ms=-1)):
         with pytest.raises(ValueError):

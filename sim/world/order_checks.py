@@ -58,6 +58,11 @@ def check_order(ex: SimExchange, req: SubmitOrder, now: int) -> tuple[RejectReas
         signed = req.qty * req.side.sign
         opening = abs(pos + signed) - abs(pos) if (pos + signed) * pos >= 0 else abs(pos + signed)
         if opening > 0:
+            notional = abs(float(pos + signed)) * price
+            cap = ex.margin.tier(notional).max_leverage
+            if ex.leverage > cap:  # the position would enter a bracket that allows less than the account's leverage
+                return RejectReason.LEVERAGE_TOO_HIGH, (f"a position of {notional:.2f} notional allows at most "
+                                                        f"{cap}x; the account is at {ex.leverage}x")
             available = ex.account_report().available_margin
             need = float(opening) * price / ex.leverage + float(req.qty) * price * ex.rules.taker_fee
             if need > available:

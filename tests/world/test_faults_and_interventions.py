@@ -337,6 +337,17 @@ def test_set_leverage_is_capped_by_the_margin_tier_of_the_position():
     assert ex.leverage == 10
 
 
+def test_an_order_that_takes_the_position_into_a_bracket_below_the_accounts_leverage_is_refused():
+    tiers = (MarginTier(150.0, 0.004, 50), MarginTier(float("inf"), 0.01, 10))
+    ex, _ = make_exchange(rules=VenueRules(leverage=20, max_leverage=50, margin_tiers=tiers))  # mid 100
+    ex.submit(order("ae-1-en-0", Side.BUY, "1"), t(1), "bot")  # notional 100: the 50x bracket
+    with pytest.raises(Rejected) as refused:
+        ex.submit(order("ae-2-en-0", Side.BUY, "1"), t(2), "bot")  # notional 200: the 10x bracket
+    assert refused.value.reason is RejectReason.LEVERAGE_TOO_HIGH and ex.book.qty == D("1")
+    ex.submit(order("ae-3-ex-0", Side.SELL, "1", reduce_only=True), t(3), "bot")  # reducing is always allowed
+    assert ex.book.qty == 0
+
+
 def test_transfer_out_takes_margin_from_the_wallet():
     ex, log = protected_long()
     wallet = ex.book.wallet

@@ -41,7 +41,7 @@ from sim.core.messages import (
     SubmitOrder,
     Woke,
 )
-from sim.core.types import ClientOrderId, RejectReason
+from sim.core.types import ClientOrderId, OrderStatus, RejectReason
 
 Io = Generator[Any, Any, Any]
 ZERO = Decimal(0)
@@ -165,9 +165,17 @@ class Bot:
             yield from pursue(self, target)
         yield from self.protect()
 
+    def uncertain(self) -> bool:
+        """Is any order of ours of unknown status? Then the position the record holds may be stale."""
+        return any(o.status is OrderStatus.UNKNOWN for o in self.record.state.orders.values())
+
     def protect(self) -> Io:
-        """Put protection right, unless nothing in the record changed since it was found right."""
-        if self.record.version == self._protected_version:
+        """Put protection right, unless nothing in the record changed since it was found right.
+
+        Protection is sized to the record's position, so it waits while any order's status is
+        unknown (a timed-out submit may have moved the position): the next reconcile resolves it.
+        """
+        if self.record.version == self._protected_version or self.uncertain():
             return
         settled = yield from ensure_protection(self.record, self.config.instrument, self.config.protective,
                                                self.clock)

@@ -146,3 +146,23 @@ def test_restart_from_the_record_alone_remembers_position_and_open_orders(tmp_pa
     rec.close()
     again = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
     assert (again.state.position.qty, sorted(again.state.orders), again.state.next_intent) == before
+
+
+def test_no_protection_is_placed_while_a_flip_of_unknown_status_may_have_moved_the_position(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"},
+                                   {"at_ms": 60_000, "side": "short", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    venue.now = 60_000
+    venue.lose_reply.add(SubmitOrder)
+    from sim.core.errors import Unavailable
+    from sim.core.messages import FetchOrder
+    venue.fail_next(FetchOrder, Unavailable("down"))
+    n = len(submitted(venue))
+    drive(bot.cycle(), venue, bot.clock)  # the flip times out and the lookup fails: status unknown
+    assert [s.trigger_price for s in submitted(venue)[n:]] == [None]  # the flip only: no TP/SL for the old long
+    assert rec.state.open_protective() == []
+    drive(bot.cycle(), venue, bot.clock)  # the next reconcile resolves it, then protection follows the short
+    assert rec.state.position.qty == D("-0.1")
+    assert {(o.role, o.side, o.qty) for o in rec.state.open_protective()} == {
+        (OrderRole.TAKE_PROFIT, Side.BUY, D("0.1")), (OrderRole.STOP_LOSS, Side.BUY, D("0.1"))}

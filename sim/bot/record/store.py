@@ -3,8 +3,8 @@
 The bot keeps its working view in memory (`RecordState`) and writes every change through this
 store. Related writes go in one transaction (`batch`), committed before any request that acts on
 the venue and before the bot sleeps, so a crash between two statements leaves the file
-consistent, and the intent of an order is durable before the order is sent. `PlatformRecord.open` rebuilds the working view from the file
-alone: that is how a restarted bot remembers.
+consistent, and the intent of an order is durable before the order is sent. `PlatformRecord.open`
+rebuilds the working view from the file alone: that is how a restarted bot remembers.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """A scripted fake venue that drives the bot without SimPy: a first-class test double.
 
 It keeps a position, orders and fills, fills market orders whole at ``price``, and lets a test
-change the venue behind the bot's back (``external_fill``) or script an error for the next
-request of a kind (``fail_next``). `drive` runs a bot generator against it to completion.
+change the venue behind the bot's back (``external_fill``), script an error for the next
+requests of a kind (``fail_next``) or a pushed update that ends the next sleep early
+(``early_wakes``). `drive` runs a bot generator against it to completion.
 """
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ class FakeVenue:
         self.orders: dict[str, m.OrderReport] = {}
         self.fills: list[m.FillReport] = []
         self.requests: list[Any] = []
-        self.failures: dict[type, ExchangeError] = {}
+        self.failures: dict[type, list[ExchangeError]] = {}
         self.lose_reply: set[type] = set()  # handled, but the answer is lost (a timeout)
         self.on_submit: Any = None  # called as a SubmitOrder arrives: the world moving under the bot
+        self.early_wakes: list[tuple[int, tuple]] = []  # (after_ms, updates): the next sleeps end early
 
-    def fail_next(self, kind: type, error: ExchangeError) -> None:
-        self.failures[kind] = error
+    def fail_next(self, kind: type, error: ExchangeError, times: int = 1) -> None:
+        """Answer the next ``times`` requests of ``kind`` with ``error`` (before the venue sees them)."""
+        self.failures[kind] = [error] * times
 
     def external_fill(self, side: Side, qty: Decimal, cid: str | None = None, kind: FillKind = FillKind.TRADE) -> None:
         self._fill(cid, side, qty, kind)
@@ -51,8 +54,8 @@ class FakeVenue:
         if isinstance(req, m.SubmitOrder) and self.on_submit is not None:
             hook, self.on_submit = self.on_submit, None
             hook()
-        if type(req) in self.failures:
-            err = self.failures.pop(type(req))
+        if self.failures.get(type(req)):
+            err = self.failures[type(req)].pop(0)
             err.ts = now
             raise err
         if type(req) in self.lose_reply:
@@ -97,6 +100,10 @@ class FakeVenue:
                 self.orders[cid] = _with_status(o, OrderStatus.CANCELLED)
                 return self.orders[cid]
             case m.Sleep():
+                if self.early_wakes and now + self.early_wakes[0][0] < req.until_ms:
+                    after, updates = self.early_wakes.pop(0)  # a pushed update cuts the sleep short
+                    self.now = now + after
+                    return m.Woke(self.now, updates)
                 self.now = req.until_ms
                 return m.Woke(req.until_ms)
         raise AssertionError(f"unexpected request {req}")

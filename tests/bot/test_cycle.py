@@ -127,8 +127,8 @@ def test_order_of_unknown_status_blocks_new_decisions(tmp_path):
     venue.lose_reply.add(SubmitOrder)
     from sim.core.errors import Unavailable
     from sim.core.messages import FetchOrder
-    venue.fail_next(FetchOrder, Unavailable("down"))
-    drive(bot.cycle(), venue, bot.clock)  # submit times out, the query fails too: status unknown
+    venue.fail_next(FetchOrder, Unavailable("down"), times=2)
+    drive(bot.cycle(), venue, bot.clock)  # submit times out, the query and the reconcile's fail too: unknown
     assert any(o.status is OrderStatus.UNKNOWN for o in rec.state.orders.values())
     bot.strategy = ScriptedTargets(targets=[{"at_ms": 0, "side": "short", "qty": "0.1"}], start_ms=0)
     venue.fail_next(FetchOrder, Unavailable("still down"))
@@ -157,9 +157,9 @@ def test_no_protection_is_placed_while_a_flip_of_unknown_status_may_have_moved_t
     venue.lose_reply.add(SubmitOrder)
     from sim.core.errors import Unavailable
     from sim.core.messages import FetchOrder
-    venue.fail_next(FetchOrder, Unavailable("down"))
+    venue.fail_next(FetchOrder, Unavailable("down"), times=2)
     n = len(submitted(venue))
-    drive(bot.cycle(), venue, bot.clock)  # the flip times out and the lookup fails: status unknown
+    drive(bot.cycle(), venue, bot.clock)  # the flip times out, the lookup and the reconcile's fail: unknown
     assert [s.trigger_price for s in submitted(venue)[n:]] == [None]  # the flip only: no TP/SL for the old long
     assert rec.state.open_protective() == []
     drive(bot.cycle(), venue, bot.clock)  # the next reconcile resolves it, then protection follows the short

@@ -295,6 +295,8 @@ class Bot:
                 rec.set_position(result.position[0], result.position[1], ts, "reconcile")
             if result.new_fills:
                 rec.set_fills_since(max(f.ts for f, _ in result.new_fills))
+            if not result.uncertain:  # a clean reconcile: what was found while uncertain is resolved now
+                rec.resolve_drift_episodes(ts, "a reconcile with nothing uncertain: record matches the venue")
 
     # ------------------------------------------------------------------------------ strategy
     def strategy_target(self) -> Io:

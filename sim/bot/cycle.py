@@ -287,6 +287,11 @@ class Bot:
                                                 first.kind, first.cause.value, rec.state.position.qty,
                                                 result.position[0] if result.position else rec.state.position.qty,
                                                 correction)
+            for cid, trigger in result.trigger_moves:
+                order = rec.state.orders.get(cid)
+                if order is not None:
+                    rec.set_trigger_price(order, trigger, ts, "the venue reports it moved: live state is the truth",
+                                          episode)
             if result.position is not None:
                 before = rec.state.position
                 if episode is not None:

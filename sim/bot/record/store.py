@@ -264,6 +264,17 @@ class PlatformRecord:
         self._x("INSERT INTO corrections(episode_id, ts, what, before, after, reason) VALUES(?,?,?,?,?,?)",
                 (episode_id, ts, what, before, after, reason))
 
+    def set_trigger_price(self, order: OrderState, price: Decimal | None, ts: int, reason: str,
+                          episode_id: int | None = None) -> None:
+        """The venue reports a different trigger price for a live order (someone moved it): adopt it."""
+        before, order.trigger_price = order.trigger_price, price
+        order.updated_ms = ts
+        with self.batch():
+            self._x("UPDATE orders SET trigger_price=?, updated_ms=? WHERE client_id=?",
+                    (_d(price), ts, order.client_id))
+            self.add_correction(episode_id, ts, f"trigger_price of {order.client_id}", str(before), str(price),
+                                reason)
+
     def set_equity(self, equity: float) -> None:
         self.state.equity = equity  # working view only: the venue's account is the truth for money
 
@@ -276,3 +287,15 @@ class PlatformRecord:
 
     def equity(self) -> float | None:
         return self.state.equity
+
+    def order_belief(self) -> tuple[dict[str, Decimal | None], frozenset[str]]:
+        """The orders the record believes live at the venue (client id -> trigger price), and those in
+        flight (sent, or of unknown status), which it neither believes live nor gone."""
+        live: dict[str, Decimal | None] = {}
+        flight = []
+        for cid, o in self.state.orders.items():
+            if o.status.is_open:
+                live[cid] = o.trigger_price
+            elif not o.status.is_final:
+                flight.append(cid)
+        return live, frozenset(flight)

@@ -27,6 +27,7 @@ class FakeVenue:
         self.failures: dict[type, list[ExchangeError]] = {}
         self.lose_reply: set[type] = set()  # handled, but the answer is lost (a timeout)
         self.on_submit: Any = None  # called as a SubmitOrder arrives: the world moving under the bot
+        self.on_request: dict[type, Any] = {}  # called once as the next request of a type arrives
         self.early_wakes: list[tuple[int, tuple]] = []  # (after_ms, updates): the next sleeps end early
         self.fill_caps: list[Decimal] = []  # the next taking orders fill at most this much (IOC: rest expires)
         self.available_margin = 10_000.0
@@ -54,6 +55,8 @@ class FakeVenue:
     def handle(self, req: Any, now: int) -> Any:
         self.now = now
         self.requests.append(req)
+        if type(req) in self.on_request:
+            self.on_request.pop(type(req))()
         if isinstance(req, m.SubmitOrder) and self.on_submit is not None:
             hook, self.on_submit = self.on_submit, None
             hook()

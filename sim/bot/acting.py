@@ -23,14 +23,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sim.bot.engine import Decision, decide
-from sim.bot.execution import cancel
-from sim.bot.refusals import send
+from sim.bot.refusals import send, withdraw
 from sim.bot.sizing import cap_exposure, size_target
 from sim.bot.state import OrderState, PendingTarget
 from sim.bot.strategy.base import Target
 from sim.core.errors import ExchangeError
 from sim.core.ids import parse_client_id
-from sim.core.messages import AccountReport, FetchAccount, FetchTicker, Ticker
+from sim.core.messages import AccountReport, FetchAccount, FetchPositions, FetchTicker, PositionsReport, Ticker
 from sim.core.types import Action, OrderRole, OrderStatus, OrderType, PositionSide, RejectReason, Side, TimeInForce
 
 if TYPE_CHECKING:
@@ -69,12 +68,22 @@ def target_of(signed: Decimal, reason: str) -> Target:
 
 
 def pursue(bot: Bot, target: Target) -> Io:
-    """Size the target on fresh numbers, decide against the live position, and trade toward it."""
+    """Size the target on fresh numbers, decide against the live position, and trade toward it.
+
+    The position is fetched again with the ticker and the account, right before deciding: one that
+    moved since the cycle's reconcile (an operator, a TP/SL) is reconciled first, and nothing is sent.
+    """
     cfg, rec, inst = bot.config, bot.record, bot.config.instrument
     try:
         ticker: Ticker = yield from bot.call(FetchTicker(inst.symbol))
         account: AccountReport = yield from bot.call(FetchAccount())
+        live: PositionsReport = yield from bot.call(FetchPositions(inst.symbol))
     except ExchangeError:
+        return
+    if live.qty(inst.symbol) != rec.state.position.qty:  # it moved since the reconcile: learn how first
+        yield from bot.recheck()
+        rec.set_pending(PendingTarget(target.signed_qty, bot.clock.now + cfg.execution.deadline_ms,
+                                      f"{target.reason}: deferred, the position moved before deciding"))
         return
     rec.set_equity(account.equity)
     mid = ticker.mid
@@ -103,7 +112,9 @@ def pursue(bot: Bot, target: Target) -> Io:
                                   f"{decision.action.value} toward {decision.target_qty} in progress"))
     for order in list(rec.state.open_protective()):  # protection of the old exposure goes first
         if order.status.is_open:
-            yield from cancel(rec, inst, order, f"{decision.action.value}: replace protection", bot.clock)
+            gone = yield from withdraw(bot, order, f"{decision.action.value}: replace protection")
+            if not gone or bot.halted:  # it may still be live, or the picture was wrong: not now
+                return
     yield from execute(bot, decision, qty, decision_id)
     if not bot.halted:  # a refusal's reconcile found the picture wrong: decide afresh next cycle
         yield from follow_partial(bot, decision, decision_id)

@@ -172,6 +172,13 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
         order = yield from send(role, exit_side, abs(qty0), order_type=otype, reduce_only=True,
                                 trigger_price=trigger, trigger_by=policy.trigger_by)
         if order.status is OrderStatus.REJECTED and order.reject_reason == RejectReason.WOULD_TRIGGER_IMMEDIATELY.value:
+            # exit at market as the order would have; first withdraw the other protection, which
+            # would otherwise outlive the position
+            for other in list(record.state.open_protective()):
+                if other.status.is_open:
+                    yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", clock)
+            if any(o.status.is_open for o in record.state.open_protective()):
+                return False  # not withdrawn: the next pass looks again
             yield from send(OrderRole.EXIT, exit_side, abs(record.state.position.qty), reduce_only=True)
             return False
         if order.status is OrderStatus.UNKNOWN or record.state.position.qty != qty0:

@@ -15,6 +15,9 @@ Every order the bot sends (entries, exits, chases, protection) goes through `sen
 
 A reconcile that cannot finish, leaves an order uncertain or finds drift sets ``bot.halted``: no
 further trading in this cycle (the decision was made on a picture that turned out wrong).
+
+Cancels the bot must see through before it trades (`withdraw`) are handled the same way: rate
+limited -> wait and cancel again; no answer, an outage or "unknown order" -> reconcile.
 """
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ from collections.abc import Generator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sim.bot.execution import submit
+from sim.bot.execution import apply_report, submit
 from sim.bot.state import OrderState
+from sim.core.errors import ExchangeError, RateLimited, Unavailable
+from sim.core.messages import CancelOrder, OrderReport
 from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
 
 if TYPE_CHECKING:
@@ -68,4 +73,24 @@ def after_refusal(bot: Bot, order: OrderState) -> Generator[Any, Any, None]:
     yield from bot.recheck()
 
 
-__all__ = ["after_refusal", "send"]
+def withdraw(bot: Bot, order: OrderState, reason: str) -> Generator[Any, Any, bool]:
+    """Cancel one of our orders and make sure it is gone; returns True when the record knows it is
+    no longer live (cancelled, or found filled or gone by the reconcile a failed cancel triggers)."""
+    pol = bot.config.execution
+    for _ in range(pol.rate_limit_attempts):
+        try:
+            report: OrderReport = yield CancelOrder(bot.config.instrument.symbol, order.client_id)
+        except RateLimited as exc:
+            yield from bot.back_off(bot.clock.now + max(exc.retry_after_ms, 1))
+            continue
+        except ExchangeError as exc:  # no answer, an outage, or the venue no longer has it: look
+            if isinstance(exc, Unavailable):
+                yield from bot.back_off(bot.clock.now + pol.unavailable_wait_ms)
+            yield from bot.recheck()
+            return not order.status.is_open and order.status is not OrderStatus.UNKNOWN
+        apply_report(bot.record, order, report, bot.clock.now, reason, move_position=True)
+        return True
+    return False
+
+
+__all__ = ["after_refusal", "send", "withdraw"]

@@ -15,12 +15,13 @@ from typing import Protocol
 
 from sim.core.ids import parse_client_id
 from sim.core.messages import FillReport, SubmitOrder
-from sim.core.types import RejectReason
+from sim.core.types import FillKind, OrderRole, RejectReason
 from sim.world.exchange import SimExchange
 from sim.world.runlog import RunLog
 from sim.world.venue_orders import VenueOrder
 
 _GONE = object()
+PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
 ORDER_KINDS = frozenset({"order_vanished", "order_unknown_to_record", "order_moved", "protective_missing",
                          "protective_moved"})
 
@@ -57,6 +58,11 @@ class GroundTruth:
         self.unintended_exposure = 0
         self.duplicates = 0
         self._intents: dict[tuple, list[VenueOrder]] = {}
+        # each bot fill that grew the position: (ts, client id, position after, its notional / equity),
+        # for invariant 5; and protection found larger than the live position right after a bot action
+        # (a protective order accepted, a bot fill), for invariant 4
+        self.exposure_steps: list[tuple[int, str, Decimal, float]] = []
+        self.protection_breaches: list[str] = []
         self.publish: Callable[[int, object], None] | None = None  # the venue's pushed-update stream
 
     # ---------------------------------------------------------------- venue observer
@@ -74,6 +80,10 @@ class GroundTruth:
             self._compare_orders(ts)
         if what == "accepted":
             parsed = parse_client_id(order.client_id)
+            if parsed is not None and parsed.role in PROTECTIVE and self.exchange is not None and \
+                    (order.remaining > abs(self.exchange.book.qty) or self.exchange.book.qty == 0):
+                self.protection_breaches.append(f"t={ts}: protective {order.client_id} for {order.remaining} "
+                                                f"accepted on a position of {self.exchange.book.qty}")
             if parsed is not None:
                 siblings = self._intents.setdefault(parsed.intent_key, [])
                 if any(o.status.is_open or o.filled_qty > 0 for o in siblings):
@@ -97,6 +107,20 @@ class GroundTruth:
         self.exchange_qty = qty
         self._compare(ts)
         self._timeline(ts)
+        ex = self.exchange
+        last = ex.fills[-1] if ex is not None and ex.fills and qty != before else None
+        mine = parse_client_id(last.client_id) if last is not None and last.kind is FillKind.TRADE else None
+        if mine is not None and ex is not None and mine.role not in PROTECTIVE:
+            if abs(qty) > abs(before):
+                mid = ex.path.mid_at(ts)
+                equity = ex.book.wallet + (float(qty) * (mid - ex.book.entry) if qty else 0.0)
+                lev = abs(float(qty)) * mid / equity if equity > 0 else float("inf")
+                self.exposure_steps.append((ts, last.client_id, qty, lev))  # type: ignore[arg-type]
+            for o in ex.resting:
+                p = parse_client_id(o.client_id)
+                if p is not None and p.role in PROTECTIVE and o.remaining > abs(qty):
+                    self.protection_breaches.append(f"t={ts}: after bot fill {last.client_id} protective "
+                                                    f"{o.client_id} for {o.remaining} exceeds the position {qty}")
         if self.record is not None and qty != before:
             target = self.record.target_qty()
             if target is not None and qty != 0 and (target * qty < 0 or abs(qty) > abs(target)) and \

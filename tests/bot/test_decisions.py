@@ -167,3 +167,17 @@ def test_an_entry_no_margin_can_fund_is_skipped_as_hold_with_nothing_sent(tmp_pa
     run_cycles(bot, venue, 1)
     assert entries(venue) == []
     assert decisions(tmp_path) == [("hold", D("0"))]
+
+
+def test_a_position_that_moved_after_the_reconcile_is_reconciled_before_deciding_and_nothing_is_sent(tmp_path):
+    from sim.core.messages import FetchTicker
+    bot, rec = make_bot(tmp_path, [("short", "0.25")], max_position=D("0.25"))
+    venue = FakeVenue(price=100.0)
+    venue.on_request[FetchTicker] = lambda: venue.external_fill(Side.SELL, D("0.1"), "ext-1")  # mid-cycle
+    run_cycles(bot, venue, 1)
+    assert entries(venue) == []  # no order sized on the stale position
+    assert rec.state.position.qty == D("-0.1") == venue.qty
+    venue.now = MINUTE
+    drive(bot.cycle(), venue, bot.clock)  # the target is kept and decided afresh on the live position
+    assert entries(venue) == [(Side.SELL, D("0.15"), False)]
+    assert rec.state.position.qty == D("-0.25") == venue.qty

@@ -21,7 +21,7 @@ from sim.bot.refusals import send
 from sim.bot.sizing import SizingPolicy
 from sim.bot.state import OrderState
 from sim.bot.strategy.base import Strategy
-from sim.core.errors import ExchangeError, RateLimited, Rejected, StrategyError
+from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, StrategyError
 from sim.core.ids import parse_client_id
 from sim.core.instrument import Instrument
 from sim.core.messages import (
@@ -214,7 +214,8 @@ class Bot:
         return result
 
     def call(self, request: Any, attempts: int = 3) -> Io:
-        """One read request, backing off for the venue's retry-after when rate limited.
+        """One read request, backing off for the venue's retry-after when rate limited, and asking
+        again at once when the answer did not come in time (a read changes nothing: safe to repeat).
 
         Orders are not retried here: `send` handles their refusals by kind.
         """
@@ -225,6 +226,9 @@ class Bot:
                 if attempt == attempts - 1:
                     raise
                 yield from self.back_off(self.clock.now + max(exc.retry_after_ms, 1))
+            except RequestTimeout:
+                if attempt == attempts - 1:
+                    raise
         raise AssertionError("unreachable")
 
     # ---------------------------------------------------------------------------- reconcile

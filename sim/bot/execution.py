@@ -114,9 +114,14 @@ def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: Order
 
 def cancel(record: PlatformRecord, instrument: Instrument, order: OrderState, reason: str,
            clock: ReplyClock) -> Io:
-    """Cancel one of our orders; an order already gone is left for reconcile to explain."""
+    """Cancel one of our orders; an order already gone is left for reconcile to explain. A cancel
+    that times out leaves the order of unknown status (it may be cancelled or still live) until the
+    venue says which."""
     try:
         report: OrderReport = yield CancelOrder(instrument.symbol, order.client_id)
+    except RequestTimeout as exc:
+        record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
+        return False
     except ExchangeError:
         return False
     apply_report(record, order, report, clock.now, reason, move_position=True)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.bot.execution import apply_report, submit
 from sim.bot.state import OrderState
-from sim.core.errors import ExchangeError, RateLimited, Unavailable
+from sim.core.errors import ExchangeError, RateLimited, RequestTimeout, Unavailable
 from sim.core.messages import CancelOrder, OrderReport
 from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
 
@@ -84,6 +84,8 @@ def withdraw(bot: Bot, order: OrderState, reason: str) -> Generator[Any, Any, bo
             yield from bot.back_off(bot.clock.now + max(exc.retry_after_ms, 1))
             continue
         except ExchangeError as exc:  # no answer, an outage, or the venue no longer has it: look
+            if isinstance(exc, RequestTimeout):
+                bot.record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
             if isinstance(exc, Unavailable):
                 yield from bot.back_off(bot.clock.now + pol.unavailable_wait_ms)
             yield from bot.recheck()

@@ -132,3 +132,13 @@ def test_a_back_off_keeps_sleeping_until_the_retry_after_when_a_pushed_update_wa
     sleeps = [r for r in after_first_submit(venue) if isinstance(r, Sleep)]
     assert len(sleeps) == 2 and sleeps[0].until_ms == sleeps[1].until_ms  # woken early, slept on
     assert resent >= refused + 2_000
+
+
+def test_a_read_that_times_out_is_asked_again_so_the_reconcile_completes_in_this_cycle(tmp_path):
+    from sim.core.errors import RequestTimeout
+    bot, rec = make_bot(tmp_path, LONG)
+    venue = FakeVenue(price=100.0)
+    venue.fail_next(FetchPositions, RequestTimeout("no answer in time"))
+    drive(bot.cycle(), venue, bot.clock)
+    assert [type(r) for r in venue.requests[:2]] == [FetchPositions, FetchPositions]
+    assert rec.state.position.qty == D("0.1") == venue.qty  # the cycle went on to act

@@ -1,8 +1,10 @@
 """A scripted fake venue that drives the bot without SimPy: a first-class test double.
 
-It keeps a position, orders and fills, fills market orders whole at ``price``, and lets a test
-change the venue behind the bot's back (``external_fill``) or script an error for the next
-request of a kind (``fail_next``). `drive` runs a bot generator against it to completion.
+It keeps a position, orders and fills, fills market (and IOC limit) orders at ``price``, whole
+unless ``fill_caps`` says how much the next ones get (the rest expires, as an IOC remainder), and lets a test
+change the venue behind the bot's back (``external_fill``), script an error for the next
+requests of a kind (``fail_next``) or a pushed update that ends the next sleep early
+(``early_wakes``). `drive` runs a bot generator against it to completion.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 from sim.bot.clock import ReplyClock
 from sim.core import messages as m
 from sim.core.errors import ExchangeError, Rejected, RequestTimeout
-from sim.core.types import FillKind, OrderStatus, OrderType, RejectReason, Side, TradeId, VenueOrderId
+from sim.core.types import FillKind, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TradeId, VenueOrderId
 
 
 class FakeVenue:
@@ -22,12 +24,17 @@ class FakeVenue:
         self.orders: dict[str, m.OrderReport] = {}
         self.fills: list[m.FillReport] = []
         self.requests: list[Any] = []
-        self.failures: dict[type, ExchangeError] = {}
+        self.failures: dict[type, list[ExchangeError]] = {}
         self.lose_reply: set[type] = set()  # handled, but the answer is lost (a timeout)
         self.on_submit: Any = None  # called as a SubmitOrder arrives: the world moving under the bot
+        self.on_request: dict[type, Any] = {}  # called once as the next request of a type arrives
+        self.early_wakes: list[tuple[int, tuple]] = []  # (after_ms, updates): the next sleeps end early
+        self.fill_caps: list[Decimal] = []  # the next taking orders fill at most this much (IOC: rest expires)
+        self.available_margin = 10_000.0
 
-    def fail_next(self, kind: type, error: ExchangeError) -> None:
-        self.failures[kind] = error
+    def fail_next(self, kind: type, error: ExchangeError, times: int = 1) -> None:
+        """Answer the next ``times`` requests of ``kind`` with ``error`` (before the venue sees them)."""
+        self.failures[kind] = [error] * times
 
     def external_fill(self, side: Side, qty: Decimal, cid: str | None = None, kind: FillKind = FillKind.TRADE) -> None:
         self._fill(cid, side, qty, kind)
@@ -48,11 +55,13 @@ class FakeVenue:
     def handle(self, req: Any, now: int) -> Any:
         self.now = now
         self.requests.append(req)
+        if type(req) in self.on_request:
+            self.on_request.pop(type(req))()
         if isinstance(req, m.SubmitOrder) and self.on_submit is not None:
             hook, self.on_submit = self.on_submit, None
             hook()
-        if type(req) in self.failures:
-            err = self.failures.pop(type(req))
+        if self.failures.get(type(req)):
+            err = self.failures[type(req)].pop(0)
             err.ts = now
             raise err
         if type(req) in self.lose_reply:
@@ -77,15 +86,20 @@ class FakeVenue:
             case m.FetchTicker():
                 return m.Ticker(now, self.price, self.price, self.price, self.price)
             case m.FetchAccount():
-                return m.AccountReport(now, 10_000.0, 0.0, 10_000.0, 0.0, 10_000.0, 5)
+                return m.AccountReport(now, 10_000.0, 0.0, 10_000.0, 0.0, self.available_margin, 5)
             case m.FetchCandles():
                 return m.CandlesReport(now, ())
             case m.SubmitOrder():
-                filled = req.qty if req.type is OrderType.MARKET else Decimal(0)
-                status = OrderStatus.FILLED if filled else OrderStatus.ACKNOWLEDGED
+                takes = req.type is OrderType.MARKET or (req.type is OrderType.LIMIT
+                                                         and req.time_in_force is TimeInForce.IOC)
+                filled = req.qty if takes else Decimal(0)
+                if takes and self.fill_caps:
+                    filled = min(filled, self.fill_caps.pop(0))
+                status = (OrderStatus.FILLED if filled == req.qty else OrderStatus.EXPIRED) if takes \
+                    else OrderStatus.ACKNOWLEDGED
                 report = m.OrderReport(self.symbol, req.client_id, VenueOrderId(f"V{len(self.orders)}"), req.side,
-                                       req.type, req.qty, None, req.trigger_price, req.reduce_only, status, filled,
-                                       Decimal(str(self.price)) if filled else None, now)
+                                       req.type, req.qty, req.price, req.trigger_price, req.reduce_only, status,
+                                       filled, Decimal(str(self.price)) if filled else None, now)
                 self.orders[req.client_id] = report
                 if filled:
                     self._fill(req.client_id, req.side, filled)
@@ -97,6 +111,10 @@ class FakeVenue:
                 self.orders[cid] = _with_status(o, OrderStatus.CANCELLED)
                 return self.orders[cid]
             case m.Sleep():
+                if self.early_wakes and now + self.early_wakes[0][0] < req.until_ms:
+                    after, updates = self.early_wakes.pop(0)  # a pushed update cuts the sleep short
+                    self.now = now + after
+                    return m.Woke(self.now, updates)
                 self.now = req.until_ms
                 return m.Woke(req.until_ms)
         raise AssertionError(f"unexpected request {req}")

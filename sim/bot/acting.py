@@ -9,9 +9,10 @@ Policies (from the scenario's ``[bot.execution]``):
   ``chase_limit_bps`` from the decision mid, up to ``chase_attempts``), ``complete`` (pursue
   the rest in the next cycles until ``deadline``) or ``unwind`` (go flat next cycle).
 
-Rejects by reason: insufficient margin -> re-size from a fresh account and retry the same
-intent once; reduce-only refused -> reconcile before anything else; rate limited -> wait the
-venue's retry-after and retry once; unavailable -> stop and reconcile next cycle.
+Refusals are handled by kind in `refusals.send` (rate limited -> wait the retry-after and resend;
+unavailable -> back off, then reconcile; any other reject or an unresolved timeout -> reconcile
+before anything else acts). On top of that, an entry refused for margin is re-sized from a fresh
+account and the same intent retried once, if the reconcile found the position as decided.
 """
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sim.bot.engine import Decision, decide
-from sim.bot.execution import cancel, submit
+from sim.bot.refusals import send, withdraw
 from sim.bot.sizing import cap_exposure, size_target
 from sim.bot.state import OrderState, PendingTarget
 from sim.bot.strategy.base import Target
 from sim.core.errors import ExchangeError
-from sim.core.messages import AccountReport, FetchAccount, FetchTicker, Sleep, Ticker
+from sim.core.ids import parse_client_id
+from sim.core.messages import AccountReport, FetchAccount, FetchPositions, FetchTicker, PositionsReport, Ticker
 from sim.core.types import Action, OrderRole, OrderStatus, OrderType, PositionSide, RejectReason, Side, TimeInForce
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ class ExecutionPolicy:
     chase_limit_bps: float = 10.0
     chase_attempts: int = 3
     deadline_ms: int = 300_000
+    rate_limit_attempts: int = 5  # sends of one intent while the venue answers "rate limited"
+    unavailable_wait_ms: int = 5_000  # back-off after "unavailable", before reconciling
 
 
 def target_of(signed: Decimal, reason: str) -> Target:
@@ -64,12 +68,22 @@ def target_of(signed: Decimal, reason: str) -> Target:
 
 
 def pursue(bot: Bot, target: Target) -> Io:
-    """Size the target on fresh numbers, decide against the live position, and trade toward it."""
+    """Size the target on fresh numbers, decide against the live position, and trade toward it.
+
+    The position is fetched again with the ticker and the account, right before deciding: one that
+    moved since the cycle's reconcile (an operator, a TP/SL) is reconciled first, and nothing is sent.
+    """
     cfg, rec, inst = bot.config, bot.record, bot.config.instrument
     try:
         ticker: Ticker = yield from bot.call(FetchTicker(inst.symbol))
         account: AccountReport = yield from bot.call(FetchAccount())
+        live: PositionsReport = yield from bot.call(FetchPositions(inst.symbol))
     except ExchangeError:
+        return
+    if live.qty(inst.symbol) != rec.state.position.qty:  # it moved since the reconcile: learn how first
+        yield from bot.recheck()
+        rec.set_pending(PendingTarget(target.signed_qty, bot.clock.now + cfg.execution.deadline_ms,
+                                      f"{target.reason}: deferred, the position moved before deciding"))
         return
     rec.set_equity(account.equity)
     mid = ticker.mid
@@ -98,9 +112,12 @@ def pursue(bot: Bot, target: Target) -> Io:
                                   f"{decision.action.value} toward {decision.target_qty} in progress"))
     for order in list(rec.state.open_protective()):  # protection of the old exposure goes first
         if order.status.is_open:
-            yield from cancel(rec, inst, order, f"{decision.action.value}: replace protection", bot.clock)
+            gone = yield from withdraw(bot, order, f"{decision.action.value}: replace protection")
+            if not gone or bot.halted:  # it may still be live, or the picture was wrong: not now
+                return
     yield from execute(bot, decision, qty, decision_id)
-    yield from follow_partial(bot, decision, decision_id)
+    if not bot.halted:  # a refusal's reconcile found the picture wrong: decide afresh next cycle
+        yield from follow_partial(bot, decision, decision_id)
 
 
 def execute(bot: Bot, decision: Decision, qty: Decimal, decision_id: int) -> Io:
@@ -110,7 +127,7 @@ def execute(bot: Bot, decision: Decision, qty: Decimal, decision_id: int) -> Io:
     if decision.action is Action.FLIP and bot.config.execution.flip is FlipMode.CLOSE_THEN_OPEN:
         close_qty = abs(decision.position_before)
         close = yield from place(bot, OrderRole.EXIT, decision.side, close_qty, True, decision, decision_id)
-        if close is None or close.filled_qty < close_qty or bot.record.state.position.qty != 0:
+        if close is None or close.filled_qty < close_qty or bot.record.state.position.qty != 0 or bot.halted:
             return  # the close leg fell short: known state; the partial-fill policy takes over
         yield from place(bot, OrderRole.ENTRY, decision.side, qty - close_qty, False, decision, decision_id)
         return
@@ -121,36 +138,24 @@ def execute(bot: Bot, decision: Decision, qty: Decimal, decision_id: int) -> Io:
 def place(bot: Bot, role: OrderRole, side: Side, qty: Decimal, reduce_only: bool, decision: Decision,
           decision_id: int, order_type: OrderType = OrderType.MARKET, price: Decimal | None = None,
           tif: TimeInForce = TimeInForce.GTC) -> Generator[Any, Any, OrderState | None]:
-    """Submit one order, handling rejects by reason (one retry of the same intent where it helps)."""
+    """Submit one order; refusals are handled by kind (`refusals.send`), and an entry refused for
+    margin is re-sized on a fresh account and the same intent retried once."""
     rec, inst = bot.record, bot.config.instrument
     intent = rec.allocate_intent()
-    order: OrderState = yield from submit(rec, inst, role, side, qty, clock=bot.clock, reduce_only=reduce_only,
-                                          decision_id=decision_id, decision_price=decision.mid, intent=intent,
-                                          order_type=order_type, price=price, time_in_force=tif)
-    if order.status is not OrderStatus.REJECTED:
+    common = dict(reduce_only=reduce_only, decision_id=decision_id, decision_price=decision.mid, intent=intent,
+                  order_type=order_type, price=price, time_in_force=tif)
+    order: OrderState = yield from send(bot, role, side, qty, **common)
+    if order.reject_reason != RejectReason.INSUFFICIENT_MARGIN.value or reduce_only or bot.halted:
         return order
-    reason = order.reject_reason
-    retry_qty = None
-    if reason == RejectReason.INSUFFICIENT_MARGIN.value and not reduce_only:
-        try:
-            account: AccountReport = yield from bot.call(FetchAccount())
-        except ExchangeError:
-            return order
-        retry_qty, _ = affordable(bot, decision, account, decision.mid or 0.0, qty)
-        if retry_qty <= 0 or not inst.is_tradable(retry_qty, Decimal(repr(decision.mid or 0.0))):
-            return order  # fresh numbers fund nothing: skip, the record says why
-    elif reason == "rate_limited":
-        yield Sleep(bot.clock.now + max(order.retry_after_ms or 0, 1))
-        retry_qty = qty
-    elif reason == RejectReason.REDUCE_ONLY_WOULD_INCREASE.value:
-        yield from bot.reconcile()  # the position is not what we thought: learn it before anything else
+    try:  # the reconcile found the position as decided: re-size on fresh margin
+        account: AccountReport = yield from bot.call(FetchAccount())
+    except ExchangeError:
         return order
-    if retry_qty is None:
-        return order
-    retried: OrderState = yield from submit(rec, inst, role, side, retry_qty, clock=bot.clock,
-                                            reduce_only=reduce_only, decision_id=decision_id,
-                                            decision_price=decision.mid, intent=intent, attempt=1,
-                                            order_type=order_type, price=price, time_in_force=tif)
+    retry_qty, _ = affordable(bot, decision, account, decision.mid or 0.0, qty)
+    if retry_qty <= 0 or not inst.is_tradable(retry_qty, Decimal(repr(decision.mid or 0.0))):
+        return order  # fresh numbers fund nothing: skip, the record says why
+    attempt = (parse_client_id(order.client_id).attempt + 1) if parse_client_id(order.client_id) else 1
+    retried: OrderState = yield from send(bot, role, side, retry_qty, attempt=attempt, **common)
     return retried
 
 
@@ -172,7 +177,7 @@ def follow_partial(bot: Bot, decision: Decision, decision_id: int) -> Io:
                 (decision.target_qty >= 0) == (rec.state.position.qty >= 0)
             order = yield from place(bot, OrderRole.EXIT if reduce_only else OrderRole.ENTRY, side, abs(gap),
                                      reduce_only, decision, decision_id, OrderType.LIMIT, limit, TimeInForce.IOC)
-            if order is None or order.filled_qty == 0:
+            if order is None or order.filled_qty == 0 or bot.halted:
                 break
         rec.set_pending(None)
     elif pol.partial_fill is PartialFillPolicy.COMPLETE:

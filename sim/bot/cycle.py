@@ -17,10 +17,11 @@ from sim.bot.clock import ReplyClock
 from sim.bot.execution import ProtectivePolicy, apply_update, cancel, ensure_protection
 from sim.bot.reconcile import ReconcileResult, reconcile
 from sim.bot.record import PlatformRecord
+from sim.bot.refusals import send
 from sim.bot.sizing import SizingPolicy
 from sim.bot.state import OrderState
 from sim.bot.strategy.base import Strategy
-from sim.core.errors import ExchangeError, RateLimited, Rejected, StrategyError
+from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, StrategyError
 from sim.core.ids import parse_client_id
 from sim.core.instrument import Instrument
 from sim.core.messages import (
@@ -41,7 +42,7 @@ from sim.core.messages import (
     SubmitOrder,
     Woke,
 )
-from sim.core.types import ClientOrderId, RejectReason
+from sim.core.types import ClientOrderId, OrderRole, OrderStatus, RejectReason, Side
 
 Io = Generator[Any, Any, Any]
 ZERO = Decimal(0)
@@ -75,6 +76,9 @@ class Bot:
         self.cycles = 0
         self.early_reconciles = 0
         self._protected_version = -1
+        self.halted = False  # a mid-cycle reconcile found the picture wrong: no more trading this cycle
+        self.certain = False  # the last reconcile finished and left no order uncertain
+        self.woken_by_surprise = False  # a back-off was cut short by a surprising pushed update
         # after a restart: the first reconcile's findings are the crash's doing, and the strategy's
         # history is replayed to warm it up without acting on signals from before the crash
         self.restarted = restarted
@@ -105,6 +109,8 @@ class Bot:
         while until_ms is None or self.clock.now < until_ms:
             self.cycles += 1
             yield from self.cycle()
+            if self.woken_by_surprise:  # noticed while backing off: look now, not at the next cycle
+                yield from self.react()
             k = (self.clock.now - cfg.start_ms) // cfg.cycle_ms + 1
             boundary = cfg.start_ms + k * cfg.cycle_ms
             woke: Woke = yield Sleep(boundary)
@@ -135,6 +141,7 @@ class Bot:
     def react(self) -> Io:
         """Reconcile now, between cycles, and put protection right (no new decisions)."""
         self.early_reconciles += 1
+        self.woken_by_surprise = False
         result = yield from self.reconcile()
         if result is not None and not result.uncertain:
             yield from self.protect()
@@ -153,6 +160,8 @@ class Bot:
         yield from self.reconcile()
 
     def cycle(self) -> Io:
+        self.halted = False
+        self.woken_by_surprise = False
         result = yield from self.reconcile()
         if result is None or result.uncertain:
             return  # never act on state known to be uncertain
@@ -165,19 +174,50 @@ class Bot:
             yield from pursue(self, target)
         yield from self.protect()
 
+    def uncertain(self) -> bool:
+        """Is any order of ours of unknown status? Then the position the record holds may be stale."""
+        return any(o.status is OrderStatus.UNKNOWN for o in self.record.state.orders.values())
+
     def protect(self) -> Io:
-        """Put protection right, unless nothing in the record changed since it was found right."""
-        if self.record.version == self._protected_version:
+        """Put protection right, unless nothing in the record changed since it was found right.
+
+        Protection is sized to the record's position, so it waits while the state is uncertain
+        (an order of unknown status may have moved the position; the last reconcile did not
+        finish): the next reconcile resolves it. Its orders go through the same refusal handling
+        as entries (a rate-limited stop-loss is re-sent after the retry-after, not next cycle).
+        """
+        if self.record.version == self._protected_version or not self.certain or self.uncertain():
             return
         settled = yield from ensure_protection(self.record, self.config.instrument, self.config.protective,
-                                               self.clock)
+                                               self.clock, send=self.send)
         self._protected_version = self.record.version if settled else -1
 
-    def call(self, request: Any, attempts: int = 3) -> Io:
-        """One read request, backing off for the venue's retry-after when rate limited.
+    def send(self, role: OrderRole, side: Side, qty: Decimal, **kwargs: Any) -> Io:
+        """Submit one order with refusals handled by kind (see `sim.bot.refusals`)."""
+        return (yield from send(self, role, side, qty, **kwargs))
 
-        Only reads are retried this way: a rate-limited *order* was not accepted and is recorded
-        as refused, and the next cycle decides afresh.
+    def back_off(self, until_ms: int) -> Io:
+        """Wait until ``until_ms``: a pushed update that wakes the bot earlier does not end the wait
+        (the venue said when to come back), but a surprising one is remembered and acted on."""
+        woke: Woke = yield Sleep(until_ms)
+        while woke.ts < until_ms:
+            if self.surprising(woke.updates):
+                self.woken_by_surprise = True
+            woke = yield Sleep(until_ms)
+
+    def recheck(self) -> Generator[Any, Any, ReconcileResult | None]:
+        """Reconcile after a surprise (a reject, an unresolved timeout, an outage), before anything
+        else acts; halt this cycle's trading unless the record proved right and certain."""
+        result = yield from self.reconcile()
+        if result is None or result.uncertain or result.drifted:
+            self.halted = True
+        return result
+
+    def call(self, request: Any, attempts: int = 3) -> Io:
+        """One read request, backing off for the venue's retry-after when rate limited, and asking
+        again at once when the answer did not come in time (a read changes nothing: safe to repeat).
+
+        Orders are not retried here: `send` handles their refusals by kind.
         """
         for attempt in range(attempts):
             try:
@@ -185,7 +225,10 @@ class Bot:
             except RateLimited as exc:
                 if attempt == attempts - 1:
                     raise
-                yield Sleep(self.clock.now + max(exc.retry_after_ms, 1))
+                yield from self.back_off(self.clock.now + max(exc.retry_after_ms, 1))
+            except RequestTimeout:
+                if attempt == attempts - 1:
+                    raise
         raise AssertionError("unreachable")
 
     # ---------------------------------------------------------------------------- reconcile
@@ -197,6 +240,7 @@ class Bot:
             open_orders: OpenOrdersReport = yield from self.call(FetchOpenOrders(sym))
             fills: FillsReport = yield from self.call(FetchFills(sym, rec.state.fills_since_ms))
         except ExchangeError:
+            self.certain = False
             return None
         listed = {o.client_id for o in open_orders.orders}
         lookups: dict[ClientOrderId, OrderReport | None] = {}
@@ -216,6 +260,7 @@ class Bot:
             result = result.as_restart()  # what differs now is what the crash left behind
             self.restarted = False
         self.apply(result, self.clock.now)
+        self.certain = not result.uncertain
         return result
 
     def apply(self, result: ReconcileResult, ts: int) -> None:
@@ -246,6 +291,11 @@ class Bot:
                                                 first.kind, first.cause.value, rec.state.position.qty,
                                                 result.position[0] if result.position else rec.state.position.qty,
                                                 correction)
+            for cid, trigger in result.trigger_moves:
+                order = rec.state.orders.get(cid)
+                if order is not None:
+                    rec.set_trigger_price(order, trigger, ts, "the venue reports it moved: live state is the truth",
+                                          episode)
             if result.position is not None:
                 before = rec.state.position
                 if episode is not None:
@@ -254,6 +304,8 @@ class Bot:
                 rec.set_position(result.position[0], result.position[1], ts, "reconcile")
             if result.new_fills:
                 rec.set_fills_since(max(f.ts for f, _ in result.new_fills))
+            if not result.uncertain:  # a clean reconcile: what was found while uncertain is resolved now
+                rec.resolve_drift_episodes(ts, "a reconcile with nothing uncertain: record matches the venue")
 
     # ------------------------------------------------------------------------------ strategy
     def strategy_target(self) -> Io:

@@ -7,7 +7,7 @@ These are generator functions: they yield requests and get reports back (sans-IO
 """
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -114,9 +114,14 @@ def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: Order
 
 def cancel(record: PlatformRecord, instrument: Instrument, order: OrderState, reason: str,
            clock: ReplyClock) -> Io:
-    """Cancel one of our orders; an order already gone is left for reconcile to explain."""
+    """Cancel one of our orders; an order already gone is left for reconcile to explain. A cancel
+    that times out leaves the order of unknown status (it may be cancelled or still live) until the
+    venue says which."""
     try:
         report: OrderReport = yield CancelOrder(instrument.symbol, order.client_id)
+    except RequestTimeout as exc:
+        record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
+        return False
     except ExchangeError:
         return False
     apply_report(record, order, report, clock.now, reason, move_position=True)
@@ -139,16 +144,21 @@ def protective_levels(policy: ProtectivePolicy, instrument: Instrument, qty: Dec
 
 
 def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: ProtectivePolicy,
-                      clock: ReplyClock) -> Io:
+                      clock: ReplyClock, send: Callable[..., Io] | None = None) -> Io:
     """Make native TP/SL match the live position: place, resize (cancel + replace) or cancel.
 
     Runs after reconcile, so it works from the venue's position, never from an intent. A
     protective order that would trigger at once means the price is already past it: the bot
-    exits at market, reduce-only, as the order would have. Returns True when the posture
-    already matched (nothing was sent).
+    exits at market, reduce-only, as the order would have. ``send(role, side, qty, **submit
+    kwargs)`` submits an order (default: `submit`; the bot passes one that handles refusals by
+    kind). Returns True when the posture already matched (nothing was sent).
     """
+    if send is None:
+        def send(role: OrderRole, side: Side, qty: Decimal, **kwargs: Any) -> Io:
+            return (yield from submit(record, instrument, role, side, qty, clock=clock, **kwargs))
     settled = True
     pos = record.state.position
+    qty0 = pos.qty
     want = protective_levels(policy, instrument, pos.qty, pos.entry)
     exit_side = Side.SELL if pos.qty > 0 else Side.BUY
     for order in list(record.state.open_protective()):
@@ -164,10 +174,18 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
             continue  # one still in flight or of unknown status: never a second one
         settled = False
         otype = OrderType.TAKE_PROFIT_MARKET if role is OrderRole.TAKE_PROFIT else OrderType.STOP_MARKET
-        order = yield from submit(record, instrument, role, exit_side, abs(pos.qty), clock=clock, order_type=otype,
-                                  reduce_only=True, trigger_price=trigger, trigger_by=policy.trigger_by)
+        order = yield from send(role, exit_side, abs(qty0), order_type=otype, reduce_only=True,
+                                trigger_price=trigger, trigger_by=policy.trigger_by)
         if order.status is OrderStatus.REJECTED and order.reject_reason == RejectReason.WOULD_TRIGGER_IMMEDIATELY.value:
-            yield from submit(record, instrument, OrderRole.EXIT, exit_side, abs(record.state.position.qty),
-                              clock=clock, reduce_only=True)
+            # exit at market as the order would have; first withdraw the other protection, which
+            # would otherwise outlive the position
+            for other in list(record.state.open_protective()):
+                if other.status.is_open:
+                    yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", clock)
+            if any(o.status.is_open for o in record.state.open_protective()):
+                return False  # not withdrawn: the next pass looks again
+            yield from send(OrderRole.EXIT, exit_side, abs(record.state.position.qty), reduce_only=True)
             return False
+        if order.status is OrderStatus.UNKNOWN or record.state.position.qty != qty0:
+            return False  # the position moved or is in doubt: the next pass sizes protection afresh
     return settled

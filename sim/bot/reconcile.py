@@ -25,7 +25,9 @@ ZERO = Decimal(0)
 class DriftFinding:
     """One difference between the record and the venue."""
 
-    kind: str  # position_gone | side_wrong | size_gap | position_appeared | entry_gap | order_vanished | ...
+    # position_gone | side_wrong | size_gap | position_appeared | entry_gap | order_vanished |
+    # order_unknown_to_record | protective_missing | protective_moved | protective_orphaned | protective_wrong_size
+    kind: str
     cause: DriftCause
     detail: str
     evidence_ms: int | None = None
@@ -49,6 +51,7 @@ class ReconcileResult:
     position: tuple[Decimal, Decimal] | None = None  # corrected (qty, entry), None: record is right
     findings: list[DriftFinding] = field(default_factory=list)
     uncertain: list[ClientOrderId] = field(default_factory=list)
+    trigger_moves: list[tuple[ClientOrderId, Decimal | None]] = field(default_factory=list)  # adopt the venue's
     after_restart: bool = False
 
     @property
@@ -122,7 +125,10 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                 else:
                     res.order_updates.append(OrderUpdate(cid, OrderStatus.CANCELLED, order.filled_qty,
                                                          order.avg_price, "venue no longer knows it"))
-                    res.findings.append(DriftFinding("order_vanished", DriftCause.ORDER_VANISHED,
+                    protective = order.role in _ROLE_CAUSE
+                    res.findings.append(DriftFinding("protective_missing" if protective else "order_vanished",
+                                                     DriftCause.PROTECTIVE_MISMATCH if protective
+                                                     else DriftCause.ORDER_VANISHED,
                                                      f"{cid} unknown to the venue", ts))
                 continue
         elif report is None:
@@ -132,10 +138,19 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
             res.order_updates.append(OrderUpdate(cid, report.status, report.filled_qty, report.avg_price,
                                                  f"venue reports {report.status.value}"))
             if report.status is OrderStatus.CANCELLED and order.status.is_open:
-                cause = (DriftCause.PROTECTIVE_MISMATCH if order.role in _ROLE_CAUSE
-                         else DriftCause.EXTERNAL_CHANGE)
-                res.findings.append(DriftFinding("order_vanished", cause, f"{cid} cancelled at the venue",
-                                                 report.ts))
+                protective = order.role in _ROLE_CAUSE
+                res.findings.append(DriftFinding("protective_missing" if protective else "order_vanished",
+                                                 DriftCause.PROTECTIVE_MISMATCH if protective
+                                                 else DriftCause.EXTERNAL_CHANGE,
+                                                 f"{cid} cancelled at the venue", report.ts))
+        elif report.status.is_open and report.trigger_price != order.trigger_price:
+            res.trigger_moves.append((cid, report.trigger_price))
+            protective = order.role in _ROLE_CAUSE
+            res.findings.append(DriftFinding("protective_moved" if protective else "order_moved",
+                                             DriftCause.PROTECTIVE_MISMATCH if protective
+                                             else DriftCause.EXTERNAL_CHANGE,
+                                             f"{cid} trigger {order.trigger_price} -> {report.trigger_price}",
+                                             report.ts))
 
     # 3. live orders of ours the record does not know (a lost response, or a restart)
     for cid, report in venue_open.items():

@@ -73,6 +73,7 @@ class RecordState:
     target_qty: Decimal | None = None
     equity: float | None = None
     pending: PendingTarget | None = None
+    open_episodes: list[int] = field(default_factory=list)  # drift episodes detected but not yet resolved
 
     def open_orders(self) -> list[OrderState]:
         """Orders not yet final (including NEW, SENT and UNKNOWN ones)."""

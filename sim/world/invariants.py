@@ -15,6 +15,7 @@ from sim.core.types import FillKind, OrderRole
 from sim.world.build import World
 
 PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
+LEVERAGE_SLACK = 0.02
 
 
 def conservation(world: World) -> list[str]:
@@ -55,8 +56,9 @@ def one_live_order_per_intent(world: World) -> list[str]:
 
 def reduce_only_and_protection(world: World) -> list[str]:
     """4. Reduce-only fills never increase exposure; protective orders never exceed the live position
-    and none is left live on a flat position (checked after the final reconcile and protection pass)."""
-    problems = []
+    and none is left live on a flat position (checked after the final reconcile and protection pass,
+    and right after each bot action: a protective order accepted, a bot fill)."""
+    problems = list(world.truth.protection_breaches[:5])
     pos = Decimal(0)
     orders = world.venue.orders
     for f in world.venue.fills:
@@ -78,17 +80,24 @@ def reduce_only_and_protection(world: World) -> list[str]:
 
 
 def exposure_limits(world: World) -> list[str]:
-    """5. Bot fills never push the position past the configured absolute limit."""
-    limit = world.scenario.bot.max_position
-    if limit is None:
-        return []
+    """5. Bot fills never push the position past the configured limits: ``max_position`` (base units)
+    and ``max_leverage`` (notional / equity, at the mid and equity right after the fill; a margin of
+    ``LEVERAGE_SLACK`` allows for the price moving between the bot's decision and the fill)."""
     problems = []
-    pos = Decimal(0)
-    for f in world.venue.fills:
-        before, pos = pos, pos + f.qty * f.side.sign
-        if parse_client_id(f.client_id) is not None and f.kind is FillKind.TRADE and abs(pos) > limit \
-                and abs(pos) > abs(before):
-            problems.append(f"bot fill {f.client_id} took the position to {pos} past max_position {limit}")
+    limit = world.scenario.bot.max_position
+    if limit is not None:
+        pos = Decimal(0)
+        for f in world.venue.fills:
+            before, pos = pos, pos + f.qty * f.side.sign
+            if parse_client_id(f.client_id) is not None and f.kind is FillKind.TRADE and abs(pos) > limit \
+                    and abs(pos) > abs(before):
+                problems.append(f"bot fill {f.client_id} took the position to {pos} past max_position {limit}")
+    lev = world.scenario.bot.max_leverage
+    if lev is not None:
+        for ts, cid, qty, used in world.truth.exposure_steps:
+            if used > lev * (1 + LEVERAGE_SLACK):
+                problems.append(f"t={ts}: bot fill {cid} took the position to {qty}, {used:.3f}x equity, "
+                                f"past max_leverage {lev}")
     return problems
 
 

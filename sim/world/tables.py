@@ -79,8 +79,8 @@ def drift_frame(world: World, record_path: Path) -> pd.DataFrame:
             " CAST(record_qty AS REAL) AS record_qty, CAST(venue_qty AS REAL) AS venue_qty, correction"
             " FROM drift_episodes ORDER BY id", conn)
     began = []
-    for det, ev in zip(df["detected_ms"], df["evidence_ms"], strict=True):
-        b = world.truth.began_for(int(det))
+    for det, ev, kind in zip(df["detected_ms"], df["evidence_ms"], df["kind"], strict=True):
+        b = world.truth.began_for(int(det), kind)
         if b is None and pd.notna(ev):
             b = int(ev)
         began.append(b if b is not None else int(det))

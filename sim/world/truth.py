@@ -1,7 +1,8 @@
 """Ground truth: what the world knows that the bot does not.
 
 It listens to the venue (orders, fills, position) and samples the bot's record after every bot
-step, so it can say when each divergence between record and venue began and ended, and count
+step, so it can say when each divergence between record and venue began and ended (of the
+position, and of our live orders: which are live and at what trigger price), and count
 what a report must not take from the bot's own word: stale actions (orders sent while the record
 differed from the venue), unintended exposure (a bot fill leaving a position beyond what the bot
 targeted) and duplicates (two live orders for one intent).
@@ -14,10 +15,15 @@ from typing import Protocol
 
 from sim.core.ids import parse_client_id
 from sim.core.messages import FillReport, SubmitOrder
-from sim.core.types import RejectReason
+from sim.core.types import FillKind, OrderRole, RejectReason
 from sim.world.exchange import SimExchange
 from sim.world.runlog import RunLog
 from sim.world.venue_orders import VenueOrder
+
+_GONE = object()
+PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
+ORDER_KINDS = frozenset({"order_vanished", "order_unknown_to_record", "order_moved", "protective_missing",
+                         "protective_moved"})
 
 
 class RecordView(Protocol):
@@ -26,6 +32,10 @@ class RecordView(Protocol):
     def position_qty(self) -> Decimal: ...
     def target_qty(self) -> Decimal | None: ...
     def equity(self) -> float | None: ...
+    def order_belief(self) -> tuple[dict[str, Decimal | None], frozenset[str]]: ...
+
+    @property
+    def version(self) -> int: ...
 
 
 class GroundTruth:
@@ -37,10 +47,22 @@ class GroundTruth:
         self.record_qty = Decimal(0)
         self.diverged_since: int | None = None
         self.divergences: list[tuple[int, int | None]] = []  # (began, ended)
+        # our live orders at the venue (client id -> trigger price), and when the record's belief
+        # about them (which are live, at what trigger) first differed from that
+        self.venue_orders: dict[str, Decimal | None] = {}
+        self.orders_diverged_since: int | None = None
+        self.order_divergences: list[tuple[int, int | None]] = []
+        self._belief_version: tuple[int, int] = (0, -1)  # (which record, its version) last sampled
+        self._belief: tuple[dict[str, Decimal | None], frozenset[str]] = ({}, frozenset())
         self.stale_actions = 0
         self.unintended_exposure = 0
         self.duplicates = 0
         self._intents: dict[tuple, list[VenueOrder]] = {}
+        # each bot fill that grew the position: (ts, client id, position after, its notional / equity),
+        # for invariant 5; and protection found larger than the live position right after a bot action
+        # (a protective order accepted, a bot fill), for invariant 4
+        self.exposure_steps: list[tuple[int, str, Decimal, float]] = []
+        self.protection_breaches: list[str] = []
         self.publish: Callable[[int, object], None] | None = None  # the venue's pushed-update stream
 
     # ---------------------------------------------------------------- venue observer
@@ -50,8 +72,18 @@ class GroundTruth:
         price = order.trigger_price if order.trigger_price is not None else order.avg_price
         self.log.event(ts, f"order_{what.split(':')[0].replace(' ', '_')}", "venue", order.client_id,
                        order.side.value, float(order.qty), None if price is None else float(price), detail or what)
+        if parse_client_id(order.client_id) is not None and (self.record is None or self._ours(order.client_id)):
+            if order.status.is_open:
+                self.venue_orders[order.client_id] = order.trigger_price
+            else:
+                self.venue_orders.pop(order.client_id, None)
+            self._compare_orders(ts)
         if what == "accepted":
             parsed = parse_client_id(order.client_id)
+            if parsed is not None and parsed.role in PROTECTIVE and self.exchange is not None and \
+                    (order.remaining > abs(self.exchange.book.qty) or self.exchange.book.qty == 0):
+                self.protection_breaches.append(f"t={ts}: protective {order.client_id} for {order.remaining} "
+                                                f"accepted on a position of {self.exchange.book.qty}")
             if parsed is not None:
                 siblings = self._intents.setdefault(parsed.intent_key, [])
                 if any(o.status.is_open or o.filled_qty > 0 for o in siblings):
@@ -75,6 +107,20 @@ class GroundTruth:
         self.exchange_qty = qty
         self._compare(ts)
         self._timeline(ts)
+        ex = self.exchange
+        last = ex.fills[-1] if ex is not None and ex.fills and qty != before else None
+        mine = parse_client_id(last.client_id) if last is not None and last.kind is FillKind.TRADE else None
+        if mine is not None and ex is not None and mine.role not in PROTECTIVE:
+            if abs(qty) > abs(before):
+                mid = ex.path.mid_at(ts)
+                equity = ex.book.wallet + (float(qty) * (mid - ex.book.entry) if qty else 0.0)
+                lev = abs(float(qty)) * mid / equity if equity > 0 else float("inf")
+                self.exposure_steps.append((ts, last.client_id, qty, lev))  # type: ignore[arg-type]
+            for o in ex.resting:
+                p = parse_client_id(o.client_id)
+                if p is not None and p.role in PROTECTIVE and o.remaining > abs(qty):
+                    self.protection_breaches.append(f"t={ts}: after bot fill {last.client_id} protective "
+                                                    f"{o.client_id} for {o.remaining} exceeds the position {qty}")
         if self.record is not None and qty != before:
             target = self.record.target_qty()
             if target is not None and qty != 0 and (target * qty < 0 or abs(qty) > abs(target)) and \
@@ -90,6 +136,11 @@ class GroundTruth:
         """Sample the record after the bot ran (it may have corrected or updated itself)."""
         if self.record is None:
             return
+        version = (id(self.record), self.record.version)
+        if version != self._belief_version:
+            self._belief_version = version
+            self._belief = self.record.order_belief()
+            self._compare_orders(ts)
         qty = self.record.position_qty()
         if qty != self.record_qty:
             self.record_qty = qty
@@ -118,6 +169,26 @@ class GroundTruth:
             self.divergences[-1] = (self.diverged_since, ts)
             self.diverged_since = None
 
+    def _ours(self, cid: str) -> bool:
+        parsed = parse_client_id(cid)
+        bot_id = getattr(self.record, "bot_id", None)
+        return parsed is not None and (bot_id is None or parsed.bot_id == bot_id)
+
+    def _compare_orders(self, ts: int) -> None:
+        """Do the record's live orders (and their trigger prices) differ from the venue's? Orders in
+        flight (sent, or of unknown status) count neither way: their answer is on its way."""
+        live, flight = self._belief
+        venue = self.venue_orders
+        same = all(venue.get(cid, _GONE) == trig for cid, trig in live.items() if cid not in flight) and \
+            all(cid in live or cid in flight for cid in venue)
+        if not same:
+            if self.orders_diverged_since is None:
+                self.orders_diverged_since = ts
+                self.order_divergences.append((ts, None))
+        elif self.orders_diverged_since is not None:
+            self.order_divergences[-1] = (self.orders_diverged_since, ts)
+            self.orders_diverged_since = None
+
     def _timeline(self, ts: int) -> None:
         ex = self.exchange
         if ex is None:
@@ -128,9 +199,15 @@ class GroundTruth:
         equity = book.wallet + (float(book.qty) * (mid - book.entry) if book.qty else 0.0)
         self.log.timeline.append(ts, mid, float(self.record_qty), float(self.exchange_qty), equity, rec_eq)
 
-    def began_for(self, detected_ms: int) -> int | None:
-        """When the divergence the bot detected at ``detected_ms`` began (None: no position divergence)."""
-        for began, ended in reversed(self.divergences):
-            if began <= detected_ms and (ended is None or ended >= detected_ms):
-                return began
+    def began_for(self, detected_ms: int, kind: str | None = None) -> int | None:
+        """When the divergence the bot detected at ``detected_ms`` began (None: none was open then).
+
+        Episodes about orders (one vanished, protection missing or moved, an order unknown to the
+        record) look at the divergence of live orders first, the rest at the position's.
+        """
+        spans = (self.order_divergences, self.divergences) if kind in ORDER_KINDS else (self.divergences,)
+        for divergences in spans:
+            for began, ended in reversed(divergences):
+                if began <= detected_ms and (ended is None or ended >= detected_ms):
+                    return began
         return None

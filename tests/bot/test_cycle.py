@@ -127,8 +127,8 @@ def test_order_of_unknown_status_blocks_new_decisions(tmp_path):
     venue.lose_reply.add(SubmitOrder)
     from sim.core.errors import Unavailable
     from sim.core.messages import FetchOrder
-    venue.fail_next(FetchOrder, Unavailable("down"))
-    drive(bot.cycle(), venue, bot.clock)  # submit times out, the query fails too: status unknown
+    venue.fail_next(FetchOrder, Unavailable("down"), times=2)
+    drive(bot.cycle(), venue, bot.clock)  # submit times out, the query and the reconcile's fail too: unknown
     assert any(o.status is OrderStatus.UNKNOWN for o in rec.state.orders.values())
     bot.strategy = ScriptedTargets(targets=[{"at_ms": 0, "side": "short", "qty": "0.1"}], start_ms=0)
     venue.fail_next(FetchOrder, Unavailable("still down"))
@@ -146,3 +146,49 @@ def test_restart_from_the_record_alone_remembers_position_and_open_orders(tmp_pa
     rec.close()
     again = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
     assert (again.state.position.qty, sorted(again.state.orders), again.state.next_intent) == before
+
+
+def test_no_protection_is_placed_while_a_flip_of_unknown_status_may_have_moved_the_position(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"},
+                                   {"at_ms": 60_000, "side": "short", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    venue.now = 60_000
+    venue.lose_reply.add(SubmitOrder)
+    from sim.core.errors import Unavailable
+    from sim.core.messages import FetchOrder
+    venue.fail_next(FetchOrder, Unavailable("down"), times=2)
+    n = len(submitted(venue))
+    drive(bot.cycle(), venue, bot.clock)  # the flip times out, the lookup and the reconcile's fail: unknown
+    assert [s.trigger_price for s in submitted(venue)[n:]] == [None]  # the flip only: no TP/SL for the old long
+    assert rec.state.open_protective() == []
+    drive(bot.cycle(), venue, bot.clock)  # the next reconcile resolves it, then protection follows the short
+    assert rec.state.position.qty == D("-0.1")
+    assert {(o.role, o.side, o.qty) for o in rec.state.open_protective()} == {
+        (OrderRole.TAKE_PROFIT, Side.BUY, D("0.1")), (OrderRole.STOP_LOSS, Side.BUY, D("0.1"))}
+
+
+def test_an_episode_found_while_an_order_is_uncertain_is_resolved_by_the_next_clean_reconcile(tmp_path):
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}],
+                        protective=ProtectivePolicy(enabled=False))
+    venue = FakeVenue(price=100.0)
+    venue.lose_reply.add(SubmitOrder)
+    from sim.core.errors import Unavailable
+    from sim.core.messages import FetchOrder
+    venue.fail_next(FetchOrder, Unavailable("down"), times=3)
+    drive(bot.cycle(), venue, bot.clock)  # the entry's status stays unknown through this cycle...
+    venue.now = 60_000
+    drive(bot.cycle(), venue, bot.clock)  # ...and the next: the position it made is found, still uncertain
+    with sqlite3.connect(tmp_path / "record.sqlite") as conn:
+        assert conn.execute("SELECT kind, resolved_ms FROM drift_episodes").fetchall() == [("position_appeared", None)]
+    venue.now = 120_000
+    drive(bot.cycle(), venue, bot.clock)  # the lookup answers: nothing uncertain, the episode is closed
+    with sqlite3.connect(tmp_path / "record.sqlite") as conn:
+        (episode, resolved), = conn.execute("SELECT id, resolved_ms FROM drift_episodes").fetchall()
+        history = conn.execute("SELECT what, before, after FROM corrections WHERE episode_id=? AND what='episode'",
+                               (episode,)).fetchall()
+    assert resolved is not None and resolved >= 120_000
+    assert history == [("episode", "unresolved", "resolved")]
+    assert rec.state.open_episodes == []
+    again = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
+    assert again.state.open_episodes == []

@@ -115,12 +115,22 @@ def test_own_order_fill_already_known_from_its_response_is_not_drift():
     assert res.new_fills[0][1] is None  # expected: booked without a drift cause
 
 
-def test_protective_order_cancelled_at_the_venue_is_found_vanished():
+def test_protective_order_cancelled_at_the_venue_is_found_missing():
     st = long_state_with_protection()
     res = run(st, positions("0.1"), [report(st.orders[TP])], [],
               {SL: report(st.orders[SL], OrderStatus.CANCELLED)})
     kinds = [(f.kind, f.cause) for f in res.findings]
-    assert ("order_vanished", DriftCause.PROTECTIVE_MISMATCH) in kinds
+    assert ("protective_missing", DriftCause.PROTECTIVE_MISMATCH) in kinds
+
+
+def test_protective_order_moved_at_the_venue_is_found_moved_and_its_trigger_adopted():
+    st = long_state_with_protection()
+    from dataclasses import replace
+    moved = replace(report(st.orders[SL]), trigger_price=D("90.0"))
+    res = run(st, positions("0.1"), [report(st.orders[TP]), moved], [])
+    assert [(f.kind, f.cause) for f in res.findings] == [("protective_moved", DriftCause.PROTECTIVE_MISMATCH)]
+    assert res.trigger_moves == [(SL, D("90.0"))]
+    assert res.position is None  # the position itself is right
 
 
 def test_order_the_venue_never_saw_is_marked_rejected_not_drift():

@@ -116,6 +116,8 @@ class PlatformRecord:
                 ClientOrderId(r[0]), r[1], OrderRole(r[2]), Side(r[3]), OrderType(r[4]), Decimal(r[5]), bool(r[6]),
                 None if r[7] is None else Decimal(r[7]), OrderStatus(r[8]), r[9], r[10], r[11], r[12],
                 Decimal(r[13]), None if r[14] is None else Decimal(r[14]), Decimal(r[15]), r[16])
+        st.open_episodes = [r[0] for r in self.conn.execute(
+            "SELECT id FROM drift_episodes WHERE resolved_ms IS NULL ORDER BY id")]
         st.seen_trades = {r[0] for r in self.conn.execute("SELECT trade_id FROM fills WHERE ts >= ?",
                                                            (st.fills_since_ms,))}
         self.state = st
@@ -238,12 +240,41 @@ class PlatformRecord:
                       " venue_qty, correction) VALUES(?,?,?,?,?,?,?,?)",
                       (detected_ms, resolved_ms, evidence_ms, kind, cause, _d(record_qty), _d(venue_qty),
                        correction))
-        return int(cur.lastrowid or 0)
+        episode = int(cur.lastrowid or 0)
+        if resolved_ms is None:
+            self.state.open_episodes.append(episode)
+        return episode
+
+    def resolve_drift_episodes(self, ts: int, reason: str) -> list[int]:
+        """Close every episode detected while the state was uncertain: the record matches the venue again.
+
+        The episode's ``resolved_ms`` is current state (set once, here); the history keeps a
+        correction row per episode saying when and why it was closed.
+        """
+        closed, self.state.open_episodes = self.state.open_episodes, []
+        if not closed:
+            return closed
+        with self.batch():
+            for episode in closed:
+                self._x("UPDATE drift_episodes SET resolved_ms=? WHERE id=? AND resolved_ms IS NULL", (ts, episode))
+                self.add_correction(episode, ts, "episode", "unresolved", "resolved", reason)
+        return closed
 
     def add_correction(self, episode_id: int | None, ts: int, what: str, before: str, after: str,
                        reason: str) -> None:
         self._x("INSERT INTO corrections(episode_id, ts, what, before, after, reason) VALUES(?,?,?,?,?,?)",
                 (episode_id, ts, what, before, after, reason))
+
+    def set_trigger_price(self, order: OrderState, price: Decimal | None, ts: int, reason: str,
+                          episode_id: int | None = None) -> None:
+        """The venue reports a different trigger price for a live order (someone moved it): adopt it."""
+        before, order.trigger_price = order.trigger_price, price
+        order.updated_ms = ts
+        with self.batch():
+            self._x("UPDATE orders SET trigger_price=?, updated_ms=? WHERE client_id=?",
+                    (_d(price), ts, order.client_id))
+            self.add_correction(episode_id, ts, f"trigger_price of {order.client_id}", str(before), str(price),
+                                reason)
 
     def set_equity(self, equity: float) -> None:
         self.state.equity = equity  # working view only: the venue's account is the truth for money
@@ -257,3 +288,15 @@ class PlatformRecord:
 
     def equity(self) -> float | None:
         return self.state.equity
+
+    def order_belief(self) -> tuple[dict[str, Decimal | None], frozenset[str]]:
+        """The orders the record believes live at the venue (client id -> trigger price), and those in
+        flight (sent, or of unknown status), which it neither believes live nor gone."""
+        live: dict[str, Decimal | None] = {}
+        flight = []
+        for cid, o in self.state.orders.items():
+            if o.status.is_open:
+                live[cid] = o.trigger_price
+            elif not o.status.is_final:
+                flight.append(cid)
+        return live, frozenset(flight)

@@ -1,0 +1,98 @@
+"""What the bot does when the venue refuses an order or does not answer: by the next action.
+
+Every order the bot sends (entries, exits, chases, protection) goes through `send`:
+
+- **rate limited**: the venue's gateway refused before the venue saw the order, so nothing
+  changed because of it. Wait until the retry-after (however often a pushed update wakes the
+  bot first) and send the same intent again, up to ``rate_limit_attempts`` in all;
+- **unavailable**: wait ``unavailable_wait_ms`` (back off), then reconcile: the outage may hide
+  anything, and the bot must learn it before acting again;
+- **a timeout the lookup by client id did not resolve**: reconcile at once (the order may be live);
+- **any other reject** (margin, reduce-only would increase, minimum size, price band, ...):
+  reconcile before anything else acts: a refusal means the bot's picture of the venue was wrong.
+  The one exception is ``would_trigger_immediately`` for a TP/SL: the venue has said exactly what
+  is true (the price is past the trigger) and the caller exits at market at once.
+
+A reconcile that cannot finish, leaves an order uncertain or finds drift sets ``bot.halted``: no
+further trading in this cycle (the decision was made on a picture that turned out wrong).
+
+Cancels the bot must see through before it trades (`withdraw`) are handled the same way: rate
+limited -> wait and cancel again; no answer, an outage or "unknown order" -> reconcile.
+"""
+from __future__ import annotations
+
+from collections.abc import Generator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sim.bot.execution import apply_report, submit
+from sim.bot.state import OrderState
+from sim.core.errors import ExchangeError, RateLimited, RequestTimeout, Unavailable
+from sim.core.messages import CancelOrder, OrderReport
+from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
+
+if TYPE_CHECKING:
+    from sim.bot.cycle import Bot
+
+RATE_LIMITED = "rate_limited"
+UNAVAILABLE = "unavailable"
+NEVER_ARRIVED = "never_arrived"  # a timeout resolved: the venue does not know the id
+_NO_RECONCILE = frozenset({RATE_LIMITED, NEVER_ARRIVED, RejectReason.WOULD_TRIGGER_IMMEDIATELY.value})
+
+
+def send(bot: Bot, role: OrderRole, side: Side, qty: Decimal, *, intent: int | None = None, attempt: int = 0,
+         **kwargs: Any) -> Generator[Any, Any, OrderState]:
+    """Submit one order (see `execution.submit`) and handle a refusal or a silence by its kind.
+
+    Returns the last attempt's `OrderState`; a rate-limited order is re-sent under the same intent
+    (the next attempt number) once the venue's retry-after has passed.
+    """
+    rec, pol = bot.record, bot.config.execution
+    intent = rec.allocate_intent() if intent is None else intent
+    first = attempt
+    while True:
+        order: OrderState = yield from submit(rec, bot.config.instrument, role, side, qty, clock=bot.clock,
+                                              intent=intent, attempt=attempt, **kwargs)
+        if order.reject_reason != RATE_LIMITED or attempt - first + 1 >= pol.rate_limit_attempts:
+            break
+        yield from bot.back_off(bot.clock.now + max(order.retry_after_ms or 0, 1))
+        attempt += 1
+    yield from after_refusal(bot, order)
+    return order
+
+
+def after_refusal(bot: Bot, order: OrderState) -> Generator[Any, Any, None]:
+    """Learn the truth before anything else acts, after a refusal or an unresolved timeout."""
+    if order.status is OrderStatus.UNKNOWN:
+        yield from bot.recheck()
+        return
+    if order.status is not OrderStatus.REJECTED or order.reject_reason in _NO_RECONCILE:
+        return
+    if order.reject_reason == UNAVAILABLE:
+        yield from bot.back_off(bot.clock.now + bot.config.execution.unavailable_wait_ms)
+    yield from bot.recheck()
+
+
+def withdraw(bot: Bot, order: OrderState, reason: str) -> Generator[Any, Any, bool]:
+    """Cancel one of our orders and make sure it is gone; returns True when the record knows it is
+    no longer live (cancelled, or found filled or gone by the reconcile a failed cancel triggers)."""
+    pol = bot.config.execution
+    for _ in range(pol.rate_limit_attempts):
+        try:
+            report: OrderReport = yield CancelOrder(bot.config.instrument.symbol, order.client_id)
+        except RateLimited as exc:
+            yield from bot.back_off(bot.clock.now + max(exc.retry_after_ms, 1))
+            continue
+        except ExchangeError as exc:  # no answer, an outage, or the venue no longer has it: look
+            if isinstance(exc, RequestTimeout):
+                bot.record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
+            if isinstance(exc, Unavailable):
+                yield from bot.back_off(bot.clock.now + pol.unavailable_wait_ms)
+            yield from bot.recheck()
+            return not order.status.is_open and order.status is not OrderStatus.UNKNOWN
+        apply_report(bot.record, order, report, bot.clock.now, reason, move_position=True)
+        return True
+    return False
+
+
+__all__ = ["after_refusal", "send", "withdraw"]

@@ -65,7 +65,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"  drift    {d['episodes']} episodes, worst detection {d['detect_s_max']} s,"
           f" residual gap {d['residual_size_gap']}; stale actions {s['stale_actions']},"
           f" duplicates {s['duplicates']}")
-    print(f"  exec     slippage {e['slippage_bps_mean']} bps mean, fees {e['fees']},"
+    fees = "n/a" if e["fees"] is None else f"{e['fees']:,.2f}"
+    print(f"  exec     slippage {e['slippage_bps_mean']} bps mean, fees {fees},"
           f" latency p50 {e['latency_ms_p50']} ms")
     print(f"  pnl      realistic {s['pnl']['realistic']}, ideal {s['pnl']['ideal']},"
           f" cost of execution {s['pnl']['execution_cost']}")

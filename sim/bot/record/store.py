@@ -10,8 +10,6 @@ remembers.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +24,22 @@ def _d(x: Decimal | None) -> str | None:
     return None if x is None else str(x)
 
 
+class _Batch:
+    """`PlatformRecord.batch` as a plain context manager: entered several times a cycle, so it
+    avoids a generator-based one's cost; reentrant through the record's depth counter."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: PlatformRecord) -> None:
+        self.record = record
+
+    def __enter__(self) -> None:
+        self.record._depth += 1
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.record._end_batch(exc_type is not None)
+
+
 class PlatformRecord:
     """The bot's memory: read the working view from ``state``, change it only through methods."""
 
@@ -35,6 +49,7 @@ class PlatformRecord:
         self.bot_id = bot_id
         self.state = RecordState()
         self._depth = 0
+        self._batch = _Batch(self)
         self.deferred = False
         self.version = 0  # counts writes: "has anything changed since?" without comparing state
 
@@ -58,8 +73,7 @@ class PlatformRecord:
         self.conn.close()
 
     # ---------------------------------------------------------------------- transactions
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> _Batch:
         """A group of writes that lands whole or not at all (nested batches join the outer one).
 
         With ``deferred`` commits (the bot's mode) the transaction stays open until `flush`, which
@@ -69,17 +83,16 @@ class PlatformRecord:
         transaction is begun by the first write, so a cycle in which nothing changed writes
         nothing (no empty BEGIN/COMMIT per cycle).
         """
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            self._depth -= 1
-            if self._depth == 0 and self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-                self._load()  # the working view follows the file
-            raise
+        return self._batch
+
+    def _end_batch(self, failed: bool) -> None:
         self._depth -= 1
-        if self._depth == 0 and not self.deferred and self.conn.in_transaction:
+        if self._depth or not self.conn.in_transaction:
+            return
+        if failed:
+            self.conn.execute("ROLLBACK")
+            self._load()  # the working view follows the file
+        elif not self.deferred:
             self.conn.execute("COMMIT")
 
     def flush(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -120,18 +121,24 @@ def _foreign(p: Path, fmt: str, exc: Exception) -> MarketDataError:
     return _unreadable(p, fmt, f"{type(exc).__name__}: {exc}")
 
 
-def load_bars(path: str | Path, fmt: str, columns: dict[str, str] | None = None,
-              time_unit: str = "auto") -> tuple[pd.DataFrame, dict]:
-    """Candles as ``time_ms, open, high, low, close, volume`` plus facts about the reading."""
+def _guarded(reader: Callable[[Path, str, dict[str, str], str], tuple[pd.DataFrame, dict]], path: str | Path,
+             fmt: str, columns: dict[str, str] | None, time_unit: str) -> tuple[pd.DataFrame, dict]:
+    """Run a reader with every reader-library error turned into a `MarketDataError` about the file."""
     p = Path(path)
     if not p.is_file():
         raise MarketDataError(f"file not found: {p}")
     try:
-        return _load_bars(p, fmt, dict(columns or {}), time_unit)
+        return reader(p, fmt, dict(columns or {}), time_unit)
     except MarketDataError:
         raise
     except _READER_ERRORS as exc:
         raise _foreign(p, fmt, exc) from exc
+
+
+def load_bars(path: str | Path, fmt: str, columns: dict[str, str] | None = None,
+              time_unit: str = "auto") -> tuple[pd.DataFrame, dict]:
+    """Candles as ``time_ms, open, high, low, close, volume`` plus facts about the reading."""
+    return _guarded(_load_bars, path, fmt, columns, time_unit)
 
 
 def _load_bars(p: Path, fmt: str, columns: dict[str, str], time_unit: str) -> tuple[pd.DataFrame, dict]:
@@ -174,15 +181,7 @@ def read_trades(path: str | Path, fmt: str, columns: dict[str, str] | None = Non
     ``side`` is the aggressor's (``buy`` / ``sell``); ``type`` is the trade type where the file has
     one (``""`` otherwise), ``id`` the trade id (None where the file has none). Nothing is excluded.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise MarketDataError(f"file not found: {p}")
-    try:
-        return _read_trades(p, fmt, dict(columns or {}), time_unit)
-    except MarketDataError:
-        raise
-    except _READER_ERRORS as exc:
-        raise _foreign(p, fmt, exc) from exc
+    return _guarded(_read_trades, path, fmt, columns, time_unit)
 
 
 def _read_trades(p: Path, fmt: str, columns: dict[str, str], time_unit: str) -> tuple[pd.DataFrame, dict]:

@@ -172,6 +172,8 @@ class ExecutionCfg(Strict):
     chase_limit_bps: Annotated[float, Field(gt=0, le=500)] = 10.0
     chase_attempts: Annotated[int, Field(ge=1, le=20)] = 3
     deadline: Duration = "5m"
+    rate_limit_attempts: Annotated[int, Field(ge=1, le=50)] = 5
+    unavailable_wait: PositiveDuration = "5s"
 
 
 class Bot(Strict):

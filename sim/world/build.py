@@ -202,7 +202,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
                        sc.bot.entry_tolerance_bps, sc.bot.max_position, sc.bot.max_leverage,
                        SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
                        ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,
-                                       xc.chase_attempts, ms(xc.deadline)))
+                                       xc.chase_attempts, ms(xc.deadline), xc.rate_limit_attempts,
+                                       ms(xc.unavailable_wait)))
     bot = Bot(config, record, strategy)
     truth.exchange = venue
     truth.record = record

@@ -10,9 +10,9 @@ from sim.bot.cycle import Bot, BotConfig
 from sim.bot.execution import ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.strategy.scripted import ScriptedTargets
-from sim.core.errors import Rejected
+from sim.core.errors import Rejected, Unavailable
 from sim.core.instrument import Instrument
-from sim.core.messages import SubmitOrder
+from sim.core.messages import FetchOrder, SubmitOrder
 from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
 from tests.fakes import FakeVenue, drive
 
@@ -120,14 +120,17 @@ def test_reduce_only_reject_makes_the_bot_reconcile_before_anything_else(tmp_pat
     assert rec.state.position.qty == 0
 
 
+def leave_next_submit_unknown(venue: FakeVenue, lookups_failing: int) -> None:
+    """The next order's answer is lost and the lookups by client id fail: its status stays unknown."""
+    venue.lose_reply.add(SubmitOrder)
+    venue.fail_next(FetchOrder, Unavailable("down"), times=lookups_failing)
+
+
 def test_order_of_unknown_status_blocks_new_decisions(tmp_path):
     bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}],
                         protective=ProtectivePolicy(enabled=False))
     venue = FakeVenue(price=100.0)
-    venue.lose_reply.add(SubmitOrder)
-    from sim.core.errors import Unavailable
-    from sim.core.messages import FetchOrder
-    venue.fail_next(FetchOrder, Unavailable("down"), times=2)
+    leave_next_submit_unknown(venue, lookups_failing=2)
     drive(bot.cycle(), venue, bot.clock)  # submit times out, the query and the reconcile's fail too: unknown
     assert any(o.status is OrderStatus.UNKNOWN for o in rec.state.orders.values())
     bot.strategy = ScriptedTargets(targets=[{"at_ms": 0, "side": "short", "qty": "0.1"}], start_ms=0)
@@ -154,10 +157,7 @@ def test_no_protection_is_placed_while_a_flip_of_unknown_status_may_have_moved_t
     venue = FakeVenue(price=100.0)
     drive(bot.cycle(), venue, bot.clock)
     venue.now = 60_000
-    venue.lose_reply.add(SubmitOrder)
-    from sim.core.errors import Unavailable
-    from sim.core.messages import FetchOrder
-    venue.fail_next(FetchOrder, Unavailable("down"), times=2)
+    leave_next_submit_unknown(venue, lookups_failing=2)
     n = len(submitted(venue))
     drive(bot.cycle(), venue, bot.clock)  # the flip times out, the lookup and the reconcile's fail: unknown
     assert [s.trigger_price for s in submitted(venue)[n:]] == [None]  # the flip only: no TP/SL for the old long
@@ -172,10 +172,7 @@ def test_an_episode_found_while_an_order_is_uncertain_is_resolved_by_the_next_cl
     bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}],
                         protective=ProtectivePolicy(enabled=False))
     venue = FakeVenue(price=100.0)
-    venue.lose_reply.add(SubmitOrder)
-    from sim.core.errors import Unavailable
-    from sim.core.messages import FetchOrder
-    venue.fail_next(FetchOrder, Unavailable("down"), times=3)
+    leave_next_submit_unknown(venue, lookups_failing=3)
     drive(bot.cycle(), venue, bot.clock)  # the entry's status stays unknown through this cycle...
     venue.now = 60_000
     drive(bot.cycle(), venue, bot.clock)  # ...and the next: the position it made is found, still uncertain

@@ -193,7 +193,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     clock = VenueClock(env, venue)
     venue.scheduler = clock.schedule
 
-    record = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id)
+    record = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id, power_safe=False)
     strategy_cls = resolve_strategy(sc.bot.strategy)
     strategy = strategy_cls(**strategy_kwargs(sc))
     p, xc = sc.bot.protective, sc.bot.execution
@@ -234,7 +234,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     def restart() -> Generator:
         """A new bot process from the platform record alone (its strategy starts afresh)."""
         world.cycles_before += world.bot.cycles
-        rec = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id)
+        rec = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id, power_safe=False)
         new = Bot(config, rec, strategy_cls(**strategy_kwargs(sc)), ReplyClock(int(env.now)), restarted=True)
         world.bot, world.record, truth.record, driver.clock = new, rec, rec, new.clock
         driver.before_request = new.before_request

@@ -15,6 +15,14 @@ def test_new_record_is_at_the_latest_schema_version(tmp_path):
     assert rec.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
+def test_record_syncs_to_disk_unless_the_caller_says_power_cannot_fail(tmp_path):
+    live = PlatformRecord.open(tmp_path / "live.sqlite", "BTCUSDT", "ae")
+    simulated = PlatformRecord.open(tmp_path / "sim.sqlite", "BTCUSDT", "ae", power_safe=False)
+    assert live.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL: WAL synced at checkpoints
+    assert simulated.conn.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
+    assert live.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def test_record_from_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "r.sqlite"
     PlatformRecord.open(path, "BTCUSDT", "ae").close()

@@ -16,6 +16,7 @@ import numpy as np
 SECONDS_PER_YEAR = 365 * 86_400
 _BLOCK = 1024  # ticks per block of the min/max index
 _SCAN_BLOCKS = 512  # blocks scanned per vectorised step (about 0.5 M ticks)
+_CANDLE_BLOCK = 1440  # candles computed per numpy pass by `PricePath.ohlc_rows`
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +63,12 @@ class PriceSeries:
         if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
             raise ValueError("prices must be finite and positive")
         self.prices = np.ascontiguousarray(prices, dtype=np.float64)
-        n_blocks = -(-len(prices) // _BLOCK)
-        padded = np.empty(n_blocks * _BLOCK)
-        padded[: len(prices)] = self.prices
-        padded[len(prices):] = self.prices[-1]
-        blocks = padded.reshape(n_blocks, _BLOCK)
-        self._bmin = blocks.min(axis=1)
-        self._bmax = blocks.max(axis=1)
+        # per-block min and max over views of the prices (no padded copy: a year of ticks is 250 MB)
+        full = len(prices) // _BLOCK
+        blocks = self.prices[: full * _BLOCK].reshape(full, _BLOCK)
+        tail = self.prices[full * _BLOCK:]
+        self._bmin = np.concatenate([blocks.min(axis=1), [tail.min()] if len(tail) else []])
+        self._bmax = np.concatenate([blocks.max(axis=1), [tail.max()] if len(tail) else []])
 
     def first_exit(self, start: int, lo: float, hi: float) -> int | None:
         """First index ``>= start`` with ``price <= lo`` or ``price >= hi``; None if never.
@@ -128,6 +128,7 @@ class PricePath:
         self.mid = self._mid.prices
         self._last_source = last
         self._last: PriceSeries | None = None
+        self._candle_blocks: dict[tuple[int, int], tuple[int, list]] = {}  # (ticks per candle, phase) -> rows
 
     def series(self, which: str) -> PriceSeries:
         """The ``"mark"`` (= mid) or ``"last"`` series."""
@@ -165,17 +166,28 @@ class PricePath:
         return self.series(which).first_exit(start, lo, hi)
 
     def ohlc_rows(self, start_ms: int, interval_ms: int, count: int) -> list[tuple[float, float, float, float]]:
-        """`ohlc` as Python tuples; for the usual one new candle a cycle it never touches numpy's machinery."""
-        if count > 2:
-            return [tuple(r) for r in self.ohlc(start_ms, interval_ms, count).tolist()]
+        """`ohlc` as Python tuples, served from blocks of candles computed a day's worth at a time.
+
+        A bot asks for one new candle a cycle; computing a block of them in one numpy pass and
+        handing them out one by one costs a list lookup per cycle instead of a slice, a copy and
+        a max/min each. Only the newest block per (interval, alignment) is kept, so memory stays flat.
+        """
         per = interval_ms // self.tick_ms
         i0 = self.index_at(start_ms)
-        rows = []
-        for k in range(count):
-            seg = self.mid[i0 + k * per: i0 + (k + 1) * per].tolist()
-            if len(seg) < per:
-                break
-            rows.append((seg[0], max(seg), min(seg), seg[-1]))
+        rows: list[tuple[float, float, float, float]] = []
+        while len(rows) < count:
+            key = (per, i0 % per)
+            first, block = self._candle_blocks.get(key, (0, []))
+            j = (i0 - first) // per
+            if i0 < first or j >= len(block):
+                first, j = i0, 0
+                block = [tuple(r) for r in self._ohlc_at(i0, per, max(_CANDLE_BLOCK, count - len(rows))).tolist()]
+                self._candle_blocks[key] = (first, block)
+                if not block:
+                    break
+            take = block[j: j + count - len(rows)]
+            rows.extend(take)
+            i0 += per * len(take)
         return rows
 
     def ohlc(self, start_ms: int, interval_ms: int, count: int) -> np.ndarray:
@@ -183,8 +195,9 @@ class PricePath:
 
         ``interval_ms`` must be a multiple of the tick interval.
         """
-        per = interval_ms // self.tick_ms
-        i0 = self.index_at(start_ms)
+        return self._ohlc_at(self.index_at(start_ms), interval_ms // self.tick_ms, count)
+
+    def _ohlc_at(self, i0: int, per: int, count: int) -> np.ndarray:
         seg = self.mid[i0: i0 + per * count]
         count = len(seg) // per
         if count == 0:
@@ -203,5 +216,9 @@ def apply_gaps(mid: np.ndarray, gaps: list[tuple[int, float]]) -> None:
 
 def last_trade_series(mid: np.ndarray, half_spread_frac: float, rng: np.random.Generator) -> np.ndarray:
     """Last-trade prices: each tick's trade at the bid or the ask around the mid, at random."""
-    signs = rng.integers(0, 2, size=len(mid), dtype=np.int8).astype(np.float64) * 2.0 - 1.0
-    return mid * (1.0 + half_spread_frac * signs)
+    signs = rng.integers(0, 2, size=len(mid), dtype=np.int8)
+    out = np.empty_like(mid)
+    for a in range(0, len(mid), 1 << 20):  # in chunks: no full-length float temporaries
+        b = a + (1 << 20)
+        out[a:b] = mid[a:b] * (1.0 + half_spread_frac * (signs[a:b].astype(np.float64) * 2.0 - 1.0))
+    return out

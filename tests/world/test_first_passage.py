@@ -226,3 +226,26 @@ def test_ohlc_only_returns_candles_fully_covered_by_the_path():
     bars = path.ohlc(0, 30_000, 10)
     assert len(bars) == 3  # ticks 0..89; ticks 90..99 make an incomplete fourth candle
     np.testing.assert_array_equal(bars[-1], [61.0, 90.0, 61.0, 90.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(calls=st.lists(st.tuples(st.integers(0, 5_000), st.integers(1, 3_000)), min_size=1, max_size=8),
+       per=st.sampled_from([1, 3, 60]))
+def test_ohlc_rows_served_from_cached_blocks_equal_fresh_candles(calls, per):
+    """However a bot walks the path (one candle a cycle, a catch-up of thousands, a step back),
+    the rows handed out from the candle cache are exactly the candles computed afresh."""
+    rng = np.random.default_rng(per)
+    p = random_walk(rng, 6_000)
+    path = PricePath(0, 1000, p)
+    for start, count in calls:
+        rows = path.ohlc_rows(start * 1000, per * 1000, count)
+        expected = brute_ohlc(p, path.index_at(start * 1000), per, count)
+        assert rows == [tuple(r) for r in expected]
+
+
+def test_ohlc_rows_one_candle_a_cycle_across_block_boundaries():
+    p = random_walk(np.random.default_rng(3), 60 * 3_000 + 30)
+    path = PricePath(0, 1000, p)
+    got = [row for k in range(3_001) for row in path.ohlc_rows(k * 60_000, 60_000, 1)]
+    assert got == [tuple(r) for r in path.ohlc(0, 60_000, 3_001).tolist()]
+    assert len(got) == 3_000  # the last candle is incomplete

@@ -83,6 +83,9 @@ class Bot:
         # history is replayed to warm it up without acting on signals from before the crash
         self.restarted = restarted
         self.warming = restarted
+        # the reads every reconcile sends never change: built once (immutable values)
+        self._fetch_positions = FetchPositions(config.instrument.symbol)
+        self._fetch_open_orders = FetchOpenOrders(config.instrument.symbol)
 
     # ----------------------------------------------------------------------------- main loop
     def run(self, until_ms: int | None = None) -> Io:
@@ -236,8 +239,8 @@ class Bot:
         """Fetch a snapshot, compare it with the record and apply the corrections."""
         rec, sym = self.record, self.config.instrument.symbol
         try:
-            positions: PositionsReport = yield from self.call(FetchPositions(sym))
-            open_orders: OpenOrdersReport = yield from self.call(FetchOpenOrders(sym))
+            positions: PositionsReport = yield from self.call(self._fetch_positions)
+            open_orders: OpenOrdersReport = yield from self.call(self._fetch_open_orders)
             fills: FillsReport = yield from self.call(FetchFills(sym, rec.state.fills_since_ms))
         except ExchangeError:
             self.certain = False

@@ -200,18 +200,21 @@ class BotDriver:
             truth.after_bot_step(now)
             kind = type(request)
             if kind is Sleep:
-                yield from self._sync(now)
                 truth.sample(now)
                 if not self.inbox:
+                    # one wait from SimPy's clock to the wake-up: nothing in the world is due before the
+                    # driver's ``now`` (see below), so no separate catch-up wait is needed first
                     self._sleeping = True
                     self.events += 1
                     try:
-                        yield env.timeout(max(0, request.until_ms - now))
+                        yield env.timeout(max(now, request.until_ms) - int(env.now))
                     except simpy.Interrupt as intr:
                         self._sleeping = False
                         if isinstance(intr.cause, Crash):
                             raise _Crashed(intr.cause) from None
                     self._sleeping = False
+                else:
+                    yield from self._sync(now)
                 reply = self._woke()
                 now = int(env.now)
                 continue

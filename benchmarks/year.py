@@ -3,18 +3,23 @@ lognormal latency and a full reconcile each cycle (the peers' reference workload
 
     python benchmarks/year.py [--days 365] [--tick 1s] [--cycle 1m]
 
-Prints wall seconds, SimPy events, cycles/s, ticks/s and peak RSS, then one summary line.
+Prints how fast this machine is against the one the target was set on (`machine.py`), the run's
+wall seconds, SimPy events, cycles/s, ticks/s and peak RSS, then one summary line.
 """
 from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import sim
 from sim.scenario.loader import parse_scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_line  # noqa: E402
 
 
 def workload(days: float, tick: str = "1s", cycle: str = "1m", seed: int = 42) -> sim.Scenario:
@@ -48,6 +53,7 @@ def main() -> None:
     ap.add_argument("--tick", default="1s")
     ap.add_argument("--cycle", default="1m")
     args = ap.parse_args()
+    print(machine_line())
     m = measure(args.days, args.tick, args.cycle)
     print(f"{args.days:g} days: {m['ticks']:,} ticks, {m['cycles']:,} cycles, {m['events']:,} SimPy events, "
           f"{m['orders']:,} orders, {m['fills']:,} filled")

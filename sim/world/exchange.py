@@ -400,22 +400,21 @@ class SimExchange:
         self.now = max(self.now, now)
 
     def _fire(self, t: int) -> None:
-        prices = {"mark": self.path.mid_at(t), "last": self.path.price_at("last", t)}
+        mark = self.path.mid_at(t)  # the last-trade series is read (and built) only if a trigger watches it
         for o in list(self.resting):
             if o not in self.resting:
                 continue
             if o.is_trigger:
-                p, trig = prices[o.trigger_by], float(o.trigger_price)  # type: ignore[arg-type]
+                p = mark if o.trigger_by == "mark" else self.path.price_at("last", t)
+                trig = float(o.trigger_price)  # type: ignore[arg-type]
                 if (o.fires_on_rise and p >= trig) or (not o.fires_on_rise and p <= trig):
                     self.resting.remove(o)
                     self.observer.on_order(t, o, "triggered")
                     self._take(o, t, limit_price=None)
                     self._finish_ioc(o, t)
-            elif (o.side is Side.BUY and prices["mark"] <= self._level(o)) or \
-                    (o.side is Side.SELL and prices["mark"] >= self._level(o)):
+            elif (o.side is Side.BUY and mark <= self._level(o)) or (o.side is Side.SELL and mark >= self._level(o)):
                 self._fill_resting(o, t)
         liq = self.liquidation_price()
-        mark = prices["mark"]
         if liq is not None and ((self.book.qty > 0 and mark <= liq) or (self.book.qty < 0 and mark >= liq)):
             self._liquidate(t, mark)
         if self.next_wake is not None and self.next_wake <= t:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 
 from sim.bot.state import RecordState
 from sim.core.ids import parse_client_id
@@ -64,6 +65,12 @@ class ReconcileResult:
                          for f in self.findings]
         self.after_restart = True
         return self
+
+
+@lru_cache(maxsize=16)
+def _bps(x: float) -> Decimal:
+    """A tolerance in bps as a Decimal, as written (cached: it is the same every cycle)."""
+    return Decimal(str(x))
 
 
 _ROLE_CAUSE = {OrderRole.TAKE_PROFIT: DriftCause.TAKE_PROFIT_FILL, OrderRole.STOP_LOSS: DriftCause.STOP_LOSS_FILL}
@@ -196,7 +203,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
         res.position = (v_qty, v_entry)
     elif v_qty != 0 and v_entry > 0:
         gap_bps = abs(r.entry - v_entry) / v_entry * 10_000
-        if gap_bps > Decimal(str(entry_tolerance_bps)):
+        if gap_bps > _bps(entry_tolerance_bps):
             res.findings.append(DriftFinding("entry_gap", DriftCause.UNEXPLAINED,
                                              f"entry {r.entry} vs venue {v_entry} ({gap_bps:.2f} bps)"))
             res.position = (v_qty, v_entry)

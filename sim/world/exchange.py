@@ -63,7 +63,7 @@ from sim.world.margin import MarginTable, MarginTier, funding_payment, liquidati
 from sim.world.market import PricePath
 from sim.world.order_checks import check_order, forced_reject, trigger_would_fire
 from sim.world.thresholds import candles_report, limit_level, threshold_bands
-from sim.world.venue_orders import PRICE_Q, VenueObserver, VenueOrder
+from sim.world.venue_orders import PRICE_Q, VenueObserver, VenueOrder, quote_price
 
 __all__ = ["SimExchange", "VenueObserver", "VenueOrder", "VenueRules"]
 
@@ -166,8 +166,8 @@ class SimExchange:
         b = self.book
         if b.qty == 0:
             return PositionsReport(self.now, ())
-        entry = Decimal(repr(b.entry)).quantize(PRICE_Q)
-        return PositionsReport(self.now, (PositionReport(self.instrument.symbol, b.qty, entry, self.now),))
+        return PositionsReport(self.now, (PositionReport(self.instrument.symbol, b.qty, quote_price(b.entry),
+                                                         self.now),))
 
     def account_report(self) -> AccountReport:
         mark = self.path.mid_at(self.now)

@@ -55,4 +55,6 @@ def candles_report(path: PricePath, req: FetchCandles, now: int) -> CandlesRepor
         return CandlesReport(now, ())
     first = last_open - (count - 1) * iv  # the newest `limit` candles
     rows = path.ohlc_rows(first, iv, count)
+    if len(rows) == 1:  # the usual case, a new candle a cycle: no generator machinery
+        return CandlesReport(now, (Candle(first, *rows[0]),))
     return CandlesReport(now, tuple(Candle(first + k * iv, o, h, lo, c) for k, (o, h, lo, c) in enumerate(rows)))

@@ -137,10 +137,11 @@ class GroundTruth:
         if self.record is None:
             return
         version = (id(self.record), self.record.version)
-        if version != self._belief_version:
-            self._belief_version = version
-            self._belief = self.record.order_belief()
-            self._compare_orders(ts)
+        if version == self._belief_version:
+            return  # nothing written since the last sample: the position and orders are as then
+        self._belief_version = version
+        self._belief = self.record.order_belief()
+        self._compare_orders(ts)
         qty = self.record.position_qty()
         if qty != self.record_qty:
             self.record_qty = qty

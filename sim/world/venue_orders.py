@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 
 from sim.core.messages import FillReport, OrderReport, SubmitOrder
@@ -10,6 +11,13 @@ from sim.core.types import ClientOrderId, OrderStatus, OrderType, RejectReason, 
 
 PRICE_Q = Decimal("0.00000001")
 TRIGGER_TYPES = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
+
+
+@lru_cache(maxsize=256)
+def quote_price(x: float) -> Decimal:
+    """A float price as the venue reports it (8 decimals). Cached: an entry or average price is
+    reported on every read until the next fill moves it."""
+    return Decimal(repr(x)).quantize(PRICE_Q)
 
 
 @dataclass(slots=True)
@@ -53,13 +61,11 @@ class VenueOrder:
         return self.type in TRIGGER_TYPES
 
     def report(self, ts: int) -> OrderReport:
-        avg = self.avg_price
-        return OrderReport(
-            symbol=self.symbol, client_id=self.client_id, venue_id=self.venue_id, side=self.side,
-            type=self.type, qty=self.qty, price=self.price, trigger_price=self.trigger_price,
-            reduce_only=self.reduce_only, status=self.status, filled_qty=self.filled_qty,
-            avg_price=None if avg is None else Decimal(repr(avg)).quantize(PRICE_Q), ts=ts,
-        )
+        # positional: built for every resting order on every open-orders read
+        avg = self.notional / float(self.filled_qty) if self.filled_qty else None
+        return OrderReport(self.symbol, self.client_id, self.venue_id, self.side, self.type, self.qty, self.price,
+                           self.trigger_price, self.reduce_only, self.status, self.filled_qty,
+                           None if avg is None else quote_price(avg), ts)
 
     @property
     def fires_on_rise(self) -> bool:

@@ -44,7 +44,7 @@ from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
 from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
-from sim.world.market import GbmParams, PricePath, apply_gaps, gbm_path, last_trade_series
+from sim.world.market import BidAskBounce, GbmParams, PricePath, apply_gaps, gbm_path
 from sim.world.rng import RunStreams
 from sim.world.runlog import RunLog
 from sim.world.transport import Faults, Gateway, LatencyModel, RateLimit, Transport, Window
@@ -123,7 +123,7 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
     mid = np.ascontiguousarray(mid)
     half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
     return PricePath(start, res, mid, last=last if last is not None else
-                     (lambda: last_trade_series(mid, half_spread, streams.stream("last")))), facts
+                     BidAskBounce(mid, half_spread, streams.stream("last"))), facts
 
 
 def _iso(t_ms: int) -> str:
@@ -139,8 +139,7 @@ def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = 
     if gaps:
         apply_gaps(mid, [(min(ms(g.at) // tick, n_ticks - 1), g.pct) for g in gaps])
     half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
-    return PricePath(sc.scenario.start_ms, tick, mid,
-                     last=lambda: last_trade_series(mid, half_spread, streams.stream("last")))
+    return PricePath(sc.scenario.start_ms, tick, mid, last=BidAskBounce(mid, half_spread, streams.stream("last")))
 
 
 def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.random.Generator, end: int,

@@ -115,11 +115,12 @@ class PricePath:
     t0_ms: venue time of the first tick (ms since the Unix epoch).
     tick_ms: time between ticks (ms).
     mid: float64 prices, one per tick.
-    last: the last-trade series, or a function that builds it on first use (None: same as mid).
+    last: the last-trade series, or a function that builds it on first use, or a `BidAskBounce`
+    (single prices on demand, the series on first use) (None: same as mid).
     """
 
     def __init__(self, t0_ms: int, tick_ms: int, mid: np.ndarray,
-                 last: np.ndarray | Callable[[], np.ndarray] | None = None) -> None:
+                 last: np.ndarray | Callable[[], np.ndarray] | BidAskBounce | None = None) -> None:
         if tick_ms <= 0:
             raise ValueError("tick_ms must be positive")
         self.t0_ms = int(t0_ms)
@@ -135,7 +136,8 @@ class PricePath:
         if which == "last" and self._last_source is not None:
             if self._last is None:
                 src = self._last_source
-                self._last = PriceSeries(src() if callable(src) else src)
+                self._last = PriceSeries(src.series() if isinstance(src, BidAskBounce) else
+                                         src() if callable(src) else src)
             return self._last
         return self._mid
 
@@ -159,6 +161,8 @@ class PricePath:
         return float(self.mid[self.index_at(t_ms)])
 
     def price_at(self, which: str, t_ms: int) -> float:
+        if which == "last" and self._last is None and isinstance(self._last_source, BidAskBounce):
+            return self._last_source.at(self.index_at(t_ms))  # one price: no need to build the series
         return float(self.series(which).prices[self.index_at(t_ms)])
 
     def first_exit(self, start: int, lo: float, hi: float, which: str = "mark") -> int | None:
@@ -214,11 +218,34 @@ def apply_gaps(mid: np.ndarray, gaps: list[tuple[int, float]]) -> None:
         mid[i:] *= 1.0 + frac
 
 
-def last_trade_series(mid: np.ndarray, half_spread_frac: float, rng: np.random.Generator) -> np.ndarray:
-    """Last-trade prices: each tick's trade at the bid or the ask around the mid, at random."""
-    signs = rng.integers(0, 2, size=len(mid), dtype=np.int8)
-    out = np.empty_like(mid)
-    for a in range(0, len(mid), 1 << 20):  # in chunks: no full-length float temporaries
-        b = a + (1 << 20)
-        out[a:b] = mid[a:b] * (1.0 + half_spread_frac * (signs[a:b].astype(np.float64) * 2.0 - 1.0))
-    return out
+class BidAskBounce:
+    """The last-trade price as the mid bounced to the bid or the ask, the side drawn per tick.
+
+    The sides are drawn once, on first use (one byte a tick); a single price (a ticker's last)
+    is computed from its tick's side, and the float series (eight bytes a tick) is built only
+    when a trigger watches the last price. Both give the same numbers, bit for bit.
+    """
+
+    def __init__(self, mid: np.ndarray, half_spread_frac: float, rng: np.random.Generator) -> None:
+        self.mid = mid
+        self.half_spread_frac = half_spread_frac
+        self.rng = rng
+        self._sides: np.ndarray | None = None
+
+    def sides(self) -> np.ndarray:
+        """0 (the bid) or 1 (the ask) per tick."""
+        if self._sides is None:
+            self._sides = self.rng.integers(0, 2, size=len(self.mid), dtype=np.int8)
+        return self._sides
+
+    def at(self, i: int) -> float:
+        """The last-trade price at tick ``i`` (the same value `series` holds there)."""
+        return float(self.mid[i] * (1.0 + self.half_spread_frac * (float(self.sides()[i]) * 2.0 - 1.0)))
+
+    def series(self) -> np.ndarray:
+        sides, mid = self.sides(), self.mid
+        out = np.empty_like(mid)
+        for a in range(0, len(mid), 1 << 20):  # in chunks: no full-length float temporaries
+            b = a + (1 << 20)
+            out[a:b] = mid[a:b] * (1.0 + self.half_spread_frac * (sides[a:b].astype(np.float64) * 2.0 - 1.0))
+        return out

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.world.market import PricePath
+from sim.world.market import BidAskBounce, PricePath
 
 BLOCK = 1024  # block size of the path's min/max index
 INF = math.inf
@@ -154,6 +154,27 @@ def test_first_exit_on_the_last_series_searches_that_series_not_the_mid():
         assert path.first_exit(start, lo, hi, "last") == brute_first_exit(last, start, lo, hi)
         assert path.first_exit(start, lo, hi, "mark") == brute_first_exit(mid, start, lo, hi)
     assert path.price_at("last", 17) == last[17]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), half_spread=st.floats(0.0, 0.01), n=st.integers(1, 3_000_000))
+def test_a_single_last_price_equals_the_built_series_bit_for_bit(seed, half_spread, n):
+    """A ticker's last price is computed from its tick's side alone; a trigger by last searches the
+    built series: the two must never disagree, or a stop would fire at a price the ticker never showed."""
+    mid = np.linspace(100.0, 200.0, n)
+    bounce = BidAskBounce(mid, half_spread, np.random.default_rng(seed))
+    series = BidAskBounce(mid, half_spread, np.random.default_rng(seed)).series()
+    for i in {0, n // 3, n // 2, n - 1}:
+        assert bounce.at(i) == series[i]
+
+
+def test_a_ticker_last_price_does_not_build_the_last_series():
+    mid = random_walk(np.random.default_rng(2), 10_000)
+    path = PricePath(0, 1000, mid, last=BidAskBounce(mid, 0.0005, np.random.default_rng(3)))
+    single = path.price_at("last", 5_000_000)
+    assert path._last is None  # only the sides were drawn (a byte a tick), not the float series
+    assert path.first_exit(0, 0.0, 1e9, "last") is None  # a trigger by last builds the series...
+    assert path._last is not None and path.price_at("last", 5_000_000) == single  # ...with the same prices
 
 
 @settings(max_examples=200, deadline=None)

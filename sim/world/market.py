@@ -8,7 +8,6 @@ query cost about (distance / block) + block element reads, whatever the path len
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,12 +114,12 @@ class PricePath:
     t0_ms: venue time of the first tick (ms since the Unix epoch).
     tick_ms: time between ticks (ms).
     mid: float64 prices, one per tick.
-    last: the last-trade series, or a function that builds it on first use, or a `BidAskBounce`
-    (single prices on demand, the series on first use) (None: same as mid).
+    last: the last-trade series, or a `BidAskBounce` (single prices on demand, the series built on
+    first use) (None: same as mid).
     """
 
     def __init__(self, t0_ms: int, tick_ms: int, mid: np.ndarray,
-                 last: np.ndarray | Callable[[], np.ndarray] | BidAskBounce | None = None) -> None:
+                 last: np.ndarray | BidAskBounce | None = None) -> None:
         if tick_ms <= 0:
             raise ValueError("tick_ms must be positive")
         self.t0_ms = int(t0_ms)
@@ -136,8 +135,7 @@ class PricePath:
         if which == "last" and self._last_source is not None:
             if self._last is None:
                 src = self._last_source
-                self._last = PriceSeries(src.series() if isinstance(src, BidAskBounce) else
-                                         src() if callable(src) else src)
+                self._last = PriceSeries(src.series() if isinstance(src, BidAskBounce) else src)
             return self._last
         return self._mid
 

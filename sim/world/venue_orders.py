@@ -62,7 +62,7 @@ class VenueOrder:
 
     def report(self, ts: int) -> OrderReport:
         # positional: built for every resting order on every open-orders read
-        avg = self.notional / float(self.filled_qty) if self.filled_qty else None
+        avg = self.avg_price
         return OrderReport(self.symbol, self.client_id, self.venue_id, self.side, self.type, self.qty, self.price,
                            self.trigger_price, self.reduce_only, self.status, self.filled_qty,
                            None if avg is None else quote_price(avg), ts)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sim.core.types import (
+    AlgoOrderId,
+    AlgoStatus,
     ClientOrderId,
     FillKind,
     OrderStatus,
@@ -103,6 +105,47 @@ class AmendOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmitAlgoOrder:
+    """A conditional order (stop-loss or take-profit) for the venue's algo service.
+
+    Binance USD-M takes conditional orders only through its algo API since 2025-12-09: they
+    have their own ids (``client_algo_id``, the venue's ``algo_id``), statuses, listing and lookup,
+    and on trigger the venue creates a separate market order (the *child*, with its own ids) whose
+    fills carry the child's ids. ``qty`` is None with ``close_position`` (close whatever the
+    position is at trigger). ``trigger_by`` defaults to the contract (last) price, as on Binance.
+    """
+
+    symbol: str
+    client_algo_id: ClientOrderId
+    side: Side
+    type: OrderType  # STOP_MARKET or TAKE_PROFIT_MARKET
+    trigger_price: Decimal
+    qty: Decimal | None
+    trigger_by: TriggerBy = TriggerBy.LAST
+    reduce_only: bool = False
+    close_position: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAlgoOrder:
+    symbol: str
+    client_algo_id: ClientOrderId
+
+
+@dataclass(frozen=True, slots=True)
+class FetchAlgoOrder:
+    """Look a conditional order up by our client algo id (its child order, once triggered, too)."""
+
+    symbol: str
+    client_algo_id: ClientOrderId
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOpenAlgoOrders:
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
 class Sleep:
     """Wait until the venue time ``until_ms``; answered by the driver, not the venue."""
 
@@ -120,6 +163,10 @@ Request = (
     | SubmitOrder
     | CancelOrder
     | AmendOrder
+    | SubmitAlgoOrder
+    | CancelAlgoOrder
+    | FetchAlgoOrder
+    | FetchOpenAlgoOrders
     | Sleep
 )
 
@@ -175,6 +222,40 @@ class OrderReport:
 class OpenOrdersReport:
     ts: int
     orders: tuple[OrderReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlgoOrderReport:
+    """A conditional order as the venue's algo service reports it.
+
+    Once triggered, ``actual_order_id`` / ``actual_client_id`` name the child market order the venue
+    created (look it up with `FetchOrder`; its fills carry its ids, not the algo order's).
+    ``ts`` is when the venue sent this report, ``updated_ms`` when the order last changed there.
+    """
+
+    symbol: str
+    client_algo_id: ClientOrderId
+    algo_id: AlgoOrderId
+    side: Side
+    type: OrderType
+    qty: Decimal | None
+    trigger_price: Decimal
+    trigger_by: TriggerBy
+    reduce_only: bool
+    close_position: bool
+    status: AlgoStatus
+    actual_order_id: VenueOrderId | None
+    actual_client_id: ClientOrderId | None
+    ts: int
+    updated_ms: int
+    trigger_ms: int | None = None
+    reason: str = ""  # why it was rejected or expired (Binance's ``rm``)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlgoOrdersReport:
+    ts: int
+    orders: tuple[AlgoOrderReport, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +329,7 @@ class Woke:
     """
 
     ts: int
-    updates: tuple[OrderReport | FillReport | PositionReport, ...] = ()
+    updates: tuple[OrderReport | AlgoOrderReport | FillReport | PositionReport, ...] = ()
 
 
 Response = (
@@ -256,6 +337,8 @@ Response = (
     | OpenOrdersReport
     | AccountReport
     | OrderReport
+    | AlgoOrderReport
+    | OpenAlgoOrdersReport
     | FillsReport
     | Ticker
     | CandlesReport
@@ -263,7 +346,8 @@ Response = (
 )
 
 __all__ = [
-    "AccountReport", "AmendOrder", "CancelOrder", "Candle", "CandlesReport", "FetchAccount", "FetchCandles",
+    "AccountReport", "AlgoOrderReport", "AmendOrder", "CancelAlgoOrder", "FetchAlgoOrder", "FetchOpenAlgoOrders",
+    "OpenAlgoOrdersReport", "SubmitAlgoOrder", "CancelOrder", "Candle", "CandlesReport", "FetchAccount", "FetchCandles",
     "FetchFills", "FetchOpenOrders", "FetchOrder", "FetchPositions", "FetchTicker", "FillReport",
     "FillsReport", "OpenOrdersReport", "OrderReport", "PositionReport", "PositionsReport", "Request",
     "Response", "RejectReason", "Sleep", "SubmitOrder", "Ticker", "Woke",

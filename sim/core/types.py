@@ -10,6 +10,7 @@ from typing import NewType
 ClientOrderId = NewType("ClientOrderId", str)
 VenueOrderId = NewType("VenueOrderId", str)
 TradeId = NewType("TradeId", str)
+AlgoOrderId = NewType("AlgoOrderId", str)  # the venue's id of a conditional (algo) order
 
 
 class Side(StrEnum):
@@ -92,6 +93,32 @@ class OrderStatus(StrEnum):
 
 _OPEN = frozenset({OrderStatus.ACKNOWLEDGED, OrderStatus.PARTIALLY_FILLED})
 _FINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+
+
+class AlgoStatus(StrEnum):
+    """Lifecycle of a conditional order in the venue's algo service (Binance USD-M since 2025-12).
+
+    NEW: waiting for its trigger. TRIGGERING: the condition was met and a market order is being
+    sent to the matching engine. TRIGGERED: that (child) order exists, named by ``actual_order_id``.
+    FINISHED: the child order was filled or ended. CANCELLED / EXPIRED / REJECTED: ended without,
+    or with a refused, child order.
+    """
+
+    NEW = "new"
+    CANCELLED = "cancelled"
+    TRIGGERING = "triggering"
+    TRIGGERED = "triggered"
+    FINISHED = "finished"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_open(self) -> bool:
+        """Still listed among the open algo orders (it can still trigger, or is triggering)."""
+        return self in _ALGO_OPEN
+
+
+_ALGO_OPEN = frozenset({AlgoStatus.NEW, AlgoStatus.TRIGGERING})
 
 
 class RejectReason(StrEnum):

@@ -1,0 +1,65 @@
+"""`[exchange]` and `[account]`: fees, margin, funding, latency, transport faults, rate limits, pushed updates."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from sim.scenario.schema.base import Duration, Fraction, NonNegative, Positive, PositiveDuration, Strict
+
+
+class Latency(Strict):
+    median_ms: NonNegative = 40.0
+    sigma: NonNegative = 0.5
+    floor_ms: Annotated[int, Field(ge=0)] = 1
+    samples_ms: list[NonNegative] = Field(default_factory=list)  # measured legs to draw from (replaces lognormal)
+
+
+class TransportCfg(Strict):
+    timeout: PositiveDuration = "5s"
+    recv_window: Duration | None = None  # default: the timeout
+    request_loss_prob: Fraction = 0.0
+    response_loss_prob: Fraction = 0.0
+
+
+class RateLimitCfg(Strict):
+    requests: Annotated[int, Field(ge=1)]
+    per: PositiveDuration = "1s"
+
+
+class UpdatesCfg(Strict):
+    enabled: bool = True
+    median_ms: NonNegative = 20.0
+    sigma: NonNegative = 0.5
+    drop_prob: Fraction = 0.0
+
+
+class MarginTierCfg(Strict):
+    notional_cap: Positive
+    mmr: Fraction
+    max_leverage: Annotated[int, Field(ge=1)]
+
+
+class Exchange(Strict):
+    taker_fee: Fraction = 0.0004
+    maker_fee: Annotated[float, Field(ge=-0.01, le=1)] = 0.0002
+    max_leverage: Annotated[int, Field(ge=1, le=200)] = 125
+    maintenance_margin_rate: Fraction = 0.004
+    liquidation_fee: Fraction = 0.0125
+    margin_tiers: list[MarginTierCfg] = Field(default_factory=list)
+    price_band_pct: Annotated[float, Field(gt=0, le=1)] = 0.05
+    funding_interval: PositiveDuration = "8h"
+    funding_rate: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.0001
+    funding_rate_sd: Annotated[float, Field(ge=0, le=0.05)] = 0.0
+    # a recorded series, one rate per funding time in order; after its end, funding_rate (+ noise)
+    funding_rates: list[Annotated[float, Field(ge=-0.05, le=0.05)]] = Field(default_factory=list)
+    latency: Latency = Latency()
+    transport: TransportCfg = TransportCfg()
+    rate_limit: RateLimitCfg | None = None
+    updates: UpdatesCfg = UpdatesCfg()
+
+
+class Account(Strict):
+    balance: Positive = 10_000.0
+    leverage: Annotated[int, Field(ge=1)] = 5
+

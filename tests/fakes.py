@@ -26,6 +26,9 @@ class FakeVenue:
         self.requests: list[Any] = []
         self.failures: dict[type, list[ExchangeError]] = {}
         self.lose_reply: set[type] = set()  # handled, but the answer is lost (a timeout)
+        self.hold: Any = None  # predicate: the next request it accepts is still on the wire when the client
+        # gives up (a timeout), and reaches the venue only at `arrive`
+        self.held: list[Any] = []  # requests still on the wire, in order
         self.on_submit: Any = None  # called as a SubmitOrder arrives: the world moving under the bot
         self.on_request: dict[type, Any] = {}  # called once as the next request of a type arrives
         self.early_wakes: list[tuple[int, tuple]] = []  # (after_ms, updates): the next sleeps end early
@@ -64,6 +67,11 @@ class FakeVenue:
             err = self.failures[type(req)].pop(0)
             err.ts = now
             raise err
+        if self.hold is not None and self.hold(req):
+            self.hold = None
+            self.requests.pop()  # the venue has not seen it yet
+            self.held.append(req)
+            raise RequestTimeout("no answer in time", now)
         if type(req) in self.lose_reply:
             self.lose_reply.discard(type(req))
             self._answer(req, now)
@@ -118,6 +126,13 @@ class FakeVenue:
                 self.now = req.until_ms
                 return m.Woke(req.until_ms)
         raise AssertionError(f"unexpected request {req}")
+
+    def arrive(self) -> None:
+        """The held requests reach the venue now (late, but inside the receive window)."""
+        held, self.held = self.held, []
+        for req in held:
+            self.requests.append(req)
+            self._answer(req, self.now)
 
     def trigger(self, cid: str) -> None:
         """Fire a resting TP/SL as the venue would: fill it whole at the current price."""

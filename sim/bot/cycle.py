@@ -14,7 +14,7 @@ from typing import Any
 
 from sim.bot.acting import ExecutionPolicy, pending_target, pursue
 from sim.bot.clock import ReplyClock
-from sim.bot.execution import ProtectivePolicy, apply_update, cancel, ensure_protection
+from sim.bot.execution import ProtectivePolicy, apply_update, cancel, ensure_protection, never_arrived
 from sim.bot.reconcile import ReconcileResult, reconcile
 from sim.bot.record import PlatformRecord
 from sim.bot.refusals import send
@@ -61,6 +61,9 @@ class BotConfig:
     max_leverage: float | None = None  # position notional / equity the bot may hold
     sizing: SizingPolicy = SizingPolicy()
     execution: ExecutionPolicy = ExecutionPolicy()
+    # the window the venue still accepts a request in after it was sent (Binance's recvWindow): until it
+    # has passed, "unknown order" does not prove the order never arrived
+    recv_window_ms: int = 5_000
 
 
 class Bot:
@@ -253,8 +256,10 @@ class Bot:
             try:
                 lookups[order.client_id] = yield from self.call(FetchOrder(sym, order.client_id))
             except Rejected as exc:
-                if exc.reason is RejectReason.UNKNOWN_ORDER:
-                    lookups[order.client_id] = None  # the venue never had it
+                if exc.reason is RejectReason.UNKNOWN_ORDER and (
+                        order.status.is_open or never_arrived(order, exc.ts, self.config.recv_window_ms)):
+                    lookups[order.client_id] = None  # the venue had it and forgot it, or never had it
+                # else: it may still arrive: it stays uncertain, the engine waits
             except ExchangeError:
                 pass  # no answer: stays uncertain, the engine waits
         result = reconcile(rec.state, positions, open_orders, fills.fills, lookups, sym, self.config.bot_id,
@@ -283,7 +288,7 @@ class Bot:
                 order = OrderState(report.client_id, parsed.intent, parsed.role, report.side, report.type, report.qty,
                                    report.reduce_only, report.trigger_price, report.status, ts, ts,
                                    filled_qty=report.filled_qty, avg_price=report.avg_price)
-                rec.add_order(order, "adopted from the venue")
+                rec.adopt_order(order, "adopted from the venue")
             episode = None
             if result.findings:
                 first = result.findings[0]

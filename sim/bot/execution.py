@@ -61,12 +61,14 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
            clock: ReplyClock, order_type: OrderType = OrderType.MARKET, reduce_only: bool = False,
            trigger_price: Decimal | None = None, trigger_by: TriggerBy = TriggerBy.MARK,
            decision_id: int | None = None, decision_price: float | None = None, price: Decimal | None = None,
-           time_in_force: TimeInForce = TimeInForce.GTC, intent: int | None = None, attempt: int = 0) -> Io:
+           time_in_force: TimeInForce = TimeInForce.GTC, intent: int | None = None, attempt: int = 0,
+           recv_window_ms: int = 5_000) -> Io:
     """Send one order and follow it to a known state; returns the `OrderState` (or raises nothing).
 
     A reject ends the order as REJECTED with its reason; a timeout is resolved by `FetchOrder`
-    (the venue not knowing the id proves it never arrived); any other failure leaves the order
-    UNKNOWN for the next reconcile to resolve, and the engine waits until then.
+    (the venue not knowing the id proves it never arrived only once the receive window has passed,
+    see `never_arrived`); any other failure leaves the order UNKNOWN for the next reconcile to
+    resolve, and the engine waits until then.
     """
     now = clock.now
     intent = record.allocate_intent() if intent is None else intent
@@ -85,7 +87,7 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
         return order
     except RequestTimeout as exc:
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "submit timed out: status unknown")
-        yield from resolve_unknown(record, instrument, order, clock)
+        yield from resolve_unknown(record, instrument, order, clock, recv_window_ms)
         return order
     except RateLimited as exc:  # the venue did not take it; the caller may retry after the wait
         order.retry_after_ms = exc.retry_after_ms
@@ -98,12 +100,23 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
     return order
 
 
-def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: OrderState, clock: ReplyClock) -> Io:
+def never_arrived(order: OrderState, ts: int, recv_window_ms: int) -> bool:
+    """Does the venue's "unknown order" at ``ts`` prove that ``order`` never reached it?
+
+    Only once the receive window after its sending has passed: until then the request may still be on
+    the wire, and the venue would still take it (a slow network, a request that outlived the client's
+    timeout). Before that, "unknown" says only "not yet".
+    """
+    return ts >= order.created_ms + recv_window_ms
+
+
+def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: OrderState, clock: ReplyClock,
+                    recv_window_ms: int = 5_000) -> Io:
     """Ask the venue about an order of unknown status by its client id."""
     try:
         report: OrderReport = yield FetchOrder(instrument.symbol, order.client_id)
     except Rejected as exc:
-        if exc.reason is RejectReason.UNKNOWN_ORDER:
+        if exc.reason is RejectReason.UNKNOWN_ORDER and never_arrived(order, exc.ts, recv_window_ms):
             record.update_order(order, OrderStatus.REJECTED, exc.ts, "never reached the venue (query by id)",
                                 reject_reason="never_arrived")
         return

@@ -52,7 +52,8 @@ def send(bot: Bot, role: OrderRole, side: Side, qty: Decimal, *, intent: int | N
     first = attempt
     while True:
         order: OrderState = yield from submit(rec, bot.config.instrument, role, side, qty, clock=bot.clock,
-                                              intent=intent, attempt=attempt, **kwargs)
+                                              intent=intent, attempt=attempt,
+                                              recv_window_ms=bot.config.recv_window_ms, **kwargs)
         if order.reject_reason != RATE_LIMITED or attempt - first + 1 >= pol.rate_limit_attempts:
             break
         yield from bot.back_off(bot.clock.now + max(order.retry_after_ms or 0, 1))

@@ -202,7 +202,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
                        SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
                        ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,
                                        xc.chase_attempts, ms(xc.deadline), xc.rate_limit_attempts,
-                                       ms(xc.unavailable_wait)))
+                                       ms(xc.unavailable_wait)),
+                       recv_window_ms=ms(sc.exchange.transport.recv_window or sc.exchange.transport.timeout))
     bot = Bot(config, record, strategy)
     truth.exchange = venue
     truth.record = record

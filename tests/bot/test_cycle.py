@@ -189,3 +189,40 @@ def test_an_episode_found_while_an_order_is_uncertain_is_resolved_by_the_next_cl
     assert rec.state.open_episodes == []
     again = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
     assert again.state.open_episodes == []
+
+
+def test_unknown_order_is_not_never_arrived_while_the_order_may_still_arrive(tmp_path):
+    """Issue 15 bug 1: a lookup said "unknown" while the TP was still on the wire; the record marked it
+    rejected, the TP then arrived, and the next reconcile's adoption crashed on a duplicate INSERT."""
+    record = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
+    strategy = ScriptedTargets(targets=[{"at_ms": 0, "side": "long", "qty": "0.1"}], start_ms=0)
+    bot = Bot(BotConfig("ae", INST, 60_000, 0, DEFAULT_PROTECTION, recv_window_ms=30_000), record, strategy)
+    venue = FakeVenue(price=100.0)
+    venue.hold = lambda r: isinstance(r, SubmitOrder) and r.trigger_price is not None  # the TP is slow
+    drive(bot.cycle(), venue, bot.clock)
+    tp = venue.held[0]
+    assert record.state.orders[tp.client_id].status is OrderStatus.UNKNOWN  # not "never arrived": it may arrive
+    venue.arrive()
+    venue.now = 60_000
+    drive(bot.cycle(), venue, bot.clock)
+    tps = [s for s in submitted(venue) if s.type.value == "take_profit_market"]
+    assert len(tps) == 1  # never a second TP while the first may be live
+    assert record.state.orders[tp.client_id].status is OrderStatus.ACKNOWLEDGED
+
+
+def test_unknown_order_after_the_receive_window_proves_it_never_arrived(tmp_path):
+    record = PlatformRecord.open(tmp_path / "record.sqlite", "BTCUSDT", "ae")
+    strategy = ScriptedTargets(targets=[{"at_ms": 0, "side": "long", "qty": "0.1"}], start_ms=0)
+    bot = Bot(BotConfig("ae", INST, 60_000, 0, DEFAULT_PROTECTION, recv_window_ms=30_000), record, strategy)
+    venue = FakeVenue(price=100.0)
+    venue.hold = lambda r: isinstance(r, SubmitOrder) and r.trigger_price is not None
+    drive(bot.cycle(), venue, bot.clock)
+    tp = venue.held[0]
+    venue.held.clear()  # it was lost on the wire after all
+    venue.now = 60_000
+    drive(bot.cycle(), venue, bot.clock)
+    with sqlite3.connect(tmp_path / "record.sqlite") as conn:
+        row = conn.execute("SELECT status FROM orders WHERE client_id=?", (tp.client_id,)).fetchone()
+    assert row == ("rejected",)
+    assert {o.role for o in record.state.open_protective() if o.status.is_open} == {OrderRole.TAKE_PROFIT,
+                                                                                  OrderRole.STOP_LOSS}

@@ -195,8 +195,8 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
             for other in list(record.state.open_protective()):
                 if other.status.is_open:
                     yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", clock)
-            if any(o.status.is_open for o in record.state.open_protective()):
-                return False  # not withdrawn: the next pass looks again
+            if record.state.open_protective():
+                return False  # not known to be withdrawn (live, or a cancel unanswered): the next pass looks again
             yield from send(OrderRole.EXIT, exit_side, abs(record.state.position.qty), reduce_only=True)
             return False
         if order.status is OrderStatus.UNKNOWN or record.state.position.qty != qty0:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -10,10 +11,10 @@ from sim.bot.cycle import Bot, BotConfig
 from sim.bot.execution import ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.strategy.scripted import ScriptedTargets
-from sim.core.errors import Rejected, Unavailable
+from sim.core.errors import Rejected, RequestTimeout, Unavailable
 from sim.core.instrument import Instrument
-from sim.core.messages import FetchOrder, SubmitOrder
-from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
+from sim.core.messages import CancelOrder, FetchOrder, SubmitOrder
+from sim.core.types import OrderRole, OrderStatus, OrderType, RejectReason, Side
 from tests.fakes import FakeVenue, drive
 
 D = Decimal
@@ -226,3 +227,22 @@ def test_unknown_order_after_the_receive_window_proves_it_never_arrived(tmp_path
     assert row == ("rejected",)
     assert {o.role for o in record.state.open_protective() if o.status.is_open} == {OrderRole.TAKE_PROFIT,
                                                                                   OrderRole.STOP_LOSS}
+
+
+def test_no_market_exit_while_the_other_protective_orders_cancel_is_unresolved(tmp_path):
+    """Issue 15 bug 2: the SL would trigger at once, so the bot exits at market after withdrawing the TP;
+    when the TP's cancel times out the TP may still be live, and exiting would leave it on a flat position."""
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    drive(bot.cycle(), venue, bot.clock)
+    sl = next(o for o in rec.state.open_protective() if o.role is OrderRole.STOP_LOSS)
+    tp = next(o for o in rec.state.open_protective() if o.role is OrderRole.TAKE_PROFIT)
+    venue.orders[sl.client_id] = replace(venue.orders[sl.client_id], status=OrderStatus.CANCELLED)  # an operator
+    venue.fail_next(SubmitOrder, Rejected(RejectReason.WOULD_TRIGGER_IMMEDIATELY))
+    venue.fail_next(CancelOrder, RequestTimeout("no answer in time"))
+    venue.now = 60_000
+    n = len(submitted(venue))
+    drive(bot.cycle(), venue, bot.clock)
+    exits = [s for s in submitted(venue)[n:] if s.type is OrderType.MARKET]
+    assert exits == []  # the TP may be live: no exit until its status is known
+    assert venue.orders[tp.client_id].status.is_open and venue.qty == D("0.1")

@@ -26,6 +26,7 @@ class FakeVenue:
         self.requests: list[Any] = []
         self.failures: dict[type, list[ExchangeError]] = {}
         self.lose_reply: set[type] = set()  # handled, but the answer is lost (a timeout)
+        self.lose: Any = None  # predicate: the next request it accepts is handled, but its answer is lost
         self.hold: Any = None  # predicate: the next request it accepts is still on the wire when the client
         # gives up (a timeout), and reaches the venue only at `arrive`
         self.held: list[Any] = []  # requests still on the wire, in order
@@ -72,8 +73,10 @@ class FakeVenue:
             self.requests.pop()  # the venue has not seen it yet
             self.held.append(req)
             raise RequestTimeout("no answer in time", now)
-        if type(req) in self.lose_reply:
+        if type(req) in self.lose_reply or (self.lose is not None and self.lose(req)):
             self.lose_reply.discard(type(req))
+            if self.lose is not None and self.lose(req):
+                self.lose = None
             self._answer(req, now)
             raise RequestTimeout("no answer in time", now)
         return self._answer(req, now)

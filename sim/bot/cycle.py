@@ -14,7 +14,14 @@ from typing import Any
 
 from sim.bot.acting import ExecutionPolicy, pending_target, pursue
 from sim.bot.clock import ReplyClock
-from sim.bot.execution import ProtectivePolicy, apply_update, cancel, ensure_protection, never_arrived
+from sim.bot.execution import (
+    Posture,
+    ProtectivePolicy,
+    apply_update,
+    cancel,
+    ensure_protection,
+    never_arrived,
+)
 from sim.bot.reconcile import ReconcileResult, reconcile
 from sim.bot.record import PlatformRecord
 from sim.bot.refusals import send
@@ -194,9 +201,14 @@ class Bot:
         """
         if self.record.version == self._protected_version or not self.certain or self.uncertain():
             return
-        settled = yield from ensure_protection(self.record, self.config.instrument, self.config.protective,
-                                               self.clock, send=self.send)
-        self._protected_version = self.record.version if settled else -1
+        cfg = self.config
+        posture = yield from ensure_protection(self.record, cfg.instrument, cfg.protective, self.clock, send=self.send)
+        if posture is Posture.STALE:  # an answer came late: the position may have moved meanwhile: read it again
+            result = yield from self.reconcile()
+            if result is not None and not result.uncertain and not self.uncertain():
+                posture = yield from ensure_protection(self.record, cfg.instrument, cfg.protective, self.clock,
+                                                       send=self.send)
+        self._protected_version = self.record.version if posture is Posture.MATCHED else -1
 
     def send(self, role: OrderRole, side: Side, qty: Decimal, **kwargs: Any) -> Io:
         """Submit one order with refusals handled by kind (see `sim.bot.refusals`)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sim.bot.clock import ReplyClock
@@ -33,6 +34,15 @@ class ProtectivePolicy:
     take_profit_pct: float | None = 0.01
     stop_loss_pct: float | None = 0.005
     trigger_by: TriggerBy = TriggerBy.MARK
+
+
+class Posture(StrEnum):
+    """What `ensure_protection` found: the protection already matched, it changed some, or it stopped
+    because an answer came late (time passed: the position may have moved since it was read)."""
+
+    MATCHED = "matched"
+    CHANGED = "changed"
+    STALE = "stale"
 
 
 def apply_report(record: PlatformRecord, order: OrderState, report: OrderReport, ts: int, reason: str,
@@ -86,6 +96,7 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
         record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason=exc.reason.value)
         return order
     except RequestTimeout as exc:
+        order.timed_out = True
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "submit timed out: status unknown")
         yield from resolve_unknown(record, instrument, order, clock, recv_window_ms)
         return order
@@ -164,12 +175,14 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
     protective order that would trigger at once means the price is already past it: the bot
     exits at market, reduce-only, as the order would have. ``send(role, side, qty, **submit
     kwargs)`` submits an order (default: `submit`; the bot passes one that handles refusals by
-    kind). Returns True when the posture already matched (nothing was sent).
+    kind). Returns the `Posture`: MATCHED when nothing was sent; STALE when an order's answer came
+    only after a timeout, before the next is placed: the caller reads the position afresh first
+    (an operator or a trigger may have moved it while the bot waited).
     """
     if send is None:
         def send(role: OrderRole, side: Side, qty: Decimal, **kwargs: Any) -> Io:
             return (yield from submit(record, instrument, role, side, qty, clock=clock, **kwargs))
-    settled = True
+    settled = Posture.MATCHED
     pos = record.state.position
     qty0 = pos.qty
     want = protective_levels(policy, instrument, pos.qty, pos.entry)
@@ -178,14 +191,14 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
         if order.status not in (OrderStatus.ACKNOWLEDGED, OrderStatus.PARTIALLY_FILLED):
             continue
         if order.role not in want or order.qty != abs(pos.qty) or order.side is not exit_side:
-            settled = False
+            settled = Posture.CHANGED
             yield from cancel(record, instrument, order, "protective no longer matches the position", clock)
         else:
             del want[order.role]  # right size on the right side: keep it
     for role, trigger in want.items():
         if any(o.role is role for o in record.state.open_protective()):
             continue  # one still in flight or of unknown status: never a second one
-        settled = False
+        settled = Posture.CHANGED
         otype = OrderType.TAKE_PROFIT_MARKET if role is OrderRole.TAKE_PROFIT else OrderType.STOP_MARKET
         order = yield from send(role, exit_side, abs(qty0), order_type=otype, reduce_only=True,
                                 trigger_price=trigger, trigger_by=policy.trigger_by)
@@ -196,9 +209,11 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
                 if other.status.is_open:
                     yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", clock)
             if record.state.open_protective():
-                return False  # not known to be withdrawn (live, or a cancel unanswered): the next pass looks again
+                return Posture.CHANGED  # not known to be withdrawn (live, or a cancel unanswered): the next pass looks again
             yield from send(OrderRole.EXIT, exit_side, abs(record.state.position.qty), reduce_only=True)
-            return False
+            return Posture.CHANGED
         if order.status is OrderStatus.UNKNOWN or record.state.position.qty != qty0:
-            return False  # the position moved or is in doubt: the next pass sizes protection afresh
+            return Posture.CHANGED  # the position moved or is in doubt: the next pass sizes protection afresh
+        if order.timed_out:
+            return Posture.STALE  # time passed while the bot waited for this answer: read the position first
     return settled

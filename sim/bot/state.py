@@ -31,6 +31,7 @@ class OrderState:
     booked_qty: Decimal = ZERO  # sum of fills recorded with trade ids
     reject_reason: str | None = None
     retry_after_ms: int | None = None  # working view only: a rate limit's wait
+    timed_out: bool = False  # working view only: its submit went unanswered (time passed meanwhile)
 
 
 @dataclass(slots=True)

@@ -246,3 +246,19 @@ def test_no_market_exit_while_the_other_protective_orders_cancel_is_unresolved(t
     exits = [s for s in submitted(venue)[n:] if s.type is OrderType.MARKET]
     assert exits == []  # the TP may be live: no exit until its status is known
     assert venue.orders[tp.client_id].status.is_open and venue.qty == D("0.1")
+
+
+def test_protection_after_an_unanswered_order_is_sized_on_a_fresh_position(tmp_path):
+    """Issue 15 bug 3: the TP's answer was lost; while the bot waited and looked it up, an operator
+    reduced the position; the SL then went out for the old size without a fresh position read."""
+    bot, rec = make_bot(tmp_path, [{"at_ms": 0, "side": "long", "qty": "0.1"}])
+    venue = FakeVenue(price=100.0)
+    venue.lose = lambda r: isinstance(r, SubmitOrder) and r.type is OrderType.TAKE_PROFIT_MARKET
+    venue.on_request[FetchOrder] = lambda: venue.external_fill(Side.SELL, D("0.05"), "ext-1")  # meanwhile
+    drive(bot.cycle(), venue, bot.clock)
+    stops = [s.qty for s in submitted(venue) if s.type is OrderType.STOP_MARKET]
+    assert D("0.1") not in stops  # never protection for a position that is no longer there
+    live = [o for o in venue.orders.values() if o.status.is_open]
+    assert {(o.type, o.qty) for o in live} == {(OrderType.TAKE_PROFIT_MARKET, D("0.05")),
+                                               (OrderType.STOP_MARKET, D("0.05"))}
+    assert rec.state.position.qty == D("0.05")

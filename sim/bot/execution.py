@@ -209,7 +209,7 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
                 if other.status.is_open:
                     yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", clock)
             if record.state.open_protective():
-                return Posture.CHANGED  # not known to be withdrawn (live, or a cancel unanswered): the next pass looks again
+                return Posture.CHANGED  # not known withdrawn (live, or a cancel unanswered): look again next pass
             yield from send(OrderRole.EXIT, exit_side, abs(record.state.position.qty), reduce_only=True)
             return Posture.CHANGED
         if order.status is OrderStatus.UNKNOWN or record.state.position.qty != qty0:

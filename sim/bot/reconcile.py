@@ -201,12 +201,35 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                                                    for o in state.orders.values()) else cause
         res.findings.insert(0, DriftFinding(kind, cause, f"record {r.qty} vs venue {v_qty}", evidence))
         res.position = (v_qty, v_entry)
-    elif v_qty != 0 and v_entry > 0:
-        gap_bps = abs(r.entry - v_entry) / v_entry * 10_000
-        if gap_bps > _bps(entry_tolerance_bps):
-            res.findings.append(DriftFinding("entry_gap", DriftCause.UNEXPLAINED,
-                                             f"entry {r.entry} vs venue {v_entry} ({gap_bps:.2f} bps)"))
-            res.position = (v_qty, v_entry)
-        elif r.entry != v_entry:
-            res.position = (v_qty, v_entry)  # refresh within tolerance: not drift
+    else:
+        transient = _transient_gap(r.qty, unexplained)
+        if transient is not None:
+            res.findings.insert(0, transient)
+        if v_qty != 0 and v_entry > 0:
+            gap_bps = abs(r.entry - v_entry) / v_entry * 10_000
+            if gap_bps > _bps(entry_tolerance_bps):
+                cause, evidence = (unexplained[0][1], unexplained[0][0].ts) if unexplained \
+                    else (DriftCause.UNEXPLAINED, None)
+                res.findings.append(DriftFinding("entry_gap", cause,
+                                                 f"entry {r.entry} vs venue {v_entry} ({gap_bps:.2f} bps)", evidence))
+                res.position = (v_qty, v_entry)
+            elif r.entry != v_entry:
+                res.position = (v_qty, v_entry)  # refresh within tolerance: not drift
     return res
+
+
+def _transient_gap(record_qty: Decimal, unexplained: list[tuple[FillReport, DriftCause]]) -> DriftFinding | None:
+    """A size gap that opened and closed between two reconciles: fills the record did not expect moved
+    the position away and back (an operator reduced, then added). The sizes match now, but the venue
+    held another position meanwhile: say so, from when, and for what reason."""
+    qty = record_qty
+    opened: tuple[int, DriftCause, Decimal] | None = None
+    for f, why in sorted(unexplained, key=lambda u: u[0].ts):
+        qty += f.qty * f.side.sign
+        if opened is None and qty != record_qty:
+            opened = (f.ts, why, qty)
+        elif opened is not None and qty == record_qty:
+            began, cause, away = opened
+            return DriftFinding("size_gap", cause, f"record {record_qty} vs venue {away} from t={began} to"
+                                                   f" t={f.ts} (closed by later fills)", began)
+    return None

@@ -169,3 +169,18 @@ def test_entry_gap_beyond_tolerance_is_drift_and_within_it_a_silent_refresh():
     assert far.findings[0].kind == "entry_gap" and far.position == (D("0.1"), D("100.5"))
     near = run(st, positions("0.1", "100.001"))
     assert not near.drifted and near.position == (D("0.1"), D("100.001"))
+
+
+def test_a_size_gap_closed_by_later_fills_is_reported_with_its_cause_and_when_it_began():
+    """Issue 15 bug 5: the bot holds 0.2 long; an operator reduces by half at 610 s and adds 0.1 back at
+    630 s; the reconcile at 660.24 s sees the same size at a new entry. The episode must say the size
+    gap began at 610 s, that an external change caused it, and that the entry moved for the same reason."""
+    st = RecordState(position=PositionState(D("0.2"), D("100")))
+    fills = [fill("ext-1", "0.1", Side.SELL, tid="T1", ts=610_000),
+             fill("ext-2", "0.1", Side.BUY, tid="T2", ts=630_000)]
+    res = run(st, positions("0.2", "105"), fills=fills)
+    kinds = [(f.kind, f.cause, f.evidence_ms) for f in res.findings]
+    assert kinds[0] == ("size_gap", DriftCause.EXTERNAL_CHANGE, 610_000)
+    assert ("entry_gap", DriftCause.EXTERNAL_CHANGE, 610_000) in kinds
+    assert "630000" in res.findings[0].detail  # when the gap closed
+    assert res.position == (D("0.2"), D("105"))

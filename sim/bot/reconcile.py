@@ -73,6 +73,12 @@ def _bps(x: float) -> Decimal:
     return Decimal(str(x))
 
 
+def changed_ms(report: OrderReport) -> int:
+    """When an order last changed at the venue (its transaction time), the evidence of when a
+    divergence about it began; the report's send time only when the venue gives no other."""
+    return report.updated_ms or report.ts
+
+
 _ROLE_CAUSE = {OrderRole.TAKE_PROFIT: DriftCause.TAKE_PROFIT_FILL, OrderRole.STOP_LOSS: DriftCause.STOP_LOSS_FILL}
 
 
@@ -136,7 +142,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                     res.findings.append(DriftFinding("protective_missing" if protective else "order_vanished",
                                                      DriftCause.PROTECTIVE_MISMATCH if protective
                                                      else DriftCause.ORDER_VANISHED,
-                                                     f"{cid} unknown to the venue", ts))
+                                                     f"{cid} unknown to the venue"))
                 continue
         elif report is None:
             res.uncertain.append(cid)
@@ -149,7 +155,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                 res.findings.append(DriftFinding("protective_missing" if protective else "order_vanished",
                                                  DriftCause.PROTECTIVE_MISMATCH if protective
                                                  else DriftCause.EXTERNAL_CHANGE,
-                                                 f"{cid} cancelled at the venue", report.ts))
+                                                 f"{cid} cancelled at the venue", changed_ms(report)))
         elif report.status.is_open and report.trigger_price != order.trigger_price:
             res.trigger_moves.append((cid, report.trigger_price))
             protective = order.role in _ROLE_CAUSE
@@ -157,7 +163,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                                              DriftCause.PROTECTIVE_MISMATCH if protective
                                              else DriftCause.EXTERNAL_CHANGE,
                                              f"{cid} trigger {order.trigger_price} -> {report.trigger_price}",
-                                             report.ts))
+                                             changed_ms(report)))
 
     # 3. live orders of ours the record does not know (a lost response, or a restart)
     for cid, report in venue_open.items():
@@ -165,7 +171,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
         if cid not in state.orders and parsed is not None and parsed.bot_id == bot_id:
             res.adopted.append(report)
             res.findings.append(DriftFinding("order_unknown_to_record", DriftCause.UNKNOWN_ORDER,
-                                             f"adopted live order {cid}", report.ts))
+                                             f"adopted live order {cid}", changed_ms(report)))
 
     # 4. protective orders of ours that no longer fit the live position (orphaned, wrong size)
     live = positions.get(symbol)
@@ -176,10 +182,10 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
             continue
         if v_qty == 0:
             res.findings.append(DriftFinding("protective_orphaned", DriftCause.PROTECTIVE_MISMATCH,
-                                             f"{cid} live with no position", report.ts))
+                                             f"{cid} live with no position", changed_ms(report)))
         elif report.qty - report.filled_qty != abs(v_qty) or (report.side.sign > 0) == (v_qty > 0):
             res.findings.append(DriftFinding("protective_wrong_size", DriftCause.PROTECTIVE_MISMATCH,
-                                             f"{cid} for {report.qty} vs position {v_qty}", report.ts))
+                                             f"{cid} for {report.qty} vs position {v_qty}", changed_ms(report)))
 
     # 5. the position
     v_qty = live.qty if live else ZERO

@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sim.bot.clock import ReplyClock
 from sim.core import messages as m
 from sim.core.errors import ExchangeError, Rejected, RequestTimeout
 from sim.core.types import FillKind, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TradeId, VenueOrderId
@@ -150,18 +149,17 @@ def _with_status(o: m.OrderReport, status: OrderStatus, filled: Decimal | None =
     return replace(o, status=status, filled_qty=o.filled_qty if filled is None else filled)
 
 
-def drive(gen: Any, venue: FakeVenue, clock: ReplyClock, step_ms: int = 10) -> Any:
-    """Run a bot generator to completion against the fake venue, advancing time a little per request."""
-    reply: Any = None
-    error: ExchangeError | None = None
+def drive(gen: Any, venue: FakeVenue, step_ms: int = 10) -> Any:
+    """Run a bot generator to completion against the fake venue, advancing time a little per request:
+    the same protocol as every driver (``Reply``s in, requests out; nothing thrown, no clock set)."""
+    reply: m.Reply | None = None
     while True:
-        clock.now = venue.now
         try:
-            req = gen.throw(error) if error is not None else gen.send(reply)
+            req = gen.send(reply)
         except StopIteration as stop:
             return stop.value
-        reply, error = None, None
         try:
-            reply = venue.handle(req, venue.now + step_ms)
+            answer: Any = venue.handle(req, venue.now + step_ms)
         except ExchangeError as exc:
-            error = exc
+            answer = exc
+        reply = m.Reply(venue.now, answer)

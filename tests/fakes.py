@@ -8,6 +8,7 @@ requests of a kind (``fail_next``) or a pushed update that ends the next sleep e
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,12 @@ class FakeVenue:
         self.early_wakes: list[tuple[int, tuple]] = []  # (after_ms, updates): the next sleeps end early
         self.fill_caps: list[Decimal] = []  # the next taking orders fill at most this much (IOC: rest expires)
         self.available_margin = 10_000.0
+        # ``"ack"``: a taking order (market, IOC) is answered ACKNOWLEDGED with nothing filled, and fills
+        # just before the venue handles its next request (Binance's newOrderRespType=ACK)
+        self.order_response = "result"
+        self.matching: list[Any] = []  # acknowledged taking orders waiting for the matching engine
+        self.match_after = 0  # requests the matching engine lets pass before it fills them (a busy one)
+        self._busy = 0
 
     def fail_next(self, kind: type, error: ExchangeError, times: int = 1) -> None:
         """Answer the next ``times`` requests of ``kind`` with ``error`` (before the venue sees them)."""
@@ -57,6 +64,7 @@ class FakeVenue:
 
     def handle(self, req: Any, now: int) -> Any:
         self.now = now
+        self.match()
         self.requests.append(req)
         if type(req) in self.on_request:
             self.on_request.pop(type(req))()
@@ -102,6 +110,13 @@ class FakeVenue:
             case m.SubmitOrder():
                 takes = req.type is OrderType.MARKET or (req.type is OrderType.LIMIT
                                                          and req.time_in_force is TimeInForce.IOC)
+                if takes and self.order_response == "ack":
+                    report = m.OrderReport(self.symbol, req.client_id, VenueOrderId(f"V{len(self.orders)}"),
+                                           req.side, req.type, req.qty, req.price, req.trigger_price,
+                                           req.reduce_only, OrderStatus.ACKNOWLEDGED, Decimal(0), None, now)
+                    self.orders[req.client_id] = report
+                    self.matching.append(req)
+                    return report
                 filled = req.qty if takes else Decimal(0)
                 if takes and self.fill_caps:
                     filled = min(filled, self.fill_caps.pop(0))
@@ -129,6 +144,22 @@ class FakeVenue:
                 return m.Woke(req.until_ms)
         raise AssertionError(f"unexpected request {req}")
 
+    def match(self) -> None:
+        """Fill the acknowledged taking orders (whole, or up to ``fill_caps``; the rest expires)."""
+        if self.matching and self._busy < self.match_after:
+            self._busy += 1
+            return
+        self._busy = 0
+        waiting, self.matching = self.matching, []
+        for req in waiting:
+            filled = req.qty if not self.fill_caps else min(req.qty, self.fill_caps.pop(0))
+            o = self.orders[req.client_id]
+            self.orders[req.client_id] = replace(
+                o, status=OrderStatus.FILLED if filled == req.qty else OrderStatus.EXPIRED, filled_qty=filled,
+                avg_price=Decimal(str(self.price)) if filled else None, ts=self.now)
+            if filled:
+                self._fill(req.client_id, req.side, filled)
+
     def arrive(self) -> None:
         """The held requests reach the venue now (late, but inside the receive window)."""
         held, self.held = self.held, []
@@ -144,8 +175,6 @@ class FakeVenue:
 
 
 def _with_status(o: m.OrderReport, status: OrderStatus, filled: Decimal | None = None) -> m.OrderReport:
-    from dataclasses import replace
-
     return replace(o, status=status, filled_qty=o.filled_qty if filled is None else filled)
 
 

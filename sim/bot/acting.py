@@ -29,7 +29,7 @@ from sim.bot.strategy.base import Target
 from sim.core.errors import ExchangeError
 from sim.core.ids import parse_client_id
 from sim.core.messages import AccountReport, FetchAccount, FetchPositions, FetchTicker, PositionsReport, Ticker
-from sim.core.types import Action, OrderRole, OrderStatus, OrderType, PositionSide, RejectReason, Side, TimeInForce
+from sim.core.types import Action, OrderRole, OrderType, PositionSide, RejectReason, Side, TimeInForce
 
 ZERO = Decimal(0)
 
@@ -139,8 +139,8 @@ def follow_partial(desk: Desk, decision: Decision, decision_id: int) -> Io[None]
     """The venue filled less than the decision asked: apply the partial-fill policy."""
     rec, pol, inst = desk.record, desk.config.execution, desk.config.instrument
     live = rec.state.position.qty
-    if live == decision.target_qty or any(o.status is OrderStatus.UNKNOWN for o in rec.state.orders.values()):
-        rec.set_pending(None)
+    if live == decision.target_qty or rec.state.working():  # reached, or an order of ours may still fill:
+        rec.set_pending(None)  # never chase, complete or resend while one may
         return
     if pol.partial_fill is PartialFillPolicy.CHASE and decision.mid:
         for _ in range(pol.chase_attempts):

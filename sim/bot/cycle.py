@@ -105,8 +105,8 @@ class Bot:
     def cycle(self) -> Io[None]:
         self.session.surprised = False
         result: ReconcileResult | None = yield from self.reconciler.reconcile()
-        if result is None or result.uncertain:
-            return  # never act on state known to be uncertain
+        if result is None or result.uncertain or self.record.state.working():
+            return  # never act on state known to be uncertain, or while an order of ours may still fill
         if result.drifted and self.record.state.pending is not None and not result.after_restart:
             self.record.set_pending(None)  # the position moved for reasons of its own: decide afresh
         target = yield from self.strategy_target()
@@ -117,8 +117,10 @@ class Bot:
         yield from self.protect()
 
     def uncertain(self) -> bool:
-        """Is any order of ours of unknown status? Then the position the record holds may be stale."""
-        return any(o.status is OrderStatus.UNKNOWN for o in self.record.state.orders.values())
+        """May the position the record holds be stale? An order of ours is of unknown status, or an entry
+        or exit is still working (acknowledged, not done filling)."""
+        state = self.record.state
+        return any(o.status is OrderStatus.UNKNOWN for o in state.orders.values()) or bool(state.working())
 
     def protect(self) -> Io[None]:
         """Put protection right, unless nothing in the record changed since it was found right.

@@ -19,6 +19,7 @@ from sim.core.messages import CancelOrder, FetchOrder, OrderReport, SubmitOrder
 from sim.core.types import OrderRole, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TriggerBy
 
 ZERO = Decimal(0)
+_TRADES = frozenset({OrderRole.ENTRY, OrderRole.EXIT})  # orders that take liquidity (not resting TP/SL)
 
 
 def apply_report(record: PlatformRecord, order: OrderState, report: OrderReport, ts: int, reason: str,
@@ -48,10 +49,13 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
            trigger_price: Decimal | None = None, trigger_by: TriggerBy = TriggerBy.MARK,
            decision_id: int | None = None, decision_price: float | None = None, price: Decimal | None = None,
            time_in_force: TimeInForce = TimeInForce.GTC, intent: int | None = None, attempt: int = 0,
-           recv_window_ms: int = 5_000) -> Io[OrderState]:
+           recv_window_ms: int = 5_000, ack_polls: int = 4, ack_wait_ms: int = 200) -> Io[OrderState]:
     """Send one order and follow it to a known state; returns the `OrderState` (or raises nothing).
 
-    A reject ends the order as REJECTED with its reason; a timeout is resolved by `FetchOrder`
+    An entry or exit the venue only acknowledged (nothing filled yet: an answer mode, or a busy matching
+    engine) is followed until it is final (`await_outcome`): its fills may still come, and nothing may
+    be chased, completed or re-sent meanwhile. A reject ends the order as REJECTED with its reason; a
+    timeout is resolved by `FetchOrder`
     (the venue not knowing the id proves it never arrived only once the receive window has passed,
     see `never_arrived`); any other failure leaves the order UNKNOWN for the next reconcile to
     resolve, and the engine waits until then.
@@ -75,6 +79,8 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
         order.timed_out = True
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "submit timed out: status unknown")
         yield from resolve_unknown(record, instrument, order, session, recv_window_ms)
+        if order.status.is_open and role in _TRADES:
+            yield from await_outcome(record, instrument, order, session, ack_polls, ack_wait_ms)
         return order
     except RateLimited as exc:  # the venue did not take it; the caller may retry after the wait
         order.retry_after_ms = exc.retry_after_ms
@@ -84,7 +90,31 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
         record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason="unavailable")
         return order
     apply_report(record, order, report, session.now, "acknowledged by the venue", move_position=True)
+    if order.status.is_open and role in _TRADES:
+        yield from await_outcome(record, instrument, order, session, ack_polls, ack_wait_ms)
     return order
+
+
+def await_outcome(record: PlatformRecord, instrument: Instrument, order: OrderState, session: Session,
+                  polls: int, wait_ms: int) -> Io[None]:
+    """An order that takes liquidity was acknowledged before it was done filling: find out how it ended.
+
+    Ask the venue at once, then after waits that double from ``wait_ms`` (a pushed update ends a wait
+    early: the lookup follows at once), up to ``polls`` asks. An order still working after that stays
+    open in the record: the position it may still move is not acted on until a reconcile sees it end.
+    """
+    request = FetchOrder(instrument.symbol, order.client_id)
+    for ask in range(polls):
+        try:
+            report: OrderReport = yield from session.call(request)
+        except ExchangeError:
+            report = None  # type: ignore[assignment]
+        if report is not None:
+            apply_report(record, order, report, session.now, "outcome by query", move_position=True)
+            if not order.status.is_open:
+                return
+        if ask < polls - 1:
+            yield from session.wait(session.now + wait_ms * 2 ** ask)
 
 
 def never_arrived(order: OrderState, ts: int, recv_window_ms: int) -> bool:

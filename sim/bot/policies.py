@@ -45,6 +45,10 @@ class ExecutionPolicy:
     deadline_ms: int = 300_000
     rate_limit_attempts: int = 5  # sends of one intent while the venue answers "rate limited"
     unavailable_wait_ms: int = 5_000  # back-off after "unavailable", before reconciling
+    # an order that takes liquidity answered "acknowledged, nothing filled yet" may still fill: ask the
+    # venue about it this many times, waiting ack_wait_ms (doubling) between asks, before going on
+    ack_polls: int = 4
+    ack_wait_ms: int = 200
 
 
 @dataclass(frozen=True, slots=True)

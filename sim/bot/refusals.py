@@ -62,7 +62,8 @@ def send(desk: Desk, role: OrderRole, side: Side, qty: Decimal, *, intent: int |
     while True:
         order: OrderState = yield from submit(rec, desk.config.instrument, role, side, qty, session=session,
                                               intent=intent, attempt=attempt,
-                                              recv_window_ms=desk.config.recv_window_ms, **kwargs)
+                                              recv_window_ms=desk.config.recv_window_ms, ack_polls=pol.ack_polls,
+                                              ack_wait_ms=pol.ack_wait_ms, **kwargs)
         if order.reject_reason != RATE_LIMITED or attempt - first + 1 >= pol.rate_limit_attempts:
             break
         yield from session.back_off(session.now + max(order.retry_after_ms or 0, 1))

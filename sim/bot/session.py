@@ -81,6 +81,13 @@ class Session:
         woke: Woke = yield from self.ask(Sleep(until_ms))
         return woke
 
+    def wait(self, until_ms: int) -> Io[Woke]:
+        """Sleep until ``until_ms`` or the next pushed update, remembering a surprising one."""
+        woke = yield from self.sleep(until_ms)
+        if woke.updates and self.surprising(woke.updates):
+            self.surprised = True
+        return woke
+
     def back_off(self, until_ms: int) -> Io[None]:
         """Wait until ``until_ms``: a pushed update that wakes the bot earlier does not end the wait
         (the venue said when to come back), but a surprising one is remembered (``surprised``)."""

@@ -80,6 +80,12 @@ class RecordState:
         """Orders not yet final (including NEW, SENT and UNKNOWN ones)."""
         return [o for o in self.orders.values() if not o.status.is_final]
 
+    def working(self) -> list[OrderState]:
+        """Our entries and exits not yet final: sent, of unknown status, or acknowledged and not done
+        filling. Their fills may still move the position, so nothing is sized on it meanwhile."""
+        return [o for o in self.orders.values()
+                if o.role in (OrderRole.ENTRY, OrderRole.EXIT) and not o.status.is_final]
+
     def open_protective(self) -> list[OrderState]:
         return [o for o in self.orders.values()
                 if o.role in (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS) and not o.status.is_final]

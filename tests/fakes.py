@@ -14,7 +14,18 @@ from typing import Any
 
 from sim.core import messages as m
 from sim.core.errors import ExchangeError, Rejected, RequestTimeout
-from sim.core.types import FillKind, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TradeId, VenueOrderId
+from sim.core.types import (
+    AlgoOrderId,
+    AlgoStatus,
+    FillKind,
+    OrderStatus,
+    OrderType,
+    RejectReason,
+    Side,
+    TimeInForce,
+    TradeId,
+    VenueOrderId,
+)
 
 
 class FakeVenue:
@@ -38,6 +49,10 @@ class FakeVenue:
         # ``"ack"``: a taking order (market, IOC) is answered ACKNOWLEDGED with nothing filled, and fills
         # just before the venue handles its next request (Binance's newOrderRespType=ACK)
         self.order_response = "result"
+        # ``"algo"``: conditional orders only through the algo requests (ordinary ones are refused, -4120),
+        # and a triggered one creates a child market order with the venue's own ids (Binance since 2025-12)
+        self.conditional_orders = "legacy"
+        self.algo_orders: dict[str, m.AlgoOrderReport] = {}
         self.matching: list[Any] = []  # acknowledged taking orders waiting for the matching engine
         self.match_after = 0  # requests the matching engine lets pass before it fills them (a busy one)
         self._busy = 0
@@ -93,6 +108,29 @@ class FakeVenue:
             case m.FetchPositions():
                 pos = () if self.qty == 0 else (m.PositionReport(self.symbol, self.qty, self.entry, now),)
                 return m.PositionsReport(now, pos)
+            case m.SubmitAlgoOrder():
+                known = self.algo_orders.get(req.client_algo_id)
+                if known is not None and known.status.is_open:
+                    raise Rejected(RejectReason.DUPLICATE_CLIENT_ID, ts=now)
+                algo_id = AlgoOrderId(f"A{len(self.algo_orders) + 1}")
+                report = m.AlgoOrderReport(self.symbol, req.client_algo_id, algo_id, req.side, req.type, req.qty,
+                                           req.trigger_price, req.trigger_by, req.reduce_only, req.close_position,
+                                           AlgoStatus.NEW, None, None, now, now)
+                self.algo_orders[req.client_algo_id] = report
+                return report
+            case m.CancelAlgoOrder(client_algo_id=cid):
+                a = self.algo_orders.get(cid)
+                if a is None or not a.status.is_open:
+                    raise Rejected(RejectReason.UNKNOWN_ORDER, ts=now)
+                self.algo_orders[cid] = replace(a, status=AlgoStatus.CANCELLED, ts=now, updated_ms=now)
+                return self.algo_orders[cid]
+            case m.FetchAlgoOrder(client_algo_id=cid):
+                if cid not in self.algo_orders:
+                    raise Rejected(RejectReason.UNKNOWN_ORDER, ts=now)
+                return replace(self.algo_orders[cid], ts=now)
+            case m.FetchOpenAlgoOrders():
+                return m.OpenAlgoOrdersReport(now, tuple(replace(a, ts=now) for a in self.algo_orders.values()
+                                                         if a.status.is_open))
             case m.FetchOpenOrders():
                 return m.OpenOrdersReport(now, tuple(o for o in self.orders.values() if o.status.is_open))
             case m.FetchFills(since_ms=since):
@@ -108,6 +146,8 @@ class FakeVenue:
             case m.FetchCandles():
                 return m.CandlesReport(now, ())
             case m.SubmitOrder():
+                if self.conditional_orders == "algo" and req.trigger_price is not None:
+                    raise Rejected(RejectReason.INVALID, "-4120 order type not supported for this endpoint", ts=now)
                 takes = req.type is OrderType.MARKET or (req.type is OrderType.LIMIT
                                                          and req.time_in_force is TimeInForce.IOC)
                 if takes and self.order_response == "ack":
@@ -168,7 +208,21 @@ class FakeVenue:
             self._answer(req, self.now)
 
     def trigger(self, cid: str) -> None:
-        """Fire a resting TP/SL as the venue would: fill it whole at the current price."""
+        """Fire a resting TP/SL as the venue would: fill it whole at the current price. An algo order
+        creates a child market order (the venue's own ids) that fills; the algo order names it."""
+        if cid in self.algo_orders:
+            a = self.algo_orders[cid]
+            child = f"algo-{a.algo_id}"
+            qty = a.qty if a.qty is not None else abs(self.qty)
+            price = Decimal(str(self.price))
+            self.orders[child] = m.OrderReport(self.symbol, child, VenueOrderId(f"V{len(self.orders)}"), a.side,
+                                               OrderType.MARKET, qty, None, None, a.reduce_only, OrderStatus.FILLED,
+                                               qty, price, self.now, self.now, client_algo_id=a.client_algo_id)
+            self._fill(child, a.side, qty)
+            self.algo_orders[cid] = replace(a, status=AlgoStatus.FINISHED, actual_order_id=self.orders[child].venue_id,
+                                            actual_client_id=child, actual_qty=qty, actual_price=price,
+                                            updated_ms=self.now, trigger_ms=self.now)
+            return
         o = self.orders[cid]
         self.orders[cid] = _with_status(o, OrderStatus.FILLED, o.qty)
         self._fill(cid, o.side, o.qty)

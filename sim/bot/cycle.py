@@ -17,6 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sim.bot.acting import pending_target, pursue
+from sim.bot.algo import is_algo
 from sim.bot.desk import Desk
 from sim.bot.execution import cancel
 from sim.bot.policies import BotConfig
@@ -99,7 +100,7 @@ class Bot:
         for order in list(self.record.state.open_protective()):
             if order.status.is_open and (qty == 0 or order.qty - order.filled_qty > qty):
                 yield from cancel(self.record, self.config.instrument, order, "stopping: protection no longer fits",
-                                  self.session)
+                                  self.session, is_algo(order.role, self.config.protective.route))
         yield from self.reconciler.reconcile()
 
     def cycle(self) -> Io[None]:

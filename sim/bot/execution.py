@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sim.bot.algo import as_report, cancel_request, lookup_request, submit_request
 from sim.bot.record import PlatformRecord
 from sim.bot.session import Io, Session
 from sim.bot.state import OrderState
 from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout
 from sim.core.ids import make_client_id
 from sim.core.instrument import Instrument
-from sim.core.messages import CancelOrder, FetchOrder, OrderReport, SubmitOrder
+from sim.core.messages import FetchOrder, OrderReport, SubmitOrder
 from sim.core.types import OrderRole, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TriggerBy
 
 ZERO = Decimal(0)
@@ -49,7 +50,8 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
            trigger_price: Decimal | None = None, trigger_by: TriggerBy = TriggerBy.MARK,
            decision_id: int | None = None, decision_price: float | None = None, price: Decimal | None = None,
            time_in_force: TimeInForce = TimeInForce.GTC, intent: int | None = None, attempt: int = 0,
-           recv_window_ms: int = 5_000, ack_polls: int = 4, ack_wait_ms: int = 200) -> Io[OrderState]:
+           recv_window_ms: int = 5_000, ack_polls: int = 4, ack_wait_ms: int = 200,
+           algo: bool = False) -> Io[OrderState]:
     """Send one order and follow it to a known state; returns the `OrderState` (or raises nothing).
 
     An entry or exit the venue only acknowledged (nothing filled yet: an answer mode, or a busy matching
@@ -71,14 +73,14 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
     request = SubmitOrder(instrument.symbol, cid, side, order_type, qty, price, trigger_price, trigger_by, reduce_only,
                           time_in_force)
     try:
-        report: OrderReport = yield from session.ask(request)
+        report = as_report((yield from session.ask(submit_request(request) if algo else request)))
     except Rejected as exc:
         record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason=exc.reason.value)
         return order
     except RequestTimeout as exc:
         order.timed_out = True
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "submit timed out: status unknown")
-        yield from resolve_unknown(record, instrument, order, session, recv_window_ms)
+        yield from resolve_unknown(record, instrument, order, session, recv_window_ms, algo)
         if order.status.is_open and role in _TRADES:
             yield from await_outcome(record, instrument, order, session, ack_polls, ack_wait_ms)
         return order
@@ -128,10 +130,10 @@ def never_arrived(order: OrderState, ts: int, recv_window_ms: int) -> bool:
 
 
 def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: OrderState, session: Session,
-                    recv_window_ms: int = 5_000) -> Io[None]:
-    """Ask the venue about an order of unknown status by its client id."""
+                    recv_window_ms: int = 5_000, algo: bool = False) -> Io[None]:
+    """Ask the venue about an order of unknown status by its client id (an algo order by its client algo id)."""
     try:
-        report: OrderReport = yield from session.ask(FetchOrder(instrument.symbol, order.client_id))
+        report = as_report((yield from session.ask(lookup_request(instrument.symbol, order.client_id, algo))))
     except Rejected as exc:
         if exc.reason is RejectReason.UNKNOWN_ORDER and never_arrived(order, exc.ts, recv_window_ms):
             record.update_order(order, OrderStatus.REJECTED, exc.ts, "never reached the venue (query by id)",
@@ -143,12 +145,12 @@ def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: Order
 
 
 def cancel(record: PlatformRecord, instrument: Instrument, order: OrderState, reason: str,
-           session: Session) -> Io[bool]:
+           session: Session, algo: bool = False) -> Io[bool]:
     """Cancel one of our orders; an order already gone is left for reconcile to explain. A cancel
     that times out leaves the order of unknown status (it may be cancelled or still live) until the
     venue says which."""
     try:
-        report: OrderReport = yield from session.ask(CancelOrder(instrument.symbol, order.client_id))
+        report = as_report((yield from session.ask(cancel_request(instrument.symbol, order.client_id, algo))))
     except RequestTimeout as exc:
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
         return False

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from sim.bot.algo import ConditionalRoute
 from sim.bot.sizing import SizingPolicy
 from sim.core.instrument import Instrument
 from sim.core.types import TriggerBy
@@ -22,6 +23,7 @@ class ProtectivePolicy:
     take_profit_pct: float | None = 0.01
     stop_loss_pct: float | None = 0.005
     trigger_by: TriggerBy = TriggerBy.MARK
+    route: ConditionalRoute = ConditionalRoute.LEGACY  # how the venue takes them (algo: Binance since 2025-12)
 
 
 class FlipMode(StrEnum):
@@ -68,4 +70,4 @@ class BotConfig:
     recv_window_ms: int = 5_000
 
 
-__all__ = ["BotConfig", "ExecutionPolicy", "FlipMode", "PartialFillPolicy", "ProtectivePolicy"]
+__all__ = ["BotConfig", "ConditionalRoute", "ExecutionPolicy", "FlipMode", "PartialFillPolicy", "ProtectivePolicy"]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from sim.bot.algo import is_algo
 from sim.bot.execution import cancel, submit
 from sim.bot.policies import ProtectivePolicy
 from sim.bot.record import PlatformRecord
@@ -67,7 +68,8 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
             continue
         if order.role not in want or order.qty != abs(pos.qty) or order.side is not exit_side:
             settled = Posture.CHANGED
-            yield from cancel(record, instrument, order, "protective no longer matches the position", session)
+            yield from cancel(record, instrument, order, "protective no longer matches the position", session,
+                              is_algo(order.role, policy.route))
         else:
             del want[order.role]  # right size on the right side: keep it
     for role, trigger in want.items():
@@ -76,13 +78,14 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
         settled = Posture.CHANGED
         otype = OrderType.TAKE_PROFIT_MARKET if role is OrderRole.TAKE_PROFIT else OrderType.STOP_MARKET
         order = yield from send(role, exit_side, abs(qty0), order_type=otype, reduce_only=True,
-                                trigger_price=trigger, trigger_by=policy.trigger_by)
+                                trigger_price=trigger, trigger_by=policy.trigger_by, algo=is_algo(role, policy.route))
         if order.status is OrderStatus.REJECTED and order.reject_reason == RejectReason.WOULD_TRIGGER_IMMEDIATELY.value:
             # exit at market as the order would have; first withdraw the other protection, which
             # would otherwise outlive the position
             for other in list(record.state.open_protective()):
                 if other.status.is_open:
-                    yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", session)
+                    yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", session,
+                                      is_algo(other.role, policy.route))
             if record.state.open_protective():
                 return Posture.CHANGED  # not known withdrawn (live, or a cancel unanswered): look again next pass
             yield from send(OrderRole.EXIT, exit_side, abs(record.state.position.qty), reduce_only=True)

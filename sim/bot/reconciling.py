@@ -8,6 +8,9 @@ whether the bot may go on trading this cycle.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
+from sim.bot.algo import ConditionalRoute, as_order_report, as_report, child_aliases, is_algo, lookup_request
 from sim.bot.execution import apply_update, never_arrived
 from sim.bot.policies import BotConfig
 from sim.bot.reconcile import ReconcileResult, reconcile
@@ -17,11 +20,13 @@ from sim.bot.state import OrderState
 from sim.core.errors import ExchangeError, Rejected
 from sim.core.ids import parse_client_id
 from sim.core.messages import (
+    AlgoOrderReport,
     FetchFills,
+    FetchOpenAlgoOrders,
     FetchOpenOrders,
-    FetchOrder,
     FetchPositions,
     FillsReport,
+    OpenAlgoOrdersReport,
     OpenOrdersReport,
     OrderReport,
     PositionsReport,
@@ -41,6 +46,7 @@ class Reconciler:
         # the reads every reconcile sends never change: built once (immutable values)
         self._fetch_positions = FetchPositions(config.instrument.symbol)
         self._fetch_open_orders = FetchOpenOrders(config.instrument.symbol)
+        self.algo = config.protective.route is ConditionalRoute.ALGO
 
     def recheck(self) -> Io[bool]:
         """Reconcile after a surprise, before anything else acts: True when the record proved right and
@@ -56,6 +62,12 @@ class Reconciler:
             positions: PositionsReport = yield from self.session.call(self._fetch_positions)
             open_orders: OpenOrdersReport = yield from self.session.call(self._fetch_open_orders)
             fills: FillsReport = yield from self.session.call(FetchFills(sym, rec.state.fills_since_ms))
+            algo_reports: list[AlgoOrderReport] = []
+            if self.algo:  # conditional orders live in the venue's algo service: list them there
+                open_algo: OpenAlgoOrdersReport = yield from self.session.call(FetchOpenAlgoOrders(sym))
+                algo_reports.extend(open_algo.orders)
+                open_orders = replace(open_orders, orders=open_orders.orders + tuple(
+                    as_order_report(r) for r in open_algo.orders))
         except ExchangeError:
             self.certain = False
             return None
@@ -64,8 +76,12 @@ class Reconciler:
         for order in rec.state.open_orders():
             if order.client_id in listed:
                 continue
+            algo = is_algo(order.role, self.config.protective.route)
             try:
-                lookups[order.client_id] = yield from self.session.call(FetchOrder(sym, order.client_id))
+                answer = yield from self.session.call(lookup_request(sym, order.client_id, algo))
+                if isinstance(answer, AlgoOrderReport):
+                    algo_reports.append(answer)
+                lookups[order.client_id] = as_report(answer)
             except Rejected as exc:
                 if exc.reason is RejectReason.UNKNOWN_ORDER and (
                         order.status.is_open or never_arrived(order, exc.ts, self.config.recv_window_ms)):
@@ -73,7 +89,11 @@ class Reconciler:
                 # else: it may still arrive: it stays uncertain, the engine waits
             except ExchangeError:
                 pass  # no answer: stays uncertain, the engine waits
-        result = reconcile(rec.state, positions, open_orders, fills.fills, lookups, sym, self.config.bot_id,
+        found = fills.fills
+        aliases = child_aliases(algo_reports)
+        if aliases:  # a triggered TP/SL's child order filled: its fills are that TP's or SL's
+            found = tuple(replace(f, client_id=aliases[f.client_id]) if f.client_id in aliases else f for f in found)
+        result = reconcile(rec.state, positions, open_orders, found, lookups, sym, self.config.bot_id,
                            self.config.entry_tolerance_bps)
         if self.restarted:
             result = result.as_restart()  # what differs now is what the crash left behind

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sim.bot.algo import as_report, cancel_request, is_algo
 from sim.bot.desk import Desk
 from sim.bot.execution import apply_report, submit
 from sim.bot.session import Io
 from sim.bot.state import OrderState
 from sim.core.errors import ExchangeError, RateLimited, RequestTimeout, Unavailable
-from sim.core.messages import CancelOrder, OrderReport
 from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
 
 RATE_LIMITED = "rate_limited"
@@ -91,7 +91,9 @@ def withdraw(desk: Desk, order: OrderState, reason: str) -> Io[bool]:
     pol, session = desk.config.execution, desk.session
     for _ in range(pol.rate_limit_attempts):
         try:
-            report: OrderReport = yield from session.ask(CancelOrder(desk.config.instrument.symbol, order.client_id))
+            algo = is_algo(order.role, desk.config.protective.route)
+            request = cancel_request(desk.config.instrument.symbol, order.client_id, algo)
+            report = as_report((yield from session.ask(request)))
         except RateLimited as exc:
             yield from session.back_off(session.now + max(exc.retry_after_ms, 1))
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, TypeVar
 
+from sim.bot.algo import as_order_report
 from sim.bot.record import PlatformRecord
 from sim.core.errors import ExchangeError, RateLimited, RequestTimeout
 from sim.core.ids import parse_client_id
@@ -107,9 +108,8 @@ class Session:
         orders = self.record.state.orders
         for u in updates:
             if isinstance(u, AlgoOrderReport):
-                cid = u.client_algo_id
-            else:
-                cid = getattr(u, "client_id", None)
+                u = as_order_report(u)
+            cid = getattr(u, "client_id", None)
             parsed = parse_client_id(cid)
             if parsed is None or parsed.bot_id != self.bot_id:
                 return True

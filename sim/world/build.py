@@ -14,7 +14,7 @@ import numpy as np
 import simpy
 
 from sim.bot.cycle import Bot
-from sim.bot.policies import BotConfig, ExecutionPolicy, FlipMode, PartialFillPolicy, ProtectivePolicy
+from sim.bot.policies import BotConfig, ConditionalRoute, ExecutionPolicy, FlipMode, PartialFillPolicy, ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
@@ -195,7 +195,9 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     strategy = strategy_cls(**strategy_kwargs(sc))
     p, xc = sc.bot.protective, sc.bot.execution
     config = BotConfig(sc.bot.bot_id, inst, ms(sc.bot.cycle), start,
-                       ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by)),
+                       ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by),
+                                        # the bot places TP/SL the way the venue takes them (the venue's key)
+                                        ConditionalRoute(getattr(ex, "conditional_orders", "legacy"))),
                        sc.bot.entry_tolerance_bps, sc.bot.max_position, sc.bot.max_leverage,
                        SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
                        ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,

@@ -47,6 +47,9 @@ class Reconciler:
         self._fetch_positions = FetchPositions(config.instrument.symbol)
         self._fetch_open_orders = FetchOpenOrders(config.instrument.symbol)
         self.algo = config.protective.route is ConditionalRoute.ALGO
+        # a triggered TP/SL's child order (the venue's client id) -> ours, kept until its fills are booked
+        # (a child's fill may reach the trade history after the lookup that named the child)
+        self._children: dict[ClientOrderId, ClientOrderId] = {}
 
     def recheck(self) -> Io[bool]:
         """Reconcile after a surprise, before anything else acts: True when the record proved right and
@@ -90,7 +93,8 @@ class Reconciler:
             except ExchangeError:
                 pass  # no answer: stays uncertain, the engine waits
         found = fills.fills
-        aliases = child_aliases(algo_reports)
+        aliases = self._children
+        aliases.update(child_aliases(algo_reports))
         if aliases:  # a triggered TP/SL's child order filled: its fills are that TP's or SL's
             found = tuple(replace(f, client_id=aliases[f.client_id]) if f.client_id in aliases else f for f in found)
         result = reconcile(rec.state, positions, open_orders, found, lookups, sym, self.config.bot_id,
@@ -99,6 +103,8 @@ class Reconciler:
             result = result.as_restart()  # what differs now is what the crash left behind
             self.restarted = False
         self.apply(result, self.session.now)
+        if aliases:
+            self._children = {child: ours for child, ours in aliases.items() if ours in rec.state.orders}
         self.certain = not result.uncertain
         return result
 

@@ -136,15 +136,15 @@ class Bot:
             return
         cfg = self.config
         posture = yield from ensure_protection(self.record, cfg.instrument, cfg.protective, self.session,
-                                               send=self._send_protective)
+                                               send=self.send)
         if posture is Posture.STALE:  # an answer came late: the position may have moved meanwhile: read it again
             result = yield from self.reconciler.reconcile()
             if result is not None and not result.uncertain and not self.uncertain():
                 posture = yield from ensure_protection(self.record, cfg.instrument, cfg.protective, self.session,
-                                                       send=self._send_protective)
+                                                       send=self.send)
         self._protected_version = self.record.version if posture is Posture.MATCHED else -1
 
-    def _send_protective(self, role: OrderRole, side: Side, qty: Decimal, **kwargs: object) -> Io[OrderState]:
+    def send(self, role: OrderRole, side: Side, qty: Decimal, **kwargs: object) -> Io[OrderState]:
         """A protective order (or the market exit that replaces one), refusals handled by kind."""
         sent = yield from send(self.desk, role, side, qty, **kwargs)  # type: ignore[arg-type]
         return sent.order

@@ -50,3 +50,20 @@ def test_a_size_gap_closed_before_the_next_reconcile_is_an_episode_that_began_wi
     reduce_ms = int(fills.loc[fills["client_id"].str.startswith("ext-", na=False), "ts_ms"].min())
     assert began == reduce_ms
     assert start is None or began > start
+
+
+def test_a_slow_venue_with_a_receive_window_beyond_the_timeout_runs_to_the_end(tmp_path: Path):
+    """Issue 15 bug 1, end to end: recv_window 60 s, timeout 1 s, latency that often exceeds it. Every
+    such chaos run used to die with a duplicate INSERT (an order concluded never-arrived, then adopted)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "scenarios/basics/chaos.toml").read_text())
+    data["scenario"]["duration"] = "1d"
+    data["exchange"] = {"transport": {"recv_window": "60s", "timeout": "1s"},
+                        "latency": {"median_ms": 300, "sigma": 1.0}}
+    from sim.scenario.loader import parse_scenario
+
+    result = sim.run(parse_scenario(data), seed=0, out=tmp_path / "r", ideal_twin=False, report=False)
+    assert result.summary["invariants"]["record_matches_truth"]["held"]
+    assert result.passed, [c.describe() for c in result.checks if not c.passed]

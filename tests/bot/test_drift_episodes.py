@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import sim
 
 SCENARIO = """
@@ -67,3 +69,24 @@ def test_a_slow_venue_with_a_receive_window_beyond_the_timeout_runs_to_the_end(t
     result = sim.run(parse_scenario(data), seed=0, out=tmp_path / "r", ideal_twin=False, report=False)
     assert result.summary["invariants"]["record_matches_truth"]["held"]
     assert result.passed, [c.describe() for c in result.checks if not c.passed]
+
+
+@pytest.mark.parametrize("seed, transport", [
+    (12, {"request_loss_prob": 0.2, "response_loss_prob": 0.2, "timeout": "1s"}),  # issue 15 bug 2
+    (3050, {"response_loss_prob": 0.02}),  # issue 15 bug 3
+], ids=["exit-while-a-cancel-is-unanswered", "protection-after-a-late-answer"])
+def test_chaos_seeds_that_left_protection_larger_than_the_position_keep_every_invariant(tmp_path: Path, seed,
+                                                                                          transport):
+    """Bug 2: a market exit while the TP's cancel was unanswered left the TP live on a flat position.
+    Bug 3: after a TP's answer came only after a timeout, the SL went out for the size before an
+    operator's reduce. Both broke invariant 4 on main."""
+    import tomllib
+
+    from sim.scenario.loader import parse_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "scenarios/basics/chaos.toml").read_text())
+    data["exchange"] = {"transport": transport}
+    result = sim.run(parse_scenario(data), seed=seed, out=tmp_path / "r", ideal_twin=False, report=False)
+    broken = {k: v["problems"] for k, v in result.summary["invariants"].items() if not v["held"]}
+    assert broken == {}

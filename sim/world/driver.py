@@ -151,6 +151,7 @@ class BotDriver:
                 self.down = True
                 self.crashes += 1
                 bot.close()
+                self.truth.bot_down(int(env.now))
                 self.truth.log.event(int(env.now), "bot_crash", "driver", detail=crashed.crash.point)
                 if self.on_crash is not None:
                     self.on_crash()
@@ -160,6 +161,7 @@ class BotDriver:
                 bot = self.restarter()
                 self.inbox.clear()  # the new process has no stream yet: it starts from the record
                 self.down = False
+                self.truth.bot_up(int(env.now))
                 self.truth.log.event(int(env.now), "bot_restart", "driver", detail="from the platform record")
 
     def _sync(self, now: int) -> Generator[simpy.Event, Any, None]:
@@ -189,15 +191,17 @@ class BotDriver:
         now = int(env.now)
         while True:
             self.clock.now = now
+            truth.bot_received(now, reply, error)
             try:
                 request = bot.throw(error) if error is not None else bot.send(reply)
             except StopIteration:
                 return
             before_request(request)  # the bot makes its record durable before anything leaves it
+            truth.after_bot_step(now)  # the record as it now is (and durable, if a crash follows)
             if crash_next is not None:
                 raise _Crashed(crash_next)  # the bot recorded the answer, then died
+            truth.bot_request(now, request)
             reply, error = None, None
-            truth.after_bot_step(now)
             kind = type(request)
             if kind is Sleep:
                 truth.sample(now)
@@ -302,12 +306,15 @@ class BotDriver:
         error: ExchangeError | None = None
         now = int(self.env.now)
         self.clock.now = now
+        self.truth.bot_up(now)  # a process runs it (a new one, if the last died)
         while True:
+            self.truth.bot_received(now, reply, error)
             try:
                 request = bot.throw(error) if error is not None else bot.send(reply)
             except StopIteration as stop:
-                self.truth.after_bot_step(now)
+                self.truth.bot_finished(now)
                 return stop.value
+            self.truth.bot_request(now, request)
             reply, error = None, None
             try:
                 reply = Woke(now) if type(request) is Sleep else self.venue.handle(request, now)

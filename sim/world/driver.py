@@ -183,6 +183,7 @@ class BotDriver:
         leg had been a SimPy event, at a fraction of the cost: reads are most of what a bot sends.
         """
         env, venue, truth, transport = self.env, self.venue, self.truth, self.transport
+        received, sending = truth.watch.received, truth.watch.request  # what the bot learns and does (invariants)
         timeout_ms = transport.faults.timeout_ms
         reply: Any = None
         error: ExchangeError | None = None
@@ -191,7 +192,7 @@ class BotDriver:
         now = int(env.now)
         while True:
             self.clock.now = now
-            truth.bot_received(now, reply, error)
+            received(now, reply, error)
             try:
                 request = bot.throw(error) if error is not None else bot.send(reply)
             except StopIteration:
@@ -200,7 +201,7 @@ class BotDriver:
             truth.after_bot_step(now)  # the record as it now is (and durable, if a crash follows)
             if crash_next is not None:
                 raise _Crashed(crash_next)  # the bot recorded the answer, then died
-            truth.bot_request(now, request)
+            sending(now, request)
             reply, error = None, None
             kind = type(request)
             if kind is Sleep:

@@ -70,9 +70,11 @@ class GroundTruth:
         self.watch = Watch(self)  # the bot's reads and acts (invariants 2, 3 and 4 during the run)
         self.entry_tolerance_bps = 1.0
         self.down = False  # the bot process is dead: no record is in use, the timeline marks the gap
+        self.venue_changes = 0  # orders and fills the venue reported so far (has anything changed since?)
 
     # ---------------------------------------------------------------- venue observer
     def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None:
+        self.venue_changes += 1
         if self.publish is not None:
             self.publish(ts, order.report(ts))
         price = order.trigger_price if order.trigger_price is not None else order.avg_price
@@ -102,6 +104,7 @@ class GroundTruth:
 
     def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None:
         self.ledger.add(fill)
+        self.venue_changes += 1
         if self.publish is not None:
             self.publish(fill.ts, fill)
         self.log.event(fill.ts, f"fill_{fill.kind.value}", "venue", fill.client_id, fill.side.value,

@@ -114,9 +114,11 @@ class Watch:
         self._pending: dict[str, tuple[int, int]] = {}  # misfit client id -> (first seen, deadline boundary)
         self._carried: dict[str, tuple[int, int]] = {}
         self._acted: dict[str, int] = {}  # client id -> when the bot last sent a cancel or amend for it
+        self._quiet: tuple = ()  # (record, its version, venue changes) at the last clean reconcile checked
 
     # ---------------------------------------------------------------- what the bot receives
     def received(self, now: int, reply: Any, error: Exception | None) -> None:
+        """The bot is about to read ``reply`` (or ``error``; both None: nothing)."""
         kind = type(reply)
         if kind is PositionsReport:
             qty, entry = ZERO, ZERO
@@ -233,11 +235,17 @@ class Watch:
         record = self.truth.record
         if record is None or rec.listed is None:
             return
-        live, flight = record.order_belief()
         carried, self._carried = self._carried, {}
+        key = (id(record), record.version, self.truth.venue_changes)
+        if key == self._quiet and not rec.lookups:  # nothing changed since the last clean one: the same verdict
+            self.clean_reconciles += 1
+            self._pending = carried
+            return
+        live, flight = record.order_belief()
         if rec.failed or flight:
             return  # not clean: the bot knows it does not know; misfits wait for a clean one
         self.clean_reconciles += 1
+        self._quiet = key
         self._check_record(now, rec, record, live)
         bot_id = getattr(record, "bot_id", None)
         boundary = self.start_ms + ((now - self.start_ms) // self.cycle_ms + 1) * self.cycle_ms

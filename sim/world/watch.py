@@ -21,8 +21,10 @@ the world knows three things the end of a run cannot tell:
 - **whether a misfit was withdrawn in time** (invariant 4 continuously). A protective order of ours
   that is live while the position is flat (orphaned), larger than the position, or on the side
   that would add to it, is a misfit. GRACE PERIOD: from the first clean reconcile whose reads show
-  the misfit to the end of that bot cycle (the bot's next sleep to a cycle boundary); by then the
-  bot must have sent a cancel or an amend for that order, or the order must be gone or fit again.
+  the misfit to the end of the bot's *next* cycle (its sleep to the second cycle boundary after that
+  reconcile: the rest of the cycle in which it learnt of it, plus one whole cycle, as DESIGN.md says
+  "beyond one cycle"); by then the bot must have sent a cancel or an amend for that order, or the
+  order must be gone or fit again.
   A cancel that got no answer counts as acting (the next reconcile resolves it). A reconcile that
   does not complete cleanly (outage, lost answers, an order of unknown status) restarts the grace
   period at the next clean one, and so does a crash: the bot cannot act on what it could not read.
@@ -248,7 +250,8 @@ class Watch:
         self._quiet = key
         self._check_record(now, rec, record, live)
         bot_id = getattr(record, "bot_id", None)
-        boundary = self.start_ms + ((now - self.start_ms) // self.cycle_ms + 1) * self.cycle_ms
+        # the grace period ends with the bot's cycle after this one (DESIGN.md: "beyond one cycle")
+        boundary = self.start_ms + ((now - self.start_ms) // self.cycle_ms + 2) * self.cycle_ms
         for cid, o in rec.listed.items():
             p = parse_client_id(cid)
             if p is None or p.role not in PROTECTIVE or (bot_id is not None and p.bot_id != bot_id):
@@ -286,7 +289,7 @@ class Watch:
                                      f"trigger differs {moved}")
 
     def _deadline(self, now: int, until_ms: int) -> None:
-        """The bot goes to sleep: misfits whose grace period ends with this cycle must be dealt with."""
+        """The bot goes to sleep: misfits whose grace period ends here must have been dealt with."""
         ex = self.truth.exchange
         for cid, (seen, boundary) in list(self._pending.items()):
             if until_ms < boundary:

@@ -210,6 +210,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     bot = Bot(config, record, strategy)
     truth.exchange = venue
     truth.record = record
+    truth.entry_tolerance_bps = sc.bot.entry_tolerance_bps
+    truth.watch.start_ms, truth.watch.cycle_ms = start, ms(sc.bot.cycle)
 
     lat, tr = ex.latency, ex.transport
     latency = LatencyModel(0.0, 0.0, 0) if ideal else LatencyModel(lat.median_ms, lat.sigma, lat.floor_ms,

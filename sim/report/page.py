@@ -1,0 +1,126 @@
+"""One self-contained HTML page: Plotly's library inlined once, figures as divs, tables that sort and filter.
+
+Nothing is linked relatively and nothing is fetched from a network, so a report copied to another
+folder or mailed still shows every chart. Time figures marked ``linked`` share their time range:
+zooming one zooms the others (a few lines of JavaScript on Plotly's relayout event).
+"""
+from __future__ import annotations
+
+import functools
+import html
+import itertools
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1280px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0;font-size:13px}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;white-space:nowrap}
+th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;font-weight:bold} .muted{color:#777}
+.cards{display:flex;flex-wrap:wrap;gap:8px;margin:1em 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:110px;max-width:190px}
+.card .v{font-size:20px;font-weight:600} .card .k{font-size:12px;color:#444}
+.card .d{font-size:11px;color:#777;margin-top:2px}
+.fig{border:1px solid #eee;margin:.6em 0}
+.scroll{max-width:100%;max-height:70vh;overflow:auto;border:1px solid #ddd}
+.scroll table{margin:0} .scroll th{position:sticky;top:0;cursor:pointer;user-select:none;z-index:1}
+.scroll th:after{content:" \\2195";color:#aaa} .scroll th.asc:after{content:" \\2191";color:#222}
+.scroll th.desc:after{content:" \\2193";color:#222}
+.tools{margin:.6em 0 .3em} .tools input{width:22em;padding:3px 6px}
+td.wrap{white-space:normal;min-width:24em}
+"""
+
+TABLE_JS = """
+function setupTables(){
+  document.querySelectorAll('div.sortable').forEach(function(box){
+    var table=box.querySelector('table'), body=table.tBodies[0], rows=Array.from(body.rows);
+    var input=box.querySelector('input'), count=box.querySelector('.count');
+    function shown(){var n=rows.filter(function(r){return r.style.display!=='none'}).length;
+      count.textContent=n+' of '+rows.length+' rows';}
+    input.addEventListener('input',function(){var q=input.value.toLowerCase();
+      rows.forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)>=0?'':'none'});shown();});
+    function key(r,i){var t=r.cells[i].textContent.trim(), v=parseFloat(t.replace(/,/g,''));
+      return (t!==''&&isFinite(v)&&/^[-+]?[0-9.,]+(e[-+]?[0-9]+)?$/i.test(t))?[0,v]:[1,t];}
+    Array.from(table.tHead.rows[0].cells).forEach(function(th,i){th.addEventListener('click',function(){
+      var asc=!th.classList.contains('asc');
+      Array.from(th.parentNode.cells).forEach(function(c){c.classList.remove('asc','desc')});
+      th.classList.add(asc?'asc':'desc');
+      rows.sort(function(a,b){var x=key(a,i),y=key(b,i);
+        var c=x[0]-y[0]||(x[1]<y[1]?-1:x[1]>y[1]?1:0);return asc?c:-c;});
+      rows.forEach(function(r){body.appendChild(r)});});});
+    shown();
+  });
+}
+"""
+
+LINK_JS = """
+function linkTimeAxes(){
+  var plots=Array.from(document.querySelectorAll('div.linked .js-plotly-plot')), busy=false;
+  function xaxes(gd){return Object.keys(gd.layout).filter(function(k){return /^xaxis[0-9]*$/.test(k)});}
+  plots.forEach(function(gd){gd.on('plotly_relayout',function(ev){
+    if(busy)return; var r=null, auto=false;
+    Object.keys(ev).forEach(function(k){
+      var m=k.match(/^xaxis[0-9]*\\.range\\[([01])\\]$/); if(m){r=r||[];r[+m[1]]=ev[k];}
+      if(/^xaxis[0-9]*\\.range$/.test(k))r=ev[k]; if(/^xaxis[0-9]*\\.autorange$/.test(k))auto=true;});
+    if(!r&&!auto)return; busy=true;
+    Promise.all(plots.filter(function(o){return o!==gd}).map(function(o){var u={};
+      xaxes(o).forEach(function(a){if(r&&r.length===2){u[a+'.range']=[r[0],r[1]];}else{u[a+'.autorange']=true;}});
+      return Plotly.relayout(o,u);})).then(function(){busy=false},function(){busy=false});
+  });});
+}
+window.addEventListener('load',function(){setupTables();linkTimeAxes();});
+"""
+
+CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+_ids = itertools.count()
+
+
+@functools.cache
+def plotly_js() -> str:
+    """The Plotly library, inlined once per page (about 4.7 MB) so the page needs no network."""
+    return get_plotlyjs()
+
+
+def figure_div(fig: go.Figure, linked: bool = False) -> str:
+    """A figure as a div (no library: the page carries it once); ``linked`` joins the shared time range."""
+    inner = pio.to_html(fig, full_html=False, include_plotlyjs=False, config=CONFIG,
+                        div_id=f"fig{next(_ids)}", default_width="100%")
+    return f'<div class="fig{" linked" if linked else ""}">{inner}</div>'
+
+
+def _cell_text(v: object) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1e6 else f"{v:,.2f}"
+    return str(v)
+
+
+def sortable_table(df: pd.DataFrame, what: str, wrap: tuple[str, ...] = ()) -> str:
+    """Every row of ``df`` in a scrolling box (fits any page width) with a filter box and sortable columns."""
+    if not len(df):
+        return "<p class=muted>none</p>"
+    shown = df.copy()
+    for col in shown.columns:  # times to the millisecond, the same way in every column
+        if isinstance(shown[col].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(shown[col]):
+            shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    classes = ["wrap" if c in wrap else "" for c in shown.columns]
+    body = "".join("<tr>" + "".join(f"<td class={k}>{html.escape(_cell_text(v))}</td>" if k else
+                                    f"<td>{html.escape(_cell_text(v))}</td>" for v, k in zip(row, classes, strict=True))
+                   + "</tr>" for row in shown.itertuples(index=False, name=None))
+    return (f'<div class=sortable><div class=tools><input type=search placeholder="filter {html.escape(what)}: '
+            f'text in any column" aria-label="filter {html.escape(what)}"> <span class="count muted"></span>'
+            f' <span class=muted>(click a column to sort)</span></div>'
+            f"<div class=scroll><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></div>")
+
+
+def page(title: str, body: str) -> str:
+    """The whole document: styles, the Plotly library once, the body, then the table and axis scripts."""
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<style>{CSS}</style><script>{plotly_js()}</script></head><body>{body}"
+            f"<script>{TABLE_JS}{LINK_JS}</script></body></html>")

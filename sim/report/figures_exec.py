@@ -110,8 +110,9 @@ def draw_distributions(run: RunTables) -> go.Figure:
     for i, col in enumerate(("slippage_bps", "shortfall_bps"), start=1):
         data = ex[col].dropna() if len(ex) else pd.Series(dtype=float)
         if not len(data):
-            fig.add_annotation(text="no data (e.g. no decision price for TP/SL)", showarrow=False,
-                               xref=f"x{i} domain", yref=f"y{i} domain", x=0.5, y=0.5)
+            sub = fig.get_subplot(1, i)  # paper coordinates: an empty panel's axes are not drawn
+            fig.add_annotation(text="no data (e.g. no decision price for TP/SL)", showarrow=False, xref="paper",
+                               yref="paper", x=sum(sub.xaxis.domain) / 2, y=sum(sub.yaxis.domain) / 2)
             continue
         v, edges, xlim = histogram_bins(data)
         counts, _ = np.histogram(v, bins=edges)

@@ -26,9 +26,9 @@ th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;fo
 .card .d{font-size:11px;color:#777;margin-top:2px}
 .fig{border:1px solid #eee;margin:.6em 0}
 .scroll{max-width:100%;max-height:70vh;overflow:auto;border:1px solid #ddd}
-.scroll table{margin:0} .scroll th{position:sticky;top:0;cursor:pointer;user-select:none;z-index:1}
-.scroll th:after{content:" \\2195";color:#aaa} .scroll th.asc:after{content:" \\2191";color:#222}
-.scroll th.desc:after{content:" \\2193";color:#222}
+.scroll table{margin:0} .sortable th{position:sticky;top:0;cursor:pointer;user-select:none;z-index:1}
+.sortable th:after{content:" \\2195";color:#aaa} .sortable th.asc:after{content:" \\2191";color:#222}
+.sortable th.desc:after{content:" \\2193";color:#222}
 .tools{margin:.6em 0 .3em} .tools input{width:22em;padding:3px 6px}
 td.wrap{white-space:normal;min-width:24em}
 """

@@ -18,7 +18,8 @@ from plotly.offline import get_plotlyjs
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1280px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0;font-size:13px}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;white-space:nowrap}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;overflow-wrap:anywhere}
+.sortable td,.sortable th,.compare td,.compare th{white-space:nowrap;overflow-wrap:normal}
 th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;font-weight:bold} .muted{color:#777}
 .cards{display:flex;flex-wrap:wrap;gap:8px;margin:1em 0}
 .card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:110px;max-width:190px}
@@ -30,7 +31,7 @@ th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;fo
 .sortable th:after{content:" \\2195";color:#aaa} .sortable th.asc:after{content:" \\2191";color:#222}
 .sortable th.desc:after{content:" \\2193";color:#222}
 .tools{margin:.6em 0 .3em} .tools input{width:22em;padding:3px 6px}
-td.wrap{white-space:normal;min-width:24em}
+.sortable td.wrap{white-space:normal;min-width:24em}
 """
 
 TABLE_JS = """

@@ -94,7 +94,7 @@ together), double-click to reset, hover for details, click a legend entry to hid
 <h2>Expectations and invariants</h2>{_checks(s)}
 <h2>Drift: platform record vs venue</h2>{figure_div(draw_position(run), linked=True)}
 {figure_div(draw_drift_latency(run), linked=bool(len(run.drift_episodes)))}
-<h3>Episodes</h3>{sortable_table(_cols(drift, DRIFT_COLUMNS), "episodes", wrap=("correction",))}
+<h3>Episodes</h3>{sortable_table(_cols(drift, DRIFT_COLUMNS), "episodes")}
 <h2>Price, fills and protection</h2>{figure_div(draw_price(run), linked=True)}
 <h2>Outcome: realistic vs ideal execution</h2>{figure_div(draw_equity(run), linked=True)}
 {figure_div(draw_costs(run))}

@@ -31,7 +31,6 @@ th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;fo
 .sortable th:after{content:" \\2195";color:#aaa} .sortable th.asc:after{content:" \\2191";color:#222}
 .sortable th.desc:after{content:" \\2193";color:#222}
 .tools{margin:.6em 0 .3em} .tools input{width:22em;padding:3px 6px}
-.sortable td.wrap{white-space:normal;min-width:24em}
 """
 
 TABLE_JS = """
@@ -100,7 +99,7 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def sortable_table(df: pd.DataFrame, what: str, wrap: tuple[str, ...] = ()) -> str:
+def sortable_table(df: pd.DataFrame, what: str) -> str:
     """Every row of ``df`` in a scrolling box (fits any page width) with a filter box and sortable columns."""
     if not len(df):
         return "<p class=muted>none</p>"
@@ -109,10 +108,8 @@ def sortable_table(df: pd.DataFrame, what: str, wrap: tuple[str, ...] = ()) -> s
         if isinstance(shown[col].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(shown[col]):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    classes = ["wrap" if c in wrap else "" for c in shown.columns]
-    body = "".join("<tr>" + "".join(f"<td class={k}>{html.escape(_cell_text(v))}</td>" if k else
-                                    f"<td>{html.escape(_cell_text(v))}</td>" for v, k in zip(row, classes, strict=True))
-                   + "</tr>" for row in shown.itertuples(index=False, name=None))
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in row) + "</tr>"
+                   for row in shown.itertuples(index=False, name=None))
     return (f'<div class=sortable><div class=tools><input type=search placeholder="filter {html.escape(what)}: '
             f'text in any column" aria-label="filter {html.escape(what)}"> <span class="count muted"></span>'
             f' <span class=muted>(click a column to sort)</span></div>'

@@ -26,7 +26,7 @@ th{background:#f4f4f4} .pass{color:#176a17;font-weight:bold} .fail{color:#b00;fo
 .card .v{font-size:20px;font-weight:600} .card .k{font-size:12px;color:#444}
 .card .d{font-size:11px;color:#777;margin-top:2px}
 .fig{border:1px solid #eee;margin:.6em 0}
-.scroll{max-width:100%;max-height:70vh;overflow:auto;border:1px solid #ddd}
+.scroll{max-width:100%;max-height:min(70vh,640px);overflow:auto;border:1px solid #ddd}
 .scroll table{margin:0} .sortable th{position:sticky;top:0;cursor:pointer;user-select:none;z-index:1}
 .sortable th:after{content:" \\2195";color:#aaa} .sortable th.asc:after{content:" \\2191";color:#222}
 .sortable th.desc:after{content:" \\2193";color:#222}

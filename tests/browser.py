@@ -28,13 +28,14 @@ def available() -> bool:
 
 @dataclass(frozen=True)
 class Seen:
-    """What the page showed: console errors, plots and how many drew an SVG with data, table rows."""
+    """What the page showed: console errors, plots and how many drew an SVG or WebGL marks, and per table the rows
+    drawn, the rows it holds and the count it says."""
 
     errors: list[str]
     plots: int
     drawn: int
     empty: list[str]
-    table_rows: dict[str, int]
+    table_rows: dict[str, list]
     page_width: int
     body_width: int
 
@@ -46,14 +47,15 @@ let drawn = 0;
 for (const p of plots) {
   const svg = p.querySelector('svg.main-svg');
   const marks = p.querySelectorAll('.scatterlayer .trace path, .scatterlayer .point, .barlayer .point, '
-                                   + '.boxlayer .trace path, .annotation-text');
+                                   + '.boxlayer .trace path, .annotation-text, .gl-container canvas');
   const ok = svg && svg.getBoundingClientRect().width > 100 && svg.getBoundingClientRect().height > 50
              && marks.length > 0;
   if (ok) drawn += 1; else empty.push(p.id + ': ' + (p.querySelector('.gtitle') || {textContent: ''}).textContent);
 }
 const rows = {};
 document.querySelectorAll('div.sortable').forEach((box, i) => {
-  rows[box.querySelector('input').getAttribute('aria-label')] = box.querySelectorAll('tbody tr').length;
+  rows[box.querySelector('input').getAttribute('aria-label')] = [box.querySelectorAll('tbody tr').length,
+    JSON.parse(box.querySelector('script.rows').textContent).length, box.querySelector('.count').textContent];
 });
 return [plots.length, drawn, empty, rows, document.documentElement.scrollWidth, window.innerWidth];
 """

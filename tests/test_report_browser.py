@@ -54,8 +54,10 @@ def test_run_report_draws_every_chart_and_lists_every_order(run_dir):
     seen = browser.look(run_dir / "report.html")
     _check(seen, RUN_PLOTS)
     run = load_run(run_dir)
-    assert seen.table_rows["filter orders"] == len(run.orders)
-    assert seen.table_rows.get("filter episodes", 0) == len(run.drift_episodes)
+    drawn, held, says = seen.table_rows["filter orders"]
+    assert held == len(run.orders) and drawn == min(len(run.orders), 1000)
+    assert says.startswith(f"{len(run.orders)} of {len(run.orders)} rows")
+    assert seen.table_rows.get("filter episodes", [0, 0])[1] == len(run.drift_episodes)
 
 
 def test_a_copied_report_still_draws_every_chart(tmp_path_factory):
@@ -81,16 +83,18 @@ def test_orders_table_filters_and_sorts_and_time_charts_zoom_together(tmp_path_f
         box = driver.find_elements(By.CSS_SELECTOR, "div.sortable")[-1]  # the orders table
         box.find_element(By.TAG_NAME, "input").send_keys("stop_market")
         time.sleep(0.3)
-        visible = [r for r in box.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
+        visible = box.find_elements(By.CSS_SELECTOR, "tbody tr")
         assert visible and all("stop_market" in r.text for r in visible)
         assert box.find_element(By.CSS_SELECTOR, ".count").text.startswith(f"{len(visible)} of ")
-        qty = [h for h in box.find_elements(By.TAG_NAME, "th") if h.text.startswith("trigger_price")][0]
-        qty.click()
-        qty.click()  # descending
         cells = [r.find_elements(By.TAG_NAME, "td")[6].text for r in visible]
         values = [float(c.replace(",", "")) for c in cells if c]
+        assert len(values) == len(visible)  # every stop-market order has a trigger price
+        trigger = [h for h in box.find_elements(By.TAG_NAME, "th") if h.text.startswith("trigger_price")][0]
+        trigger.click()
+        trigger.click()  # descending
+        time.sleep(0.3)
         shown = [float(r.find_elements(By.TAG_NAME, "td")[6].text.replace(",", ""))
-                 for r in box.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
+                 for r in box.find_elements(By.CSS_SELECTOR, "tbody tr")]
         assert shown == sorted(values, reverse=True)
         ranges = driver.execute_script("""
             const plots = Array.from(document.querySelectorAll('div.linked .js-plotly-plot'));
@@ -106,5 +110,26 @@ def test_orders_table_filters_and_sorts_and_time_charts_zoom_together(tmp_path_f
         assert all(r == ["2024-01-01 06:00", "2024-01-01 07:00"] for r in ranges), ranges
         fetched = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert not [u for u in fetched if not u.startswith("file:")]  # nothing from a network
+    finally:
+        browser.close(driver)
+
+
+def test_a_long_table_draws_a_thousand_rows_at_a_time_and_all_on_demand(tmp_path):
+    import pandas as pd
+    from selenium.webdriver.common.by import By
+
+    from sim.report.page import page, sortable_table
+
+    df = pd.DataFrame({"n": range(2500), "side": ["buy", "sell"] * 1250})
+    (tmp_path / "t.html").write_text(page("t", sortable_table(df, "rows")))
+    driver = browser.open_page(tmp_path / "t.html")
+    try:
+        assert len(driver.find_elements(By.CSS_SELECTOR, "tbody tr")) == 1000
+        assert driver.find_element(By.CSS_SELECTOR, ".count").text == "2500 of 2500 rows, 1000 shown"
+        driver.find_element(By.CSS_SELECTOR, ".more .all").click()
+        assert len(driver.find_elements(By.CSS_SELECTOR, "tbody tr")) == 2500
+        assert not driver.find_element(By.CSS_SELECTOR, ".more").is_displayed()
+        driver.find_element(By.TAG_NAME, "input").send_keys("sell")
+        assert driver.find_element(By.CSS_SELECTOR, ".count").text == "1250 of 2500 rows, 1000 shown"
     finally:
         browser.close(driver)

@@ -52,3 +52,23 @@ def step_rows(*series: np.ndarray) -> np.ndarray:
         diff &= ~(np.isnan(a[1:]) & np.isnan(a[:-1]))
         changed[1:] |= diff
     return np.flatnonzero(changed)
+
+
+def step_envelope(ts_ms: np.ndarray, *series: np.ndarray, buckets: int = BUCKETS) -> np.ndarray:
+    """`step_rows`, then, when more changes remain than a screen has pixels, each series' min and max per bucket.
+
+    A position that flips forty thousand times in a year is drawn as its envelope at full zoom-out
+    (every extreme kept); the table and the summary still hold every change.
+    """
+    rows = step_rows(*series)
+    if len(rows) <= 2 * buckets:
+        return rows
+    keep = [rows[minmax_rows(np.asarray(ts_ms)[rows], np.asarray(s, dtype=float)[rows], buckets)] for s in series]
+    return np.unique(np.concatenate(keep))
+
+
+def ranks(n: int, points: int = BUCKETS) -> np.ndarray:
+    """At most ``points`` evenly spaced indices into a sorted array of ``n`` (first and last kept): a CDF's shape."""
+    if n <= points:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, points)).astype(np.int64))

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.report.decimate import minmax_rows, step_rows
+from sim.report.decimate import minmax_rows, step_envelope
 from sim.report.tables import RunTables
 
 CAUSE_COLOURS = {
@@ -26,6 +26,12 @@ CAUSE_COLOURS = {
 ROLE_NAMES = {"en": "entry", "ex": "exit", "tp": "take-profit", "sl": "stop-loss", "entry": "entry", "exit": "exit",
               "take_profit": "take-profit", "stop_loss": "stop-loss"}
 TIME_HEIGHT = 330  # px of one time panel: tall enough to read, short enough for three on a laptop screen
+GL_ABOVE = 5000  # marks in one trace above which the browser draws them with WebGL (SVG slows past a few thousand)
+
+
+def scatter(n: int, **kw: object) -> go.Scatter | go.Scattergl:
+    """A scatter trace of ``n`` marks: SVG for the usual few hundred, WebGL for tens of thousands."""
+    return go.Scattergl(**kw) if n > GL_ABOVE else go.Scatter(**kw)
 
 
 def times(ms: pd.Series | np.ndarray) -> np.ndarray:
@@ -96,7 +102,7 @@ def draw_position(run: RunTables) -> go.Figure:
     if len(tl):
         ts = _ts(tl)
         venue, record = tl["exchange_qty"].to_numpy(float), tl["record_qty"].to_numpy(float)
-        rows = step_rows(venue, record)
+        rows = step_envelope(ts, venue, record)
         t = times(ts[rows])
         fig.add_trace(go.Scatter(x=t, y=venue[rows], name="venue (truth)", line=dict(shape="hv", width=2.4,
                                  color="#1f77b4"), hovertemplate="venue %{y:g}<br>%{x}<extra></extra>"), 1, 1)
@@ -106,7 +112,7 @@ def draw_position(run: RunTables) -> go.Figure:
         gap = record - venue
         flight = in_flight_mask(ts, run.orders, dr) & (gap != 0)
         drift, grey = np.where(flight, 0.0, gap), np.where(flight, gap, 0.0)
-        rows = step_rows(drift, grey)
+        rows = step_envelope(ts, drift, grey)
         t = times(ts[rows])
         if grey.any():
             fig.add_trace(go.Scatter(x=t, y=grey[rows], name="record − venue: order in flight, not drift",
@@ -221,7 +227,7 @@ def draw_price(run: RunTables) -> go.Figure:
             text = [f"<b>{ROLE_NAMES.get(str(r), r)} {s} {q:g} ({ty}) not filled: {st}</b><br>{c}<br>{why or ''}"
                     for r, s, q, ty, st, c, why in zip(u["role"], u["side"], u["qty"], u["type"], u["record_status"],
                                                        u["client_id"], u["reject_reason"], strict=True)]
-            fig.add_trace(go.Scatter(x=times(u["decided_ms"]), y=u["decision_price"], mode="markers",
+            fig.add_trace(scatter(len(u), x=times(u["decided_ms"]), y=u["decision_price"], mode="markers",
                                      marker=dict(symbol="circle-open", size=8, color="#b00000"),
                                      name=f"order not filled ({len(u)})", hovertext=text,
                                      hovertemplate="%{hovertext}<br>decided at %{y:,.2f}<extra></extra>"))
@@ -230,10 +236,11 @@ def draw_price(run: RunTables) -> go.Figure:
                        height=440, legend_y=-0.12)
 
 
-def _markers(f: pd.DataFrame, symbol: str, colour: str, size: int, name: str, text: list[str]) -> go.Scatter:
-    return go.Scatter(x=times(_ts(f)), y=f["price"], mode="markers", name=name, hovertext=text, meta="fill",
-                      marker=dict(symbol=symbol, size=size, color=colour, line=dict(width=0.6, color="black")),
-                      hovertemplate="%{hovertext}<extra></extra>")
+def _markers(f: pd.DataFrame, symbol: str, colour: str, size: int, name: str,
+             text: list[str]) -> go.Scatter | go.Scattergl:
+    return scatter(len(f), x=times(_ts(f)), y=f["price"], mode="markers", name=name, hovertext=text, meta="fill",
+                   marker=dict(symbol=symbol, size=size, color=colour, line=dict(width=0.6, color="black")),
+                   hovertemplate="%{hovertext}<extra></extra>")
 
 
 def _levels(fig: go.Figure, ev: pd.DataFrame, tl: pd.DataFrame) -> None:

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, episode_text, time_layout, times
+from sim.report.decimate import ranks
+from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, episode_text, scatter, time_layout, times
 from sim.report.tables import RunTables
 
 EXECUTED = ("market", "take_profit_market", "stop_market", "limit")
@@ -42,7 +43,7 @@ def draw_slippage(run: RunTables) -> go.Figure:
             text = [f"<b>{c}</b><br>{s} {q:g} @ {p:,.2f} ({t})<br>arrival mid {m:,.2f}"
                     for c, s, q, p, t, m in zip(g["client_id"], g["side"], g["filled_qty"], g["avg_price"], g["type"],
                                                 g["arrival_mid"], strict=True)]
-            fig.add_trace(go.Scatter(x=g["filled_qty"], y=g["slippage_bps"], mode="markers", opacity=0.7,
+            fig.add_trace(scatter(len(g), x=g["filled_qty"], y=g["slippage_bps"], mode="markers", opacity=0.7,
                                      name=f"{ROLE_NAMES.get(role, role)} ({len(g)})", hovertext=text,
                                      marker=dict(symbol=symbols.get(role, "circle"), size=8),
                                      hovertemplate="%{hovertext}<br>slippage %{y:.3f} bps<extra></extra>"))
@@ -170,7 +171,8 @@ def draw_latency(run: RunTables) -> go.Figure:
     for (label, d, types), dash in zip(legs, dashes, strict=False):
         y = np.arange(1, len(d) + 1) / len(d)
         few = len(d) <= FEW_POINTS
-        fig.add_trace(go.Scatter(x=d, y=y, mode="lines+markers" if few else "lines", name=f"{label} "
+        keep = ranks(len(d))  # the CDF's shape in at most a couple of thousand steps; n counts every order
+        fig.add_trace(go.Scatter(x=d[keep], y=y[keep], mode="lines+markers" if few else "lines", name=f"{label} "
                                  f"({', '.join(types)}; n={len(d)})", line=dict(shape="hv", dash=dash, width=2),
                                  marker=dict(size=7, symbol="circle-open"),
                                  hovertemplate="%{x:,.1f} ms: %{y:.0%} of orders<extra></extra>"))

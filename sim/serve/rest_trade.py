@@ -14,7 +14,7 @@ from sim.core.messages import CancelOrder, FetchOpenOrders, FetchOrder, OpenOrde
 from sim.core.types import ClientOrderId, OrderType, RejectReason, TimeInForce
 from sim.serve.binance import SIDE_IN, TIF_IN, TYPE_IN, order_json, trade_json
 from sim.serve.context import Ctx
-from sim.serve.errors import bad, mandatory
+from sim.serve.errors import BinanceError, bad, mandatory
 from sim.serve.params import Params
 from sim.world.venue_orders import VenueOrder
 
@@ -106,7 +106,12 @@ async def get_order(ctx: Ctx, p: Params) -> Any:
         ctx.world.venue.handle(FetchOrder(sym, o.client_id), now)  # type: ignore[arg-type]
         return order_json(o, ctx.wall)
 
-    body = await ctx.link.call(act, "order query")
+    try:
+        body = await ctx.link.call(act, "order query")
+    except BinanceError as exc:
+        if exc.code == -2013 and p.str("origClientOrderId"):  # "no such order" is an answer too
+            ctx.audit.looked_up(p.str("origClientOrderId"), "order")  # type: ignore[arg-type]
+        raise
     ctx.audit.looked_up(body["clientOrderId"], "order")
     return body
 

@@ -22,13 +22,14 @@ def _snippet(server) -> str:  # noqa: ANN001  (a ServeServer; imported lazily)
 
 
 async def _serve(args: argparse.Namespace, scenario) -> int:  # noqa: ANN001
-    from sim.serve import ApiKey, ServeServer
+    from sim.serve import ApiKey, LimitsConfig, ServeServer
 
     key = ApiKey(args.api_key, args.api_secret) if args.api_key else None
     duration = parse_duration_ms(args.duration) if args.duration else None
     out = Path(args.out) if args.out else Path("reports") / "serve" / scenario.scenario.name
     server = ServeServer(scenario, host=args.host, port=args.port, api_key=key, operator_token=args.operator_token,
-                         speed=args.speed, duration_ms=duration, out=out, seed=args.seed)
+                         speed=args.speed, duration_ms=duration, out=out, seed=args.seed,
+                         limits=LimitsConfig(*args.limits_config))
     try:
         await server.start()
     except OSError as exc:
@@ -66,6 +67,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"aethersim: --duration: {exc}", file=sys.stderr)
             return 2
+    try:
+        w1m, o10s, o1m = (int(x) for x in args.limits.split(","))
+        if min(w1m, o10s, o1m) < 1:
+            raise ValueError
+    except ValueError:
+        print(f"aethersim: --limits takes three positive integers W1M,O10S,O1M, got {args.limits!r}", file=sys.stderr)
+        return 2
+    args.limits_config = (w1m, o10s, o1m)
     if not 0 <= args.port <= 65535:
         print(f"aethersim: --port must be 0..65535, got {args.port}", file=sys.stderr)
         return 2
@@ -85,5 +94,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--duration", default=None, help="stop after this much wall time, e.g. '10m' (default: the "
                                                     "scenario's duration)")
     s.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    s.add_argument("--limits", default="2400,300,1200", metavar="W1M,O10S,O1M",
+                   help="request weight per minute, orders per 10 s and per minute, advertised in exchangeInfo and "
+                        "enforced (default Binance's 2400,300,1200)")
     s.add_argument("--out", default=None, help="run directory written on stop (default reports/serve/NAME)")
     s.set_defaults(func=cmd_serve)

@@ -66,7 +66,7 @@ def write_run_dir(ctx: Ctx, out: Path, wall_seconds: float, stopped: str) -> Pat
     v = w.venue
     summary = {
         "scenario": w.scenario.scenario.name, "seed": w.seed, "served": True, "speed": ctx.clock.speed,
-        "sim_seconds": (end - w.start_ms) / 1000.0, "wall_seconds": round(wall_seconds, 3), "stopped": stopped,
+        "sim_seconds": (end - w.open_ms) / 1000.0, "wall_seconds": round(wall_seconds, 3), "stopped": stopped,
         "requests": dict(sorted(ctx.audit.requests.items())),
         "orders": {"submitted": int(len(mine)), "filled": int((mine["venue_status"] == "filled").sum()),
                    "cancelled": int((mine["venue_status"] == "cancelled").sum()),

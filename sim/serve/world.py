@@ -63,10 +63,11 @@ class ServeWorld:
     transport: Transport
     gateway: Gateway
     updates: UpdateStream
-    start_ms: int
+    start_ms: int  # the scenario's start: the price path (and candle history) begins here
     end_ms: int
     events: list[Event]
     market_facts: dict
+    open_ms: int = 0  # when serving begins (the start plus the history given to clients)
     funding: list[tuple[int, float, float]] = field(default_factory=list)  # (ts, rate, mark)
     funding_rate: float = 0.0  # the rate of the next settlement, as premiumIndex shows it
     deliver: Callable[[object], None] = lambda payload: None  # set by the server: pushes to the sockets
@@ -148,8 +149,13 @@ def _sample(w: ServeWorld, every_ms: int) -> Generator[simpy.Event, None, None]:
         w.truth.sample(int(w.env.now))
 
 
-def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10_000) -> ServeWorld:
-    """The scenario's world ready to be stepped by a `SimClock` (nothing runs until then)."""
+def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10_000,
+                      history_ms: int = 0) -> ServeWorld:
+    """The scenario's world ready to be stepped by a `SimClock` (nothing runs until then).
+
+    With ``history_ms``, serving begins that far into the scenario: the path before it is market
+    history (candles a strategy warms up on), and events scheduled in it are skipped.
+    """
     seed = sc.scenario.seed if seed is None else seed
     streams = RunStreams(seed)
     start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
@@ -170,7 +176,9 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
                        margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers))
     log = RunLog()
     truth = GroundTruth(log)
-    env = simpy.Environment(initial_time=start)
+    if not 0 <= history_ms < sc.duration_ms:
+        raise ValueError(f"the history ({history_ms} ms) must be shorter than the scenario ({sc.duration_ms} ms)")
+    env = simpy.Environment(initial_time=start + history_ms)
     tap = Tap(truth, lambda t: int(t))  # the server replaces ``wall`` with its clock's mapping
     venue = SimExchange(instrument_of(sc), path, LiquiditySchedule(base), rules, sc.account.balance, tap)
     tap.venue = venue
@@ -190,14 +198,19 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
                            streams.stream("updates"), lambda payload: w.deliver(payload))
     updates.outage = gateway.in_outage
     tap.publish = updates.publish
-    w = ServeWorld(sc, seed, env, venue, truth, log, tap, transport, gateway, updates, start, end, events, facts)
+    w = ServeWorld(sc, seed, env, venue, truth, log, tap, transport, gateway, updates, start, end, events, facts,
+                   open_ms=start + history_ms)
     for e in events:
         if isinstance(e, WINDOW_KINDS):
             w._install_window(e, start)
     for e in events:
-        if not isinstance(e, BotCrash | PriceGap):
-            at = start + ms(e.at)
-            env.timeout(at - start).callbacks.append(lambda _ev, e=e, at=at: w.apply_event(e, at, scheduled=True))
+        at = start + ms(e.at)
+        if isinstance(e, BotCrash | PriceGap):
+            continue
+        if at < w.open_ms:
+            log.event(w.open_ms, f"skipped_{e.kind}", "serve", detail="scheduled in the history before serving began")
+            continue
+        env.timeout(at - w.open_ms).callbacks.append(lambda _ev, e=e, at=at: w.apply_event(e, at, scheduled=True))
     env.process(_funding(w, streams.stream("funding")))
     env.process(_sample(w, sample_ms))
     return w

@@ -96,7 +96,7 @@ def _r(x: float) -> float | None:
 def _report(summary: dict, tables: dict[str, pd.DataFrame]) -> str:
     """A self-contained page: the summary, the audit, the orders and the faults and interventions."""
     ev = tables["events"]
-    notable = ev[ev["kind"].str.startswith(("intervention", "audit", "request_", "funding"))]
+    notable = ev[ev["kind"].astype(str).str.startswith(("intervention", "audit", "request_", "funding"))]
     parts = [f"<h1>aethersim serve: {html.escape(summary['scenario'])}</h1>",
              f"<p>{summary['sim_seconds']:.0f} s simulated in {summary['wall_seconds']:.0f} s; stopped: "
              f"{html.escape(summary['stopped'])}</p>",

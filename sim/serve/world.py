@@ -116,6 +116,47 @@ class ServeWorld:
                 self.venue.reject_windows.append((w0, w1, RejectReason(e.reason)))
 
 
+class InOrder:
+    """Pushed updates keep the order the venue made them in (a NEW never after its FILLED).
+
+    The update model draws each message's delay independently; a later message drawn a shorter
+    delay waits for the ones before it. A message the model drops is skipped, not waited for.
+    """
+
+    def __init__(self, updates: UpdateStream, deliver: Callable[[object], None]) -> None:
+        self.updates = updates
+        self.deliver = deliver
+        self._seq = 0
+        self._next = 1
+        self._held: dict[int, object] = {}
+        self._skipped: set[int] = set()
+
+    def publish(self, ts: int, payload: object) -> None:
+        self._seq += 1
+        dropped = self.updates.dropped
+        if not self.updates.model.enabled:
+            return
+        self.updates.publish(ts, (self._seq, payload))
+        if self.updates.dropped != dropped:
+            self._skipped.add(self._seq)
+            self._release()
+
+    def arrived(self, item: object) -> None:
+        seq, payload = item  # type: ignore[misc]
+        self._held[seq] = payload
+        self._release()
+
+    def _release(self) -> None:
+        while True:
+            if self._next in self._held:
+                self.deliver(self._held.pop(self._next))
+            elif self._next in self._skipped:
+                self._skipped.discard(self._next)
+            else:
+                return
+            self._next += 1
+
+
 def _funding(w: ServeWorld, rng: np.random.Generator) -> Generator[simpy.Event, None, None]:
     """Funding at every multiple of the interval: pays, books FUNDING_FEE, pushes ACCOUNT_UPDATE."""
     env, v, ex = w.env, w.venue, w.scenario.exchange
@@ -195,9 +236,10 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
     up = ex.updates
     w: ServeWorld
     updates = UpdateStream(env, UpdateModel(up.enabled, up.median_ms, up.sigma, up.drop_prob),
-                           streams.stream("updates"), lambda payload: w.deliver(payload))
+                           streams.stream("updates"), lambda item: in_order.arrived(item))
     updates.outage = gateway.in_outage
-    tap.publish = updates.publish
+    in_order = InOrder(updates, lambda payload: w.deliver(payload))
+    tap.publish = in_order.publish
     w = ServeWorld(sc, seed, env, venue, truth, log, tap, transport, gateway, updates, start, end, events, facts,
                    open_ms=start + history_ms)
     for e in events:

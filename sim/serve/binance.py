@@ -26,7 +26,7 @@ ALGO_STATUS = {AlgoStatus.NEW: "NEW", AlgoStatus.CANCELLED: "CANCELED", AlgoStat
 TYPE = {OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT", OrderType.STOP_MARKET: "STOP_MARKET",
         OrderType.TAKE_PROFIT_MARKET: "TAKE_PROFIT_MARKET"}
 TYPE_IN = {v: k for k, v in TYPE.items()}
-TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.POST_ONLY: "GTX"}
+TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.POST_ONLY: "GTX", TimeInForce.FOK: "FOK"}
 TIF_IN = {v: k for k, v in TIF.items()}
 SIDE = {Side.BUY: "BUY", Side.SELL: "SELL"}
 SIDE_IN = {v: k for k, v in SIDE.items()}
@@ -78,7 +78,7 @@ def _working(trigger_by: str) -> str:
     return "MARK_PRICE" if trigger_by == "mark" else "CONTRACT_PRICE"
 
 
-def algo_json(a: AlgoOrderReport, wall: Wall) -> dict:
+def algo_json(a: AlgoOrderReport, wall: Wall, created_ms: int | None = None) -> dict:
     """An algo (conditional) order as ``/fapi/v1/algoOrder`` reports it (with its child once triggered)."""
     return {
         "algoId": order_id(a.algo_id), "clientAlgoId": a.client_algo_id, "algoType": "CONDITIONAL",
@@ -87,10 +87,13 @@ def algo_json(a: AlgoOrderReport, wall: Wall) -> dict:
         "triggerPrice": num(a.trigger_price), "price": "0", "icebergQuantity": None,
         "selfTradePreventionMode": "NONE", "workingType": _working(a.trigger_by.value), "priceMatch": "NONE",
         "closePosition": a.close_position, "priceProtect": False, "reduceOnly": a.reduce_only, "activatePrice": "",
-        "callbackRate": "", "createTime": wall(a.updated_ms), "updateTime": wall(a.updated_ms),
+        "callbackRate": "", "createTime": wall(created_ms if created_ms is not None else a.updated_ms),
+        "updateTime": wall(a.updated_ms),
         "triggerTime": wall(a.trigger_ms) if a.trigger_ms is not None else 0, "goodTillDate": 0,
         "actualOrderId": str(order_id(a.actual_order_id)) if a.actual_order_id else "",
-        "actualPrice": "", "actualType": "MARKET" if a.actual_order_id else "", "actualQty": "",
+        "actualPrice": num(a.actual_price) if a.actual_order_id else "",
+        "actualType": "MARKET" if a.actual_order_id else "",
+        "actualQty": num(a.actual_qty) if a.actual_order_id else "",
         "tpOrderType": "",
     }
 
@@ -132,5 +135,5 @@ def symbol_json(inst: Instrument, band: float, mmr: float, max_price: Decimal, m
         "baseAssetPrecision": 8, "quotePrecision": 8, "underlyingType": "COIN", "underlyingSubType": [],
         "settlePlan": 0, "triggerProtect": num(band, 4), "liquidationFee": "0", "marketTakeBound": num(band, 4),
         "maxMoveOrderLimit": 10000, "filters": filters(inst, band, max_price, max_qty), "orderTypes": ORDER_TYPES,
-        "timeInForce": ["GTC", "IOC", "GTX"],
+        "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
     }

@@ -108,13 +108,13 @@ def trade_json(f: FillReport, realized: float, wall: Wall) -> dict:
     }
 
 
-def filters(inst: Instrument, band: float, max_price: Decimal, max_qty: Decimal) -> list[dict]:
+def filters(inst: Instrument, band: float, max_price: Decimal) -> list[dict]:
     tick, step = inst.tick_size, inst.lot_size
     return [
         {"filterType": "PRICE_FILTER", "minPrice": num(tick), "maxPrice": num(max_price), "tickSize": num(tick)},
-        {"filterType": "LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(max_qty),
+        {"filterType": "LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(inst.max_qty),
          "stepSize": num(step)},
-        {"filterType": "MARKET_LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(max_qty),
+        {"filterType": "MARKET_LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(inst.market_max_qty),
          "stepSize": num(step)},
         {"filterType": "MAX_NUM_ORDERS", "limit": 200},
         {"filterType": "MIN_NOTIONAL", "notional": num(inst.min_notional)},
@@ -123,8 +123,7 @@ def filters(inst: Instrument, band: float, max_price: Decimal, max_qty: Decimal)
     ]
 
 
-def symbol_json(inst: Instrument, band: float, mmr: float, max_price: Decimal, max_qty: Decimal,
-                onboard_ms: int) -> dict:
+def symbol_json(inst: Instrument, band: float, mmr: float, max_price: Decimal, onboard_ms: int) -> dict:
     base = inst.symbol[:-4] if inst.symbol.endswith(("USDT", "USDC")) else inst.symbol
     quote = inst.symbol[len(base):] or "USDT"
     return {
@@ -134,6 +133,6 @@ def symbol_json(inst: Instrument, band: float, mmr: float, max_price: Decimal, m
         "pricePrecision": precision(inst.tick_size), "quantityPrecision": precision(inst.lot_size),
         "baseAssetPrecision": 8, "quotePrecision": 8, "underlyingType": "COIN", "underlyingSubType": [],
         "settlePlan": 0, "triggerProtect": num(band, 4), "liquidationFee": "0", "marketTakeBound": num(band, 4),
-        "maxMoveOrderLimit": 10000, "filters": filters(inst, band, max_price, max_qty), "orderTypes": ORDER_TYPES,
+        "maxMoveOrderLimit": 10000, "filters": filters(inst, band, max_price), "orderTypes": ORDER_TYPES,
         "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
     }

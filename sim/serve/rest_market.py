@@ -51,12 +51,11 @@ def exchange_info_body(ctx: Ctx) -> dict:
     v = w.venue
     inst = v.instrument
     max_price = inst.price(float(np.max(v.path.mid)) * 10)
-    max_qty = inst.qty_down(v.depth.total_qty) if v.depth.total_qty < 1e9 else Decimal(1_000_000)
     mmr = v.margin.tiers[0].mmr
     return {"timezone": "UTC", "serverTime": ctx.clock.server_ms(), "futuresType": "U_MARGINED",
             "rateLimits": ctx.limiter.config.rate_limits(), "exchangeFilters": [],
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
-            "symbols": [symbol_json(inst, v.rules.price_band_pct, mmr, max_price, max_qty, ctx.wall(w.start_ms))]}
+            "symbols": [symbol_json(inst, v.rules.price_band_pct, mmr, max_price, ctx.wall(w.start_ms))]}
 
 
 async def exchange_info(ctx: Ctx, p: Params) -> Any:

@@ -21,19 +21,24 @@ from sim.world.venue_orders import VenueOrder
 ALGO_ONLY = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
 
 
+def _places(x: Decimal) -> int:
+    return max(0, -x.normalize().as_tuple().exponent)  # type: ignore[operator]
+
+
 def check_qty(ctx: Ctx, qty: Decimal) -> None:
-    inst = ctx.world.venue.instrument
+    """What Binance's API layer refuses before the matching engine: more decimals than the asset has
+    (-1111); the venue checks the filters themselves (step, min, max, notional)."""
     if qty <= 0:
         raise bad(-4003, "Quantity less than or equal to zero.")
-    if qty % inst.lot_size:
+    if _places(qty) > _places(ctx.world.venue.instrument.lot_size):
         raise bad(-1111, "Precision is over the maximum defined for this asset.")
 
 
 def check_price(ctx: Ctx, price: Decimal, name: str = "price") -> None:
     if price <= 0:
         raise bad(-4001, "Price less than 0.")
-    if price % ctx.world.venue.instrument.tick_size:
-        raise bad(-4014, "Price not increased by tick size.")
+    if _places(price) > _places(ctx.world.venue.instrument.tick_size):
+        raise bad(-1111, "Precision is over the maximum defined for this asset.")
 
 
 async def new_order(ctx: Ctx, p: Params) -> Any:

@@ -14,15 +14,15 @@ from sim.serve.binance import KLINE_INTERVALS, num, symbol_json
 from sim.serve.context import Ctx
 from sim.serve.errors import bad
 from sim.serve.params import Params
-from sim.world.liquidity import DepthProfile, _ladder
+from sim.world.liquidity import DepthProfile
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 
 
 def depth_levels(profile: DepthProfile, mid: float, n: int, tick: Decimal) -> tuple[list, list]:
     """The ladder's first ``n`` levels each side, prices on the tick grid (levels on one tick merged)."""
-    cum, _ = _ladder(profile.level0_qty, profile.depth_exponent, profile.levels)
-    sizes = np.diff(cum)
+    k = np.arange(profile.levels + 1, dtype=float)
+    sizes = np.diff(profile.level0_qty * k**profile.depth_exponent)  # level k holds l0 * ((k+1)^e - k^e)
     h, s = 0.5 * profile.spread_bps, profile.level_step_bps
     out = []
     for sign in (-1.0, 1.0):

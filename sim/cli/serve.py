@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
+import pprint
 import signal
 import sys
 from pathlib import Path
@@ -16,7 +16,7 @@ from sim.core.units import parse_duration_ms
 def _snippet(server) -> str:  # noqa: ANN001  (a ServeServer; imported lazily)
     cfg = server.ccxt_config()
     return ("import ccxt.pro as ccxtpro  # or ccxt.async_support\n"
-            f"exchange = ccxtpro.binanceusdm({json.dumps(cfg, indent=4)})\n"
+            f"exchange = ccxtpro.binanceusdm({pprint.pformat(cfg, width=110, sort_dicts=False)})\n"
             "exchange.exceptions['exact'].update(exchange.exceptions['linear']['exact'])"
             "  # Binance's futures error classes on a local URL\n")
 

@@ -250,7 +250,10 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
             w._install_window(e, start)
     for e in events:
         at = start + ms(e.at)
-        if isinstance(e, BotCrash | PriceGap):
+        if isinstance(e, PriceGap):  # already in the path
+            continue
+        if isinstance(e, BotCrash):
+            log.event(at, "skipped_bot_crash", "serve", detail="the bot is the client: crash and restart it yourself")
             continue
         if at < w.open_ms:
             log.event(w.open_ms, f"skipped_{e.kind}", "serve", detail="scheduled in the history before serving began")

@@ -114,5 +114,5 @@ def test_the_command_serves_until_its_duration_and_says_where_the_run_is(tmp_pat
     proc.wait(timeout=60)
     out = "".join(lines)
     assert proc.returncode == 0, proc.stderr.read()
-    assert '"apiKey"' in out and "api key" in out and "run directory:" in out
+    assert "'apiKey'" in out and "api key" in out and "run directory:" in out
     assert (tmp_path / "run" / "summary.json").is_file()

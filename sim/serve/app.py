@@ -87,7 +87,7 @@ class ServeServer:
         world.on_disconnect = hub.disconnect_users
         self.ctx, self.hub, self.feed = ctx, hub, feed
         app = web.Application(client_max_size=MAX_BODY)
-        operator = Operator(ctx, hub, self.stopped)
+        operator = Operator(ctx, hub, self.stopped, feed)
         app.add_routes(operator.routes())
         for path in WS_PATHS:
             app.router.add_get(path, hub.handle)

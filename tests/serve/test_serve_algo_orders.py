@@ -103,3 +103,26 @@ def test_legacy_stops_take_a_stop_market_on_the_order_route_when_asked():
             assert srv.ctx.audit.summary(0)["exposure_without_protection"]["episodes"] == 1  # until the stop
             assert (await ex.cancel_order(str(stop["orderId"]), SYMBOL))["status"] == "canceled"
     run(go())
+
+
+def test_the_audit_sees_a_stop_left_behind_after_an_operator_closes_the_position():
+    from serve_helpers import operator
+
+    async def go():
+        async with served() as srv, client(srv) as ex:
+            await ex.load_markets()
+            await ex.create_order(SYMBOL, "market", "buy", 0.02)
+            last = (await ex.fetch_ticker(SYMBOL))["last"]
+            sl = await ex.create_order(SYMBOL, "market", "sell", 0.02, None,
+                                       {"stopPrice": round(last * 0.95, 1), "reduceOnly": True})
+            await operator(srv, "POST", "/operator/event", {"kind": "external_close"})
+            audit = srv.ctx.audit
+            assert audit.summary(0)["protective_left_after_position"]["episodes"] == 1
+            assert audit.left_behind[-1].ended is None  # the stop is still there, the position is not
+            await ex.fetch_positions([SYMBOL])  # the client looks ...
+            await ex.cancel_order(sl["id"], SYMBOL, {"trigger": True})  # ... and cleans up
+            assert audit.left_behind[-1].ended is not None
+            s = audit.summary(srv.ctx.clock.sim_now())
+            assert s["exposure_without_protection"]["episodes"] == 1  # from the entry to the stop
+            assert s["interventions"][0]["noticed_by"] == "positionRisk"
+    run(go())

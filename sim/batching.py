@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from sim.rundir import run_dir_in
 from sim.scenario.errors import ScenarioError
 
 log = logging.getLogger(__name__)
@@ -160,9 +161,10 @@ def expand(paths: Iterable[str | Path], seeds: Iterable[int],
     """The product scenarios x seeds x parameter values, each with its stable run id.
 
     Every scenario, with every combination of parameter values applied, is validated here,
-    before any run starts: an unknown key or a bad value raises `ScenarioError` naming the file,
-    the key and the ``--set`` values that caused it.
+    before any run starts: an unknown key or a bad value (or a run too large for this machine's
+    memory) raises `ScenarioError` naming the file, the key and the ``--set`` values that caused it.
     """
+    from sim.resources import check_memory
     from sim.scenario.loader import parse_scenario
 
     grid = grid or {}
@@ -180,7 +182,7 @@ def expand(paths: Iterable[str | Path], seeds: Iterable[int],
             label = ", ".join(f"{k}={value_text(v)}" for k, v in params)
             try:
                 data = apply_overrides(base, params)
-                parse_scenario(data, str(file))
+                check_memory(parse_scenario(data, str(file)))  # each run alone must fit this machine
             except ScenarioError as exc:
                 for problem in exc.problems:
                     problems.setdefault(problem, []).append(label)
@@ -291,7 +293,7 @@ def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = F
     ``error.txt``) reach the batch directory: nothing is written to ``--out``, possibly shared
     storage, only to be deleted.
     """
-    run_dir = Path(out_dir) / "runs" / spec.run_id
+    run_dir = run_dir_in(Path(out_dir) / "runs", spec.run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / STARTED).write_text(f"{os.getpid()}\n")
     (run_dir / "error.txt").unlink(missing_ok=True)
@@ -317,7 +319,7 @@ def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = F
 
 def lost_row(spec: RunSpec, out_dir: str | Path, error: str) -> dict[str, Any]:
     """The error row of a run whose worker never gave an answer (it died, say), written as its ``row.json``."""
-    run_dir = Path(out_dir) / "runs" / spec.run_id
+    run_dir = run_dir_in(Path(out_dir) / "runs", spec.run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     row = _row_head(spec) | {"status": "error", "error": error}
     (run_dir / "error.txt").write_text(error + "\n")

@@ -2,11 +2,14 @@
 traceback, never a silent default. Every case goes through the command line, as a user meets it."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import sim
@@ -210,3 +213,147 @@ def test_the_installed_program_exits_2_without_a_traceback(tmp_path):
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2, done.stderr
     assert_one_paragraph_naming(done.stderr, f, "bot.strategy", ("bi_proc_syntax.py line 1", "SyntaxError"))
+
+
+STRATEGY_RUN = (BASE + '[bot]\nstrategy = "tests.user_strategy:{cls}"\n'
+                '[[events]]\nat = "1m"\nkind = "external_add"\nqty = 0.01\n')  # something in the log before
+
+
+@pytest.mark.parametrize(("cls", "says"), [("ReturnsAString", "'long please' (a str), not a Target or None"),
+                                           ("ReturnsNaNQuantity", "quantity nan"),
+                                           ("ReturnsInfiniteQuantity", "quantity Infinity")])
+def test_a_strategy_returning_garbage_stops_the_run_clearly_and_keeps_what_it_wrote(cls, says, tmp_path, capsys):
+    f = tmp_path / "garbage.toml"
+    f.write_text(STRATEGY_RUN.format(cls=cls))
+    assert main(["run", str(f), "--out", str(tmp_path / "r"), "--no-ideal-twin"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "run stopped 3m" in err, err
+    assert f"strategy {cls} returned" in err and says in err, err
+    summary = json.loads((tmp_path / "r/summary.json").read_text())
+    assert f"strategy {cls} returned" in summary["stopped"]["error"]
+    assert "intervention_external_add" in set(pd.read_parquet(tmp_path / "r/events.parquet")["kind"])
+
+
+def _bypassing_the_schema(name: str) -> sim.Scenario:
+    """A scenario whose name never went through validation (built in code, say)."""
+    sc = sim.load_scenario(ROOT / "scenarios/basics/flip.toml")
+    return sc.model_copy(update={"scenario": sc.scenario.model_copy(update={"name": name})})
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/aethersim-escaped", "a/../../b", "a/b"])
+def test_the_run_directory_code_never_writes_outside_its_folder(name, tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    before = set(tmp_path.rglob("*")) | set(Path("/tmp").glob("aethersim-escaped*"))
+    with pytest.raises(ValueError, match="outside"):
+        sim.run(_bypassing_the_schema(name), ideal_twin=False, report=False)
+    with pytest.raises(ValueError, match="outside"):
+        from sim.batching import RunSpec, run_one
+        run_one(RunSpec(f"{name}-s0", "f.toml", name, {}, 0, (), ""), str(tmp_path / "batch"))
+    after = set(tmp_path.rglob("*")) | set(Path("/tmp").glob("aethersim-escaped*"))
+    assert after == before
+
+
+def test_an_unexpected_error_inside_the_world_keeps_what_the_run_wrote(tmp_path, monkeypatch, capsys):
+    """Not only a strategy's error: any exception mid-run leaves events, orders and a summary saying where."""
+    from sim.world.exchange import SimExchange
+
+    def broken(self, t, rate):
+        raise RuntimeError("venue bug in funding")
+
+    monkeypatch.setattr(SimExchange, "pay_funding", broken)
+    f = tmp_path / "funding-bug.toml"
+    f.write_text(BASE + '[exchange]\nfunding_interval = "20m"\n'
+                 '[bot]\nstrategy = "tests.user_strategy:EveryOtherCandle"\n'
+                 "params = { every = 3 }\n[[events]]\nat = \"1m\"\nkind = \"external_add\"\nqty = 0.01\n")
+    assert main(["run", str(f), "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "run stopped 20m00.0s into the run" in err, err
+    assert "RuntimeError: venue bug in funding (raised at " in err and "test_bad_input.py line" in err, err
+    assert "venue bug in funding" in (tmp_path / "r/traceback.txt").read_text()  # for whoever fixes it
+    summary = json.loads((tmp_path / "r/summary.json").read_text())
+    assert summary["stopped"]["at_ms"] == 1_704_067_200_000 + 20 * 60_000
+    assert "venue bug in funding" in summary["stopped"]["error"]
+    assert summary["orders"]["submitted"] >= 1 and summary["sim_seconds"] == 1200
+    for table in ("events", "orders", "fills", "timeline"):
+        assert (tmp_path / f"r/{table}.parquet").is_file(), table
+    assert (tmp_path / "r/report.html").is_file()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "flip", "--seed", "-1"], "argument --seed: must be a whole number, 0 or more (got '-1')"),
+    (["run", "flip", "--seed", "x"], "argument --seed: must be a whole number, 0 or more (got 'x')"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seeds", "0"], "argument --seeds: must be a whole number, 1 or more "
+                                                            "(got '0')"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seeds", "-3"], "argument --seeds: must be a whole number, 1 or more"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seed-list", "1,x"], "argument --seed-list: 'x' is not a whole number"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seed-list", "1,,2"], "argument --seed-list: an empty seed"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seed-list", "3,-1"], "argument --seed-list: '-1' is not"),
+    (["batch", "flip", "--out", "{tmp}/b", "--workers", "0"], "argument --workers: must be a whole number, 1 or more"),
+    (["run", "flip", "--out", "{tmp}/a-file"], "argument --out: {tmp}/a-file is a file, not a folder"),
+    (["batch", "flip", "--out", "{tmp}/a-file"], "argument --out: {tmp}/a-file is a file, not a folder"),
+])
+def test_bad_command_line_arguments_exit_2_naming_the_argument(argv, says, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    with pytest.raises(SystemExit) as info:
+        main([a.format(tmp=tmp_path) for a in argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and says.format(tmp=tmp_path) in err, err
+    assert not (tmp_path / "b").exists()
+
+
+ABSURD = BASE.replace('"1h"', '"4w"') + '[market]\ntick = "1ms"\n'
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_run_too_large_for_the_machine_is_refused_before_anything_is_built(command, tmp_path):
+    """1 ms ticks over four weeks: 2.4 billion ticks, ~41 GB. Refused at once, in a real process (no allocation)."""
+    f = tmp_path / "absurd.toml"
+    f.write_text(ABSURD)
+    extra = ["--out", str(tmp_path / "run"), "--no-ideal-twin"] if command == "run" else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("AETHERSIM_MEMORY_CHECK", None)
+    done = subprocess.run([sys.executable, "-m", "sim", command, str(f), *extra], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 2, done.stderr
+    err = done.stderr
+    assert "Traceback" not in err and err.startswith(f"{f}: too large for this machine"), err
+    assert "market.tick: 2,419,200,001 ticks (scenario.duration 4w at market.tick 1ms)" in err, err
+    assert "of memory; this machine has" in err and "AETHERSIM_MEMORY_CHECK=off" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_memory_estimate_grows_with_ticks_and_cycles_and_the_check_can_be_switched_off(monkeypatch):
+    from sim.resources import TooLarge, check_memory, estimate
+    from sim.scenario.loader import parse_scenario
+
+    day = parse_scenario(tomllib.loads(BASE.replace('"1h"', '"1d"')))
+    absurd = parse_scenario(tomllib.loads(ABSURD))
+    assert estimate(day).ticks == 86_401 and estimate(day).cycles == 1_440
+    assert estimate(absurd).bytes > 2_419_200_001 * 9
+    monkeypatch.delenv("AETHERSIM_MEMORY_CHECK", raising=False)
+    check_memory(day, available=2**30)
+    with pytest.raises(TooLarge):
+        check_memory(day, available=estimate(day).bytes - 1)
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "off")
+    check_memory(absurd, available=2**30)
+
+
+def test_no_memory_check_lets_validate_pass_a_file_it_would_refuse(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "on")  # and restored after: the flag sets it for the process
+    f = tmp_path / "absurd.toml"
+    f.write_text(ABSURD)
+    assert main(["validate", "--no-memory-check", str(f)]) == 0
+
+
+def test_a_batch_with_a_run_too_large_is_refused_before_any_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "on")
+    f = tmp_path / "sweep.toml"
+    f.write_text(BASE.replace('"1h"', '"4w"'))
+    code = main(["batch", str(f), "--set", "market.tick=1s,1ms", "--out", str(tmp_path / "b")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "market.tick: 2,419,200,001 ticks" in err and "market.tick=1ms" in err, err
+    assert not (tmp_path / "b" / "runs").exists()

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import resolve_scenario_arg
+from sim.cli.common import add_memory_check_flag, out_dir, resolve_scenario_arg, seed_list, whole_number
 
 
 def _progress_printer() -> object:
@@ -27,10 +27,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     import sim
     from sim.batching import parse_sets
 
-    if args.seed_list:
-        seeds = [int(x) for x in args.seed_list.split(",")]
-    else:
-        seeds = list(range(args.seeds))
+    seeds = args.seed_list if args.seed_list is not None else list(range(args.seeds))
     try:
         grid = parse_sets(args.set or [])
     except ValueError as exc:
@@ -52,14 +49,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("batch", help="run scenarios x seeds x parameters; resumable; one results table")
     b.add_argument("scenarios", nargs="+", help="scenario files, folders of them, or bundled names")
     seeds = b.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 (default 1)")
-    seeds.add_argument("--seed-list", default=None, help="explicit seeds, e.g. 1,7,42")
+    seeds.add_argument("--seeds", type=whole_number(1), default=1, help="seeds 0..N-1 (default 1)")
+    seeds.add_argument("--seed-list", type=seed_list, default=None, help="explicit seeds, e.g. 1,7,42")
     b.add_argument("--set", action="append", metavar="KEY=V1,V2",
                    help="sweep a scenario key (dotted), e.g. exchange.latency.median_ms=20,80,200; repeatable")
-    b.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    b.add_argument("--workers", type=whole_number(1), default=None, help="local processes (default: all cores)")
     b.add_argument("--dask", default=None, metavar="ADDRESS|local", help="run on Dask: 'local' or tcp://host:port")
-    b.add_argument("--out", required=True, help="batch directory (a second call resumes it)")
+    b.add_argument("--out", type=out_dir, required=True, help="batch directory (a second call resumes it)")
     b.add_argument("--keep", choices=("all", "summaries"), default="all", help="keep run directories or only summaries")
     b.add_argument("--ideal-twin", action=argparse.BooleanOptionalAction, default=False,
                    help="also run each in test mode to price execution (default off: twice the time)")
+    add_memory_check_flag(b)
     b.set_defaults(func=cmd_batch)

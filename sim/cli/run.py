@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.common import resolve_scenario_arg
+from sim.cli.common import add_memory_check_flag, out_dir, resolve_scenario_arg, whole_number
 
 if TYPE_CHECKING:
     from sim.runner import RunProgress
@@ -18,9 +17,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     path = resolve_scenario_arg(args.scenario)
     scenario = sim.load_scenario(path)
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        print(f"aethersim: --out {args.out} is a file, not a directory", file=sys.stderr)
-        return 2
     try:
         result = sim.run(scenario, seed=args.seed, out=args.out, ideal_twin=args.ideal_twin,
                          progress=_run_progress_bar())
@@ -76,8 +72,9 @@ def _run_progress_bar(quiet_for_s: float = 1.0) -> Callable[[RunProgress], None]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("run", help="run one scenario and write a run directory")
     r.add_argument("scenario", help="a scenario file, or the name of a bundled one")
-    r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
-    r.add_argument("--out", default=None, help="run directory (default reports/runs/NAME-seedN)")
+    r.add_argument("--seed", type=whole_number(0), default=None, help="override the scenario's seed")
+    r.add_argument("--out", type=out_dir, default=None, help="run directory (default reports/runs/NAME-seedN)")
     r.add_argument("--ideal-twin", action=argparse.BooleanOptionalAction, default=True,
                    help="also run the strategy in test mode to price execution (default on)")
+    add_memory_check_flag(r)
     r.set_defaults(func=cmd_run)

@@ -88,3 +88,12 @@ def test_python_dash_m_sim_is_the_same_program():
     done = subprocess.run([sys.executable, "-m", "sim", "list"], cwd=ROOT, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0 and "quickstart" in done.stdout
+
+
+def test_list_with_no_bundled_scenarios_found_says_so_and_fails(tmp_path, capsys, monkeypatch):
+    import sim.scenario.bundled as bundled
+
+    monkeypatch.setattr(bundled, "PACKAGE", tmp_path / "sim")  # an install that lost its scenarios
+    assert main(["list"]) == 1
+    err = capsys.readouterr().err
+    assert "no bundled scenarios found" in err and "reinstall" in err

@@ -1,21 +1,12 @@
-"""What every subcommand shares: the bundled scenarios, and resolving a scenario argument."""
+"""What every subcommand shares: resolving a scenario argument, and argument types with clear messages."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 from pathlib import Path
 
+from sim.scenario.bundled import find_bundled, nearest_bundled
 from sim.scenario.errors import ScenarioError
-
-SCENARIO_DIR = Path("scenarios")
-
-
-def _bundled_dir() -> Path:
-    """The scenarios folder: the working directory's, else the repository's beside the package."""
-    if SCENARIO_DIR.is_dir():
-        return SCENARIO_DIR
-    return Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def resolve_scenario_arg(arg: str) -> Path:
@@ -23,12 +14,11 @@ def resolve_scenario_arg(arg: str) -> Path:
     p = Path(arg)
     if p.exists() or arg.endswith(".toml"):
         return p
-    matches = sorted(_bundled_dir().rglob(f"{arg}.toml"))
-    if matches:
-        return matches[0]
-    names = [f.stem for f in _bundled_dir().rglob("*.toml")]
-    near = difflib.get_close_matches(arg, names, n=1)
-    hint = f"did you mean {near[0]!r}? " if near else ""
+    found = find_bundled(arg)
+    if found is not None:
+        return found
+    near = nearest_bundled(arg)
+    hint = f"did you mean {near!r}? " if near else ""
     raise ScenarioError(arg, [f"no such file or bundled scenario; {hint}`aethersim list` shows the bundled ones"])
 
 

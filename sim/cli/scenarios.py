@@ -6,7 +6,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from sim.cli.common import _bundled_dir, add_memory_check_flag, resolve_scenario_arg
+from sim.cli.common import add_memory_check_flag, resolve_scenario_arg
+from sim.scenario.bundled import bundled_dir, bundled_files
 from sim.scenario.errors import ScenarioError
 
 
@@ -28,8 +29,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """The bundled scenarios by folder (top-level ones first), each with its one-line description."""
-    root = _bundled_dir()
-    files = sorted(root.rglob("*.toml"), key=lambda p: (len(p.relative_to(root).parts) > 1, str(p)))
+    root, files = bundled_dir(), bundled_files()
+    if not files:
+        print(f"aethersim: no bundled scenarios found (looked in {root}); the installation is incomplete: "
+              "reinstall aetherpro-sim", file=sys.stderr)
+        return 1
     folder = None
     for f in files:
         rel = f.relative_to(root)

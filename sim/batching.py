@@ -405,13 +405,19 @@ def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: 
     table = writable(pd.DataFrame([rows[i] for i in ids]))
     table.to_parquet(out / "results.parquet", index=False)
     if report:
-        from sim.report.batch_html import build_batch_report
-
-        # matplotlib warns about an empty panel (the heatmap of a figure no run has, say): the panel stays
-        # empty in the report, and the warning, only noise on stderr, goes to the log
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            build_batch_report(out)
-        for w in caught:
-            log.debug("batch report: %s: %s (%s:%s)", w.category.__name__, w.message, w.filename, w.lineno)
+        write_report(out)
     return table
+
+
+def write_report(out: str | Path) -> Path:
+    """Build the batch directory's ``report.html`` (`batch` does, unless ``report=False``)."""
+    from sim.report.batch_html import build_batch_report
+
+    # matplotlib warns about an empty panel (the heatmap of a figure no run has, say): the panel stays
+    # empty in the report, and the warning, only noise on stderr, goes to the log
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = build_batch_report(Path(out))
+    for w in caught:
+        log.debug("batch report: %s: %s (%s:%s)", w.category.__name__, w.message, w.filename, w.lineno)
+    return path

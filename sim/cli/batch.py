@@ -3,29 +3,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
-from sim.cli.common import add_memory_check_flag, out_dir, resolve_scenario_arg, seed_list, whole_number
-
-
-def _progress_printer() -> object:
-    """A one-line progress display on a terminal; nothing when output is not a TTY."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int, failures: int, eta: float) -> None:
-        bar = "#" * int(30 * done / max(total, 1))
-        print(f"\r[{bar:<30}] {done}/{total} runs, {failures} failed, ETA {eta:,.0f} s ", end="", file=sys.stderr,
-              flush=True)
-        if done == total:
-            print(file=sys.stderr)
-
-    return show
+from sim.cli.common import add_memory_check_flag, num, out_dir, resolve_scenario_arg, seed_list, whole_number
+from sim.cli.progress import BatchBar, on_terminal, step
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     import sim
-    from sim.batching import parse_sets
+    from sim.batching import parse_sets, write_report
 
     seeds = args.seed_list if args.seed_list is not None else list(range(args.seeds))
     try:
@@ -34,12 +21,22 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"aethersim: {exc}", file=sys.stderr)
         return 2
     paths = [str(resolve_scenario_arg(a)) for a in args.scenarios]
-    table = sim.batch(paths, seeds=seeds, params=grid, out=args.out, workers=args.workers, dask=args.dask,
-                      keep=args.keep, ideal_twin=args.ideal_twin, progress=_progress_printer())
+    try:
+        bar = BatchBar() if on_terminal() else nullcontext()
+        with bar:
+            table = sim.batch(paths, seeds=seeds, params=grid, out=args.out, workers=args.workers, dask=args.dask,
+                              keep=args.keep, ideal_twin=args.ideal_twin, report=False,
+                              progress=bar if isinstance(bar, BatchBar) else None)
+    except KeyboardInterrupt:
+        print(f"aethersim: batch interrupted; the runs that finished are kept in {args.out}, and the same "
+              "command resumes it (finished runs are not run again)", file=sys.stderr)
+        return 130
+    with step("building the batch report"):
+        write_report(args.out)
     counts = table["status"].value_counts().to_dict()
     broken = int((table.filter(like="invariants_held") == False).sum().sum())  # noqa: E712
-    print(f"{len(table)} runs: {counts.get('ok', 0)} ok, {counts.get('expect_failed', 0)} failed an expectation, "
-          f"{counts.get('error', 0)} raised, {broken} broke an invariant")
+    print(f"{num(len(table))} runs: {num(counts.get('ok', 0))} ok, {num(counts.get('expect_failed', 0))} failed an "
+          f"expectation, {num(counts.get('error', 0))} raised, {num(broken)} broke an invariant")
     print(f"results  {Path(args.out) / 'results.parquet'}")
     print(f"report   {Path(args.out) / 'report.html'}")
     return 0 if counts.get("ok", 0) == len(table) else 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import numbers
 import os
 from pathlib import Path
 
@@ -73,3 +74,16 @@ def out_dir(text: str) -> str:
     if p.exists() and not p.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; name a folder (it is created if missing)")
     return text
+
+
+def num(x: object, decimals: int = 2) -> str:
+    """The CLI's one number format: ``1,234`` for a count, ``1,234.57`` for a measure, ``n/a`` when absent."""
+    if x is None:
+        return "n/a"
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, numbers.Integral):
+        return f"{int(x):,}"
+    if isinstance(x, numbers.Real):
+        return f"{float(x):,.{decimals}f}"
+    return str(x)

@@ -269,6 +269,7 @@ def read_row(out: str | Path, spec: RunSpec) -> dict[str, Any] | None:
 def _simulate(spec: RunSpec, run_dir: Path, row: dict[str, Any], ideal_twin: bool) -> None:
     """Run the spec into ``run_dir`` and complete its row; an error becomes the row's ``error`` and ``error.txt``."""
     import sim
+    from sim.runner import RunInterrupted
     from sim.scenario.loader import parse_scenario
 
     try:
@@ -277,6 +278,8 @@ def _simulate(spec: RunSpec, run_dir: Path, row: dict[str, Any], ideal_twin: boo
         row.update(flatten(result.summary))
         row["status"] = "ok" if result.passed else "expect_failed"
         row["error"] = None
+    except RunInterrupted:  # Ctrl-C in a serial batch: the user stops the batch, not this run alone
+        raise KeyboardInterrupt from None
     except (Exception, SystemExit) as exc:  # isolation: one bad run (even one calling sys.exit) must not stop the batch
         row["status"] = "error"
         row["error"] = f"{type(exc).__name__}: {exc}"

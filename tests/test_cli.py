@@ -130,17 +130,14 @@ def test_ctrl_c_stops_a_run_cleanly_keeps_what_it_wrote_and_exits_130(tmp_path):
     import signal
     import time
 
-    f = tmp_path / "long.toml"
-    f.write_text((ROOT / "scenarios/quickstart.toml").read_text().replace('duration = "1d"', 'duration = "120d"')
-                 .replace('name = "quickstart"', 'name = "long"'))
+    f = _long_scenario(tmp_path)
     out = tmp_path / "r"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(f), "--out", str(out), "--no-ideal-twin"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (out / "record.sqlite").exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    time.sleep(2.0)  # well inside the simulation (120 days take far longer)
+    deadline = time.monotonic() + 120
+    while not _has_orders(out / "record.sqlite") and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)  # until the bot has traded: inside the simulation (120 days take far longer)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
@@ -152,3 +149,46 @@ def test_ctrl_c_stops_a_run_cleanly_keeps_what_it_wrote_and_exits_130(tmp_path):
     events = pd.read_parquet(out / "events.parquet")
     assert len(events) and events["ts_ms"].max() <= summary["stopped"]["at_ms"]
     assert (out / "orders.parquet").is_file()
+
+
+def _has_orders(record: Path) -> bool:
+    """Whether the bot has recorded an order yet: the run is past its set-up, inside the simulation."""
+    import sqlite3
+
+    if not record.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{record}?mode=ro", uri=True, timeout=0.5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
+def _long_scenario(tmp_path: Path) -> Path:
+    f = tmp_path / "long.toml"
+    f.write_text((ROOT / "scenarios/quickstart.toml").read_text().replace('duration = "1d"', 'duration = "120d"')
+                 .replace('name = "quickstart"', 'name = "long"'))
+    return f
+
+
+def test_ctrl_c_stops_a_batch_at_once_and_says_how_to_resume(tmp_path):
+    """Ctrl-C to the batch alone (workers ignore it): the workers are ended, not waited for (120-day runs)."""
+    import os
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for workers in ("2", "1"):
+        out = tmp_path / f"b{workers}"
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(_long_scenario(tmp_path)), "--seeds", "3",
+                                 "--workers", workers, "--out", str(out)], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while (not any(_has_orders(r) for r in out.glob("runs/*/record.sqlite")) and time.monotonic() < deadline
+               and proc.poll() is None):
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (workers, stderr)
+        assert "Traceback" not in stderr and "batch interrupted" in stderr and "resumes" in stderr, stderr

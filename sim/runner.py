@@ -175,7 +175,14 @@ def default_run_dir(scenario: Scenario, seed: int) -> Path:
     return run_dir_in(Path("reports") / "runs", f"{scenario.scenario.name}-seed{seed}")
 
 
-def _simulate(world: World, progress: ProgressCallback | None = None, phase: str = "run") -> _Stop | None:
+def _simulate(world: World, progress: ProgressCallback | None = None,
+              phase: str = "run") -> tuple[int | None, str | None]:
+    """Run to the end and settle with a final reconcile; returns (stopped_at, error) on failure."""
+    stop = _run_world(world, progress, phase)
+    return (None, None) if stop is None else (stop.at_ms, stop.error)
+
+
+def _run_world(world: World, progress: ProgressCallback | None = None, phase: str = "run") -> _Stop | None:
     """Run to the end and settle with a final reconcile; on any failure (Ctrl-C included), why it stopped."""
     gc_before = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)  # a long run holds millions of log entries: collect less often
@@ -224,7 +231,7 @@ def _ideal_twin(scenario: Scenario, seed: int, world: World,
                 progress: ProgressCallback | None = None) -> tuple[float, pd.DataFrame]:
     with tempfile.TemporaryDirectory() as tmp:
         twin = build_world(scenario, seed, Path(tmp) / "record.sqlite", ideal=True, path=world.venue.path)
-        stop = _simulate(twin, progress, "ideal twin")
+        stop = _run_world(twin, progress, "ideal twin")
         twin.record.close()
         if stop is not None:
             raise _TwinStopped(stop)
@@ -256,7 +263,7 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
 
     t0 = time.perf_counter()
     world = build_world(scenario, seed, record_path)
-    stop = _simulate(world, progress)
+    stop = _run_world(world, progress)
     wall = time.perf_counter() - t0
     invariants: dict[str, list[str]] = {}
     if stop is None:

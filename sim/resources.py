@@ -23,6 +23,7 @@ TICK_BYTES = 17  # mid (float64) + last-trade side (int8) + last-trade series (f
 # log entries and record rows per bot cycle: the year benchmark (525,600 cycles, 31.5 M ticks) peaks at
 # 720 MB, about 550 B a cycle once the ticks and the base are taken off; 1.5 kB leaves room for busier bots
 CYCLE_BYTES = 1_500
+FAULT_BYTES = 2_000  # one drawn fault event: its model, its log entries and what the bot does about it
 BASE_BYTES = 300 * 2**20  # the interpreter, numpy, pandas, simpy and the report's libraries
 ENV_SWITCH = "AETHERSIM_MEMORY_CHECK"
 
@@ -43,18 +44,23 @@ class TooLarge(ScenarioError):
 class Estimate:
     ticks: int
     cycles: int
+    faults: int = 0  # expected random fault events ([faults] rates x days)
 
     @property
     def bytes(self) -> int:
-        return BASE_BYTES + self.ticks * TICK_BYTES + self.cycles * CYCLE_BYTES
+        return BASE_BYTES + self.ticks * TICK_BYTES + self.cycles * CYCLE_BYTES + self.faults * FAULT_BYTES
 
 
 def estimate(scenario: Scenario) -> Estimate:
-    """What a run of ``scenario`` needs, from its duration, tick (or replay resolution) and cycle."""
+    """What a run of ``scenario`` needs, from its duration, tick (or replay resolution), cycle and fault rates."""
+    from sim.world.faults import fault_rates
+
     m = scenario.market
     tick_key = "resolution" if m.model == "replay" else "tick"
     tick = parse_duration_ms(getattr(m, tick_key))
-    return Estimate(scenario.duration_ms // tick + 1, scenario.duration_ms // parse_duration_ms(scenario.bot.cycle))
+    faults = int(sum(fault_rates(scenario.faults).values()) * scenario.duration_ms / 86_400_000)
+    return Estimate(scenario.duration_ms // tick + 1, scenario.duration_ms // parse_duration_ms(scenario.bot.cycle),
+                    faults)
 
 
 def available_bytes() -> int | None:
@@ -88,8 +94,13 @@ def check_memory(scenario: Scenario, available: int | None = None) -> None:
     m = scenario.market
     tick_key = "market.resolution" if m.model == "replay" else "market.tick"
     tick = m.resolution if m.model == "replay" else m.tick
+    escape = f"(or set {ENV_SWITCH}=off, or pass --no-memory-check, to run it anyway)"
+    if need.faults * FAULT_BYTES > need.ticks * TICK_BYTES + need.cycles * CYCLE_BYTES:
+        raise TooLarge(scenario.source, [
+            f"faults.rates: about {need.faults:,} random fault events over scenario.duration "
+            f"{scenario.scenario.duration} need about {_gb(need.bytes)} of memory; this machine has "
+            f"{_gb(available)} available. Use lower rates or a shorter scenario.duration {escape}"])
     raise TooLarge(scenario.source, [
         f"{tick_key}: {need.ticks:,} ticks (scenario.duration {scenario.scenario.duration} at {tick_key} {tick}) and "
         f"{need.cycles:,} bot cycles need about {_gb(need.bytes)} of memory; this machine has {_gb(available)} "
-        f"available. Use a longer {tick_key} or a shorter scenario.duration (or set {ENV_SWITCH}=off, or pass "
-        "--no-memory-check, to run it anyway)"])
+        f"available. Use a longer {tick_key} or a shorter scenario.duration {escape}"])

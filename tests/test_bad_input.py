@@ -357,3 +357,13 @@ def test_a_batch_with_a_run_too_large_is_refused_before_any_run(tmp_path, capsys
     err = capsys.readouterr().err
     assert "market.tick: 2,419,200,001 ticks" in err and "market.tick=1ms" in err, err
     assert not (tmp_path / "b" / "runs").exists()
+
+
+def test_a_storm_of_random_faults_too_large_for_the_machine_is_refused_naming_the_rates(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "on")
+    f = tmp_path / "storm.toml"
+    f.write_text(BASE.replace('"1h"', '"36500d"') + '[market]\ntick = "1h"\n[bot]\ncycle = "1h"\n'
+                 "params = { interval = \"1h\" }\n[faults]\nrates = { outage = 10000, latency_spike = 10000 }\n")
+    assert main(["validate", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "faults.rates: about 730,000,000 random fault events" in err and "Use lower rates" in err, err

@@ -262,7 +262,12 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
     record_path = run_dir / "record.sqlite"
 
     t0 = time.perf_counter()
-    world = build_world(scenario, seed, record_path)
+    try:
+        world = build_world(scenario, seed, record_path)
+    except KeyboardInterrupt:  # nothing simulated yet: say so, as for a stop mid-run
+        start = scenario.scenario.start_ms
+        raise RunInterrupted(run_dir, start, f"{INTERRUPTED} while the world was being built, before the first "
+                                             "tick") from None
     stop = _run_world(world, progress)
     wall = time.perf_counter() - t0
     invariants: dict[str, list[str]] = {}

@@ -147,7 +147,9 @@ def test_ctrl_c_stops_a_run_cleanly_keeps_what_it_wrote_and_exits_130(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["stopped"]["error"] == "interrupted (Ctrl-C)" and 0 < summary["sim_seconds"] < 120 * 86400
     events = pd.read_parquet(out / "events.parquet")
-    assert len(events) and events["ts_ms"].max() <= summary["stopped"]["at_ms"]
+    # the log holds what happened up to the stop (and what was already in flight then: a leg's latency ahead)
+    assert (events["ts_ms"] <= summary["stopped"]["at_ms"]).sum() > 0
+    assert events["ts_ms"].max() <= summary["stopped"]["at_ms"] + 60_000
     assert (out / "orders.parquet").is_file()
 
 

@@ -37,6 +37,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     broken = int((table.filter(like="invariants_held") == False).sum().sum())  # noqa: E712
     print(f"{num(len(table))} runs: {num(counts.get('ok', 0))} ok, {num(counts.get('expect_failed', 0))} failed an "
           f"expectation, {num(counts.get('error', 0))} raised, {num(broken)} broke an invariant")
+    from sim.report.sweep import sweep_summary
+
+    for line in sweep_summary(table):
+        print(line)
     print(f"results  {Path(args.out) / 'results.parquet'}")
     print(f"report   {Path(args.out) / 'report.html'}")
     return 0 if counts.get("ok", 0) == len(table) else 1

@@ -1,0 +1,252 @@
+"""One live run: the scenario's bot on a venue's API, until stopped; then the run directory.
+
+The composition root of a live run (the sibling of `sim.world.build` + `sim.runner`): a ccxt.pro
+``binanceusdm`` client pointed at the venue, the adapter, the streams, the bot from the scenario's
+``[bot]`` and ``[market]`` instrument, and the asyncio driver. A stop (Ctrl-C, ``duration``) ends
+the bot at its next sleep and runs its ``settle()`` pass. The platform record lives in the run
+directory, so starting again with the same directory continues from it (the restart path).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sim.bot.acting import ExecutionPolicy, FlipMode, PartialFillPolicy
+from sim.bot.clock import ReplyClock
+from sim.bot.cycle import Bot, BotConfig
+from sim.bot.execution import ProtectivePolicy
+from sim.bot.record import PlatformRecord
+from sim.bot.sizing import SizingMode, SizingPolicy
+from sim.bot.strategy.base import resolve_strategy
+from sim.core.messages import FillReport, OrderReport, PositionReport
+from sim.core.types import TriggerBy
+from sim.live.adapter import CcxtVenue
+from sim.live.driver import LiveDriver, Stopped
+from sim.live.errors import LiveConfigError, scrub
+from sim.live.streams import Streams
+from sim.scenario.loader import strategy_kwargs
+from sim.scenario.schema import Scenario, ms
+from sim.world.build import instrument_of
+from sim.world.runlog import RunLog
+
+REAL_VENUES = {"binanceusdm": "Binance USD-M futures (real money)",
+               "binanceusdm-demo": "Binance USD-M demo trading (demo-fapi.binance.com)"}
+SETTLE_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    venue: str  # an aethersim serve's URL, or a name in REAL_VENUES
+    api_key: str
+    api_secret: str = field(repr=False)
+    duration_s: float | None = None
+    real_money: bool = False
+    operator_token: str | None = field(default=None, repr=False)  # for an aethersim serve's truth
+
+
+def is_real(venue: str) -> bool:
+    """A real exchange (money at stake), as opposed to an ``aethersim serve`` URL."""
+    if venue in REAL_VENUES:
+        return True
+    host = (urlsplit(venue).hostname or "").lower()
+    return host.endswith("binance.com") or host.endswith("binancefuture.com")
+
+
+def check_venue(opts: LiveOptions) -> str:
+    """What the run is about to talk to, or `LiveConfigError` naming what to change."""
+    v = opts.venue
+    if is_real(v):
+        if not opts.real_money:
+            raise LiveConfigError(f"--venue {v} is a real exchange: add --real-money to trade there "
+                                  "(paper trading: --venue http://127.0.0.1:PORT of an `aethersim serve`)")
+        if not (opts.api_key and opts.api_secret):
+            raise LiveConfigError(f"--venue {v} needs an API key and secret from the environment "
+                                  "(--api-key-env NAME --api-secret-env NAME)")
+        return REAL_VENUES.get(v, v)
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LiveConfigError(f"--venue {v!r} is neither a URL (http://127.0.0.1:PORT of an `aethersim serve`) "
+                              f"nor one of {sorted(REAL_VENUES)}")
+    return f"an aethersim serve at {v} (paper)"
+
+
+def make_exchange(opts: LiveOptions) -> Any:
+    """A ccxt.pro ``binanceusdm`` client for the venue (URLs pointed at it when it is a serve)."""
+    import ccxt.pro as ccxtpro
+
+    config: dict[str, Any] = {"apiKey": opts.api_key, "secret": opts.api_secret, "enableRateLimit": True,
+                              "options": {"fetchCurrencies": False, "warnOnFetchOpenOrdersWithoutSymbol": False}}
+    if opts.venue not in REAL_VENUES and not is_real(opts.venue):
+        base = opts.venue.rstrip("/")
+        ws = "ws" + base[len("http"):] + "/ws"
+        rest = {k: base + p for k, p in {
+            "fapiPublic": "/fapi/v1", "fapiPublicV2": "/fapi/v2", "fapiPublicV3": "/fapi/v3",
+            "fapiPrivate": "/fapi/v1", "fapiPrivateV2": "/fapi/v2", "fapiPrivateV3": "/fapi/v3",
+            "fapiData": "/futures/data"}.items()}
+        config["urls"] = {"api": {**rest, "ws": {"linear": ws}}}
+    ex = ccxtpro.binanceusdm(config)
+    if opts.venue == "binanceusdm-demo":
+        ex.enable_demo_trading(True)
+    return ex
+
+
+def bot_config(sc: Scenario, start_ms: int) -> BotConfig:
+    """The scenario's ``[bot]`` as the bot's configuration (as `sim.world.build` composes it)."""
+    p, xc = sc.bot.protective, sc.bot.execution
+    return BotConfig(sc.bot.bot_id, instrument_of(sc), ms(sc.bot.cycle), start_ms,
+                     ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by)),
+                     sc.bot.entry_tolerance_bps, sc.bot.max_position, sc.bot.max_leverage,
+                     SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
+                     ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,
+                                     xc.chase_attempts, ms(xc.deadline), xc.rate_limit_attempts,
+                                     ms(xc.unavailable_wait)))
+
+
+@dataclass
+class LiveRun:
+    """What a live run leaves behind for the run directory."""
+
+    start_ms: int
+    end_ms: int
+    wall_s: float
+    cycles: int
+    restarted: bool
+    stopped_by: str
+    driver: LiveDriver
+    streams: Streams
+    log: RunLog
+    fills: tuple[FillReport, ...]
+    orders: dict[str, OrderReport]
+    arrival: dict[str, tuple[int, float]]
+    position: PositionReport
+    equity: float
+    wallet: float
+    truth: dict | None
+    record_position: float
+    error: str | None = None
+
+
+class _Market:
+    """The last mid the book stream showed (the arrival price of an order answered now)."""
+
+    def __init__(self) -> None:
+        self.mid: float | None = None
+
+
+async def _watch_book(ex: Any, market: str, seen: _Market) -> None:
+    while True:
+        try:
+            book = await ex.watch_bids_asks([market])
+            for t in book.values():
+                if t.get("bid") and t.get("ask"):
+                    seen.mid = 0.5 * (float(t["bid"]) + float(t["ask"]))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a market stream that drops: the next watch reconnects
+            await asyncio.sleep(1.0)
+
+
+async def fetch_truth(venue: str, token: str) -> dict | None:
+    """The venue's truth from an aethersim serve's operator endpoint (None if it has none)."""
+    import aiohttp
+
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s, \
+                s.get(venue.rstrip("/") + "/operator/truth", headers={"Authorization": f"Bearer {token}"}) as r:
+            if r.status != 200:
+                return None
+            return await r.json()
+    except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError):
+        return None
+
+
+async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
+                   say: Callable[[str], None] = lambda line: None) -> LiveRun:
+    """Run the scenario's bot on the venue until a stop, settle, and gather what the report needs."""
+    secrets = tuple(s for s in (opts.api_key, opts.api_secret, opts.operator_token) if s)
+    restarted = record_path.exists()
+    ex = make_exchange(opts)
+    log = RunLog()
+    try:
+        venue = CcxtVenue(ex, sc.market.symbol, secrets=secrets)
+        await venue.connect()
+        start = venue.time.now()
+        record = PlatformRecord.open(record_path, sc.market.symbol, sc.bot.bot_id)
+        venue.watch_conditional([o.client_id for o in record.state.open_protective()])
+        config = bot_config(sc, start)
+        bot = Bot(config, record, resolve_strategy(sc.bot.strategy)(**strategy_kwargs(sc)), ReplyClock(start),
+                  restarted=restarted)
+        stop = asyncio.Event()
+        driver = LiveDriver(venue, bot.clock, stop, bot.before_request)
+        assert venue.market is not None
+        streams = Streams(ex, venue.market, sc.market.symbol, driver.deliver, venue.stamp)
+        seen = _Market()
+        arrival: dict[str, tuple[int, float]] = {}
+        handle = venue.handle
+
+        async def measured(request: Any) -> Any:  # the mid when each order of ours was answered
+            reply = await handle(request)
+            cid = getattr(reply, "client_id", None)
+            if cid and type(request).__name__ == "SubmitOrder" and seen.mid is not None:
+                arrival.setdefault(cid, (reply.ts, seen.mid))
+            return reply
+
+        venue.handle = measured  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        stopped_by = ["duration" if opts.duration_s is not None else "signal"]
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread: the duration stops it
+                loop.add_signal_handler(sig, lambda s=sig: (stopped_by.__setitem__(0, s.name), stop.set()))
+        if opts.duration_s is not None:
+            loop.call_later(opts.duration_s, stop.set)
+        log.event(start, "bot_restart" if restarted else "live_start", "driver",
+                  detail="continues from the platform record" if restarted else "a new record")
+        streams.start()
+        book = asyncio.create_task(_watch_book(ex, venue.market, seen))
+        t0 = time.perf_counter()
+        error = None
+        try:
+            await driver.run(bot.run())
+        except Stopped:
+            pass
+        except LiveConfigError:
+            raise
+        except Exception as exc:  # a strategy's bug, say: settle anyway, then say where it stopped
+            error = scrub(f"{type(exc).__name__}: {exc}", secrets)
+        log.event(bot.clock.now, "live_stop", "driver", detail=stopped_by[0] if error is None else error)
+        try:
+            await asyncio.wait_for(driver.run(bot.settle(), stoppable=False), SETTLE_TIMEOUT_S)
+        except TimeoutError:
+            log.event(venue.time.now(), "settle_timeout", "driver", detail=f"{SETTLE_TIMEOUT_S:.0f} s")
+        record.flush()
+        book.cancel()
+        await streams.stop()
+        end = venue.time.now()
+        final = await venue.fills(start - 7 * 86_400_000 if restarted else start)
+        pos = (await venue.positions()).positions[0]
+        acct = await venue.account()
+        orders = {}
+        for cid in record.state.orders:
+            try:
+                orders[cid] = await venue.lookup(cid)
+            except Exception:  # noqa: BLE001 - unknown to the venue: no venue status
+                continue
+        truth = await fetch_truth(opts.venue, opts.operator_token) if opts.operator_token else None
+        rec_pos = float(record.state.position.qty)
+        record.close()
+        return LiveRun(start, end, time.perf_counter() - t0, bot.cycles, restarted, stopped_by[0], driver, streams,
+                       log, final.fills, orders, arrival, pos, acct.equity, acct.wallet, truth, rec_pos, error)
+    finally:
+        await ex.close()
+
+
+__all__ = ["REAL_VENUES", "LiveOptions", "LiveRun", "bot_config", "check_venue", "is_real", "make_exchange",
+           "run_live"]

@@ -1,8 +1,9 @@
 """Write a live run's directory: the same files as a simulated run's (README, "A run directory").
 
-The summary's figures are computed by the same `sim.report.metrics.summarize`; what only a
-simulated world knows (stale actions, duplicates, unintended exposure) comes from the venue's
-truth when the venue is an ``aethersim serve`` and is ``None`` otherwise, never invented.
+The summary's figures are computed by the same `sim.report.metrics.summarize`; stale actions,
+duplicates and unintended exposure (which a simulation counts as they happen) come from
+the venue's trade history and the record (`sim.live.audit`); the venue's own audit, when the venue
+is an ``aethersim serve``, is kept beside them under ``venue_truth``.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sim.live.audit import duplicates, stale_actions, unintended_exposure
 from sim.live.session import LiveRun
 from sim.live.tables import drift_frame, fills_frame, log_frames, orders_frame
 from sim.report.metrics import summarize
@@ -40,15 +42,13 @@ def write_run_dir(sc: Scenario, run: LiveRun, run_dir: Path, report: bool = True
               "timeline": timeline, "events": events}
     for name, df in tables.items():
         df.to_parquet(run_dir / f"{name}.parquet", index=False)
-    audit = (run.truth or {}).get("audit") or {}
-    exposure = audit.get("exposure_without_protection") or {}
+    record_fills = run.fills
     summary = summarize(
         scenario=sc.scenario.name, seed=sc.scenario.seed, sim_seconds=(run.end_ms - run.start_ms) / 1000.0,
         wall_seconds=run.wall_s, events=len(events), cycles=run.cycles, orders=tables["orders"],
         fills=tables["fills"], drift=tables["drift_episodes"],
-        duplicates=audit.get("second_orders_same_client_id"),  # type: ignore[arg-type]
-        stale_actions=audit.get("orders_while_unknown"),  # type: ignore[arg-type]
-        unintended_exposure=exposure.get("episodes"),  # type: ignore[arg-type]
+        duplicates=duplicates(run.orders, record_fills), stale_actions=stale_actions(record_path, record_fills),
+        unintended_exposure=unintended_exposure(record_path, record_fills, sc.bot.bot_id),
         record_position=run.record_position, exchange_position=float(run.position.qty), equity=run.equity,
         initial_balance=sc.account.balance, ideal_equity=None)
     summary["mode"] = "live"

@@ -26,8 +26,17 @@ from sim.bot.execution import ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
-from sim.core.messages import FillReport, OrderReport, PositionReport
-from sim.core.types import TriggerBy
+from sim.core.errors import ExchangeError, RequestTimeout, TransientError
+from sim.core.messages import (
+    FetchAccount,
+    FetchFills,
+    FetchOrder,
+    FetchPositions,
+    FillReport,
+    OrderReport,
+    PositionReport,
+)
+from sim.core.types import ClientOrderId, TriggerBy
 from sim.live.adapter import CcxtVenue
 from sim.live.driver import LiveDriver, Stopped
 from sim.live.errors import LiveConfigError, scrub
@@ -125,7 +134,7 @@ class LiveRun:
     log: RunLog
     fills: tuple[FillReport, ...]
     orders: dict[str, OrderReport]
-    arrival: dict[str, tuple[int, float]]
+    arrival: dict[str, tuple[int, float, float | None]]
     position: PositionReport
     equity: float
     wallet: float
@@ -139,6 +148,7 @@ class _Market:
 
     def __init__(self) -> None:
         self.mid: float | None = None
+        self.half_spread_bps: float | None = None
 
 
 async def _watch_book(ex: Any, market: str, seen: _Market) -> None:
@@ -147,11 +157,25 @@ async def _watch_book(ex: Any, market: str, seen: _Market) -> None:
             book = await ex.watch_bids_asks([market])
             for t in book.values():
                 if t.get("bid") and t.get("ask"):
-                    seen.mid = 0.5 * (float(t["bid"]) + float(t["ask"]))
+                    bid, ask = float(t["bid"]), float(t["ask"])
+                    seen.mid = 0.5 * (bid + ask)
+                    seen.half_spread_bps = 0.5 * (ask - bid) / seen.mid * 1e4
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a market stream that drops: the next watch reconnects
             await asyncio.sleep(1.0)
+
+
+async def _read(venue: CcxtVenue, request: Any, attempts: int = 5) -> Any:
+    """A read for the report after the bot stopped, asked again when the venue does not answer."""
+    for attempt in range(attempts):
+        try:
+            return await venue.handle(request)
+        except (RequestTimeout, TransientError):
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 async def fetch_truth(venue: str, token: str) -> dict | None:
@@ -168,6 +192,18 @@ async def fetch_truth(venue: str, token: str) -> dict | None:
         return None
 
 
+def _origin(record_path: Path, now: int) -> int:
+    """When this run directory's bot first started (kept beside its record), or ``now`` for a new one."""
+    f = record_path.with_name("live.json")
+    if f.is_file():
+        try:
+            return int(json.loads(f.read_text())["start_ms"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    f.write_text(json.dumps({"start_ms": now}) + "\n")
+    return now
+
+
 async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
                    say: Callable[[str], None] = lambda line: None) -> LiveRun:
     """Run the scenario's bot on the venue until a stop, settle, and gather what the report needs."""
@@ -176,27 +212,31 @@ async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
     ex = make_exchange(opts)
     log = RunLog()
     try:
-        venue = CcxtVenue(ex, sc.market.symbol, secrets=secrets)
+        # a bot that places no TP/SL has no conditional orders to list or attribute
+        venue = CcxtVenue(ex, sc.market.symbol, secrets=secrets, conditional_as_orders=sc.bot.protective.enabled)
         await venue.connect()
         start = venue.time.now()
+        origin = _origin(record_path, start)  # the first start: the strategy's and the cycles' time zero
         record = PlatformRecord.open(record_path, sc.market.symbol, sc.bot.bot_id)
         venue.watch_conditional([o.client_id for o in record.state.open_protective()])
-        config = bot_config(sc, start)
-        bot = Bot(config, record, resolve_strategy(sc.bot.strategy)(**strategy_kwargs(sc)), ReplyClock(start),
-                  restarted=restarted)
+        config = bot_config(sc, origin)
+        kwargs = strategy_kwargs(sc)
+        kwargs["start_ms"] = origin
+        bot = Bot(config, record, resolve_strategy(sc.bot.strategy)(**kwargs), ReplyClock(start), restarted=restarted)
         stop = asyncio.Event()
         driver = LiveDriver(venue, bot.clock, stop, bot.before_request)
         assert venue.market is not None
-        streams = Streams(ex, venue.market, sc.market.symbol, driver.deliver, venue.stamp)
+        streams = Streams(ex, venue.market, sc.market.symbol, driver.deliver, venue.stamp,
+                          venue.conditional_as_orders)
         seen = _Market()
-        arrival: dict[str, tuple[int, float]] = {}
+        arrival: dict[str, tuple[int, float, float | None]] = {}
         handle = venue.handle
 
         async def measured(request: Any) -> Any:  # the mid when each order of ours was answered
             reply = await handle(request)
             cid = getattr(reply, "client_id", None)
             if cid and type(request).__name__ == "SubmitOrder" and seen.mid is not None:
-                arrival.setdefault(cid, (reply.ts, seen.mid))
+                arrival.setdefault(cid, (reply.ts, seen.mid, seen.half_spread_bps))
             return reply
 
         venue.handle = measured  # type: ignore[method-assign]
@@ -230,15 +270,14 @@ async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
         book.cancel()
         await streams.stop()
         end = venue.time.now()
-        final = await venue.fills(start - 7 * 86_400_000 if restarted else start)
-        pos = (await venue.positions()).positions[0]
-        acct = await venue.account()
+        sym = sc.market.symbol
+        final = await _read(venue, FetchFills(sym, _origin(record_path, start)))
+        pos = (await _read(venue, FetchPositions(sym))).positions[0]
+        acct = await _read(venue, FetchAccount())
         orders = {}
         for cid in record.state.orders:
-            try:
-                orders[cid] = await venue.lookup(cid)
-            except Exception:  # noqa: BLE001 - unknown to the venue: no venue status
-                continue
+            with contextlib.suppress(ExchangeError):  # unknown to the venue (or no answer): no venue status
+                orders[cid] = await _read(venue, FetchOrder(sym, ClientOrderId(cid)))
         truth = await fetch_truth(opts.venue, opts.operator_token) if opts.operator_token else None
         rec_pos = float(record.state.position.qty)
         record.close()

@@ -33,11 +33,12 @@ def fills_frame(fills: Iterable[FillReport]) -> pd.DataFrame:
     return df
 
 
-def orders_frame(record_path: Path, venue: dict[str, OrderReport], arrival: dict[str, tuple[int, float]],
+def orders_frame(record_path: Path, venue: dict[str, OrderReport], arrival: dict[str, tuple[int, float, float | None]],
                  fills: Iterable[FillReport]) -> pd.DataFrame:
     """The bot's orders (from its record) with what the venue last said of them and the fills they got.
 
-    ``arrival``: client id -> (venue time the order was answered, the mid seen then).
+    ``arrival``: client id -> (venue time the order was answered, the mid and half spread (bps) the
+    book stream showed then).
     """
     with sqlite3.connect(record_path) as conn:
         rec = pd.read_sql_query(
@@ -61,12 +62,12 @@ def orders_frame(record_path: Path, venue: dict[str, OrderReport], arrival: dict
         fs = by_order.get(cid, [])
         filled = float(sum(f.qty for f in fs))
         avg = sum(float(f.qty) * float(f.price) for f in fs) / filled if filled else None
-        arrived, mid = arrival.get(cid, (None, None))
+        arrived, mid, half = arrival.get(cid, (None, None, None))
         rows.append((cid, rep.status.value if rep is not None else None, arrived, mid, filled, avg,
                      sum(f.fee for f in fs), min((f.ts for f in fs), default=None),
-                     max((f.ts for f in fs), default=None)))
+                     max((f.ts for f in fs), default=None), half))
     ven = pd.DataFrame(rows, columns=["client_id", "venue_status", "arrived_ms", "arrival_mid", "filled_qty",
-                                      "avg_price", "fees", "first_fill_ms", "last_fill_ms"])
+                                      "avg_price", "fees", "first_fill_ms", "last_fill_ms", "half_spread_bps"])
     df = rec.merge(ven, on="client_id", how="left")
     for col in ("arrived_ms", "first_fill_ms", "last_fill_ms"):
         df[col] = df[col].astype("Int64")
@@ -82,6 +83,10 @@ def orders_frame(record_path: Path, venue: dict[str, OrderReport], arrival: dict
     df["ack_ms"] = df["arrived_ms"] - df["decided_ms"]
     df["first_fill_after_ms"] = df["first_fill_ms"] - df["decided_ms"]
     df["last_fill_after_ms"] = df["last_fill_ms"] - df["decided_ms"]
+    df["half_spread_bps"] = df["half_spread_bps"].astype(float)
+    notional = df["filled_qty"] * df["arrival_mid"]
+    df["spread_cost"] = df["half_spread_bps"] * notional / 1e4
+    df["impact_cost"] = (df["slippage_bps"] - df["half_spread_bps"]) * notional / 1e4
     df["delay_cost"] = sign * (df["arrival_mid"] - df["decision_price"]) * df["filled_qty"]
     df.insert(0, "time", _time(df["decided_ms"]))
     return df

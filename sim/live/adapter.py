@@ -111,7 +111,8 @@ class CcxtVenue:
             server = await self.ex.fetch_time()
             t1 = time.time() * 1000
         except Exception as exc:
-            raise translate(exc, acts=False, ts=0, what="connecting", secrets=self.secrets) from None
+            err = translate(exc, acts=False, ts=0, what="connecting", secrets=self.secrets)
+            raise LiveConfigError(f"cannot start on the venue (check --venue and that it is up): {err}") from None
         self.time.offset_ms = int(server - (t0 + t1) / 2)
         found = self.ex.markets_by_id.get(self.symbol)
         if not found:

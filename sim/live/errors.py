@@ -137,7 +137,7 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     """The message without request signatures and without any of ``secrets`` (keys, secrets)."""
     text = _SIGNATURE.sub(r"\1<hidden>", text)
     for s in secrets:
-        if s:
+        if len(s) >= 4:  # a shorter "secret" cannot be told from ordinary text
             text = text.replace(s, "<hidden>")
     return text
 

@@ -88,7 +88,8 @@ async def _scenario(tmp: Path) -> dict:
         code, second = await _live(srv, out, "14s")
         assert code == 0, second
         world = srv.ctx.world
-        return {"sc": sc, "srv": srv, "world": world, "out": out, "first": first, "second": second, "closed": closed,
+        return {"key": srv.api_key.key, "secret": srv.api_key.secret, "token": srv.operator_token,
+                "sc": sc, "srv": srv, "world": world, "out": out, "first": first, "second": second, "closed": closed,
                 "wall": srv.ctx.clock.wall_ms}
     finally:
         await srv.stop()
@@ -174,3 +175,14 @@ def test_unknown_status_was_met_and_resolved_by_lookup(e2e: dict) -> None:
     audit = s["venue_truth"]["audit"]
     assert audit["requests_refused"].get("503", 0) >= 1
     assert audit["unknown_never_resolved"] == 0 and audit["orders_while_unknown"] == 0
+
+
+def test_keys_never_reach_the_output_or_the_run_directory(e2e: dict) -> None:
+    secrets = [e2e["key"], e2e["secret"], e2e["token"]]
+    assert all(len(x) >= 8 for x in secrets)
+    for text in (e2e["first"], e2e["second"]):
+        assert not any(x in text for x in secrets)
+    for f in e2e["out"].rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert not any(x.encode() in data for x in secrets), f

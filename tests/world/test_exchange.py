@@ -72,7 +72,8 @@ def limit(cid: str, side: Side, qty: str, price: str, tif: TimeInForce = TimeInF
 
 
 def trigger(cid: str, kind: OrderType, side: Side, qty: str, price: str, reduce_only: bool = True) -> SubmitOrder:
-    return SubmitOrder(SYM, ClientOrderId(cid), side, kind, D(qty), trigger_price=D(price), reduce_only=reduce_only)
+    return SubmitOrder(SYM, ClientOrderId(cid), side, kind, D(qty), trigger_price=D(price), trigger_by=TriggerBy.MARK,
+                       reduce_only=reduce_only)
 
 
 def position(ex: SimExchange, now: int) -> Decimal:

@@ -1,22 +1,21 @@
 """The asyncio driver: runs the bot's request generator against a live venue.
 
 The sibling of the SimPy driver (`sim.world.driver`) and as thin as the loop a user writes around
-a sans-IO library: each request the bot yields is committed first (`before_request`), then
-awaited on the adapter; the answer (or the bot's error for it) goes back in, and the bot's clock
-is set to the venue time the answer carries. ``Sleep`` is a real sleep until that venue time,
-ended early by a pushed update (the bot decides whether it matters). A stop (Ctrl-C, the
-duration) is honoured at the next ``Sleep``: between cycles, or in a back-off, never between a
-request and its answer.
+a sans-IO library: each request the bot yields is awaited on the adapter and its answer (or the
+bot's error for it) goes back in a `Reply` stamped with when it arrived (the venue's clock as seen
+from here): the bot takes its time from that and commits its own record before acting.
+``Sleep`` is a real sleep until that venue time, ended early by a pushed update (the bot decides
+whether it matters). A stop (Ctrl-C, the duration) is honoured at the next ``Sleep``: between
+cycles, or in a back-off, never between a request and its answer.
 """
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
-from sim.bot.clock import ReplyClock
 from sim.core.errors import ExchangeError, RequestTimeout, TransientError
-from sim.core.messages import Sleep, Woke
+from sim.core.messages import Reply, Sleep, Woke
 from sim.live.adapter import CcxtVenue
 
 
@@ -25,12 +24,9 @@ class Stopped(Exception):
 
 
 class LiveDriver:
-    def __init__(self, venue: CcxtVenue, clock: ReplyClock, stop: asyncio.Event,
-                 before_request: Callable[[Any], None] = lambda request: None) -> None:
+    def __init__(self, venue: CcxtVenue, stop: asyncio.Event) -> None:
         self.venue = venue
-        self.clock = clock
         self.stop = stop
-        self.before_request = before_request
         self.inbox: list[object] = []
         self._update = asyncio.Event()
         self.requests = 0
@@ -67,38 +63,33 @@ class LiveDriver:
             self.woken_early += 1
         return self._woke()
 
-    async def run(self, bot: Generator[Any, Any, Any], stoppable: bool = True) -> Any:
+    async def run(self, bot: Generator[Any, Reply, Any], stoppable: bool = True) -> Any:
         """Serve ``bot`` until it returns (its value) or, if ``stoppable``, a stop closes it at a sleep."""
-        reply: Any = None
-        error: ExchangeError | None = None
-        clock = self.clock
+        reply: Reply | None = None
         while True:
             try:
-                request = bot.throw(error) if error is not None else bot.send(reply)
+                request = next(bot) if reply is None else bot.send(reply)
             except StopIteration as stop:
                 return stop.value
-            self.before_request(request)  # the record is durable before anything leaves
-            reply, error = None, None
             if type(request) is Sleep:
                 try:
-                    reply = await self._sleep(request.until_ms, stoppable)
+                    woke = await self._sleep(request.until_ms, stoppable)
                 except Stopped:
                     bot.close()
                     raise
-                clock.now = max(clock.now, reply.ts)
+                reply = Reply(woke.ts, woke)
                 continue
             self.requests += 1
+            answer: Any
             try:
-                reply = await self.venue.handle(request)
-                clock.now = max(clock.now, reply.ts)
+                answer = await self.venue.handle(request)
             except ExchangeError as exc:
-                exc.ts = max(exc.ts, clock.now)
-                clock.now = exc.ts
+                answer = exc
                 if isinstance(exc, RequestTimeout):
                     self.timeouts += 1
                 elif isinstance(exc, TransientError):
                     self.refused += 1
-                error = exc
+            reply = Reply(self.venue.time.now(answer.ts), answer)
 
 
 __all__ = ["LiveDriver", "Stopped"]

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sim.bot.acting import ExecutionPolicy, FlipMode, PartialFillPolicy
-from sim.bot.clock import ReplyClock
-from sim.bot.cycle import Bot, BotConfig
-from sim.bot.execution import ProtectivePolicy
+from sim.bot.algo import ConditionalRoute
+from sim.bot.cycle import Bot
+from sim.bot.policies import BotConfig, ExecutionPolicy, FlipMode, PartialFillPolicy, ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
@@ -107,16 +106,20 @@ def make_exchange(opts: LiveOptions) -> Any:
     return ex
 
 
-def bot_config(sc: Scenario, start_ms: int) -> BotConfig:
-    """The scenario's ``[bot]`` as the bot's configuration (as `sim.world.build` composes it)."""
+def bot_config(sc: Scenario, start_ms: int, recv_window_ms: int) -> BotConfig:
+    """The scenario's ``[bot]`` as the bot's configuration (as `sim.world.build` composes it), with
+    Binance's facts in place of the simulated venue's keys: conditional orders go through the algo
+    service, and a request can still arrive for ``recv_window_ms`` (the recvWindow ccxt signs)."""
     p, xc = sc.bot.protective, sc.bot.execution
     return BotConfig(sc.bot.bot_id, instrument_of(sc), ms(sc.bot.cycle), start_ms,
-                     ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by)),
+                     ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by),
+                                      ConditionalRoute.ALGO),
                      sc.bot.entry_tolerance_bps, sc.bot.max_position, sc.bot.max_leverage,
                      SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
                      ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,
                                      xc.chase_attempts, ms(xc.deadline), xc.rate_limit_attempts,
-                                     ms(xc.unavailable_wait)))
+                                     ms(xc.unavailable_wait)),
+                     recv_window_ms=recv_window_ms)
 
 
 @dataclass
@@ -212,19 +215,17 @@ async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
     ex = make_exchange(opts)
     log = RunLog()
     try:
-        # a bot that places no TP/SL has no conditional orders to list or attribute
-        venue = CcxtVenue(ex, sc.market.symbol, secrets=secrets, conditional_as_orders=sc.bot.protective.enabled)
+        venue = CcxtVenue(ex, sc.market.symbol, secrets=secrets, conditional_as_orders=False)
         await venue.connect()
         start = venue.time.now()
         origin = _origin(record_path, start)  # the first start: the strategy's and the cycles' time zero
         record = PlatformRecord.open(record_path, sc.market.symbol, sc.bot.bot_id)
-        venue.watch_conditional([o.client_id for o in record.state.open_protective()])
-        config = bot_config(sc, origin)
+        config = bot_config(sc, origin, int(ex.options.get("recvWindow", 10_000)))
         kwargs = strategy_kwargs(sc)
         kwargs["start_ms"] = origin
-        bot = Bot(config, record, resolve_strategy(sc.bot.strategy)(**kwargs), ReplyClock(start), restarted=restarted)
+        bot = Bot(config, record, resolve_strategy(sc.bot.strategy)(**kwargs), restarted=restarted, now_ms=start)
         stop = asyncio.Event()
-        driver = LiveDriver(venue, bot.clock, stop, bot.before_request)
+        driver = LiveDriver(venue, stop)
         assert venue.market is not None
         streams = Streams(ex, venue.market, sc.market.symbol, driver.deliver, venue.stamp,
                           venue.conditional_as_orders)
@@ -261,7 +262,7 @@ async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
             raise
         except Exception as exc:  # a strategy's bug, say: settle anyway, then say where it stopped
             error = scrub(f"{type(exc).__name__}: {exc}", secrets)
-        log.event(bot.clock.now, "live_stop", "driver", detail=stopped_by[0] if error is None else error)
+        log.event(bot.now, "live_stop", "driver", detail=stopped_by[0] if error is None else error)
         try:
             await asyncio.wait_for(driver.run(bot.settle(), stoppable=False), SETTLE_TIMEOUT_S)
         except TimeoutError:

@@ -1,5 +1,5 @@
 """The asyncio driver's contract, with a scripted venue (no network): answers and errors go back
-into the generator, the clock follows the answers, a pushed update ends a sleep early, and a stop
+into the generator in replies stamped with when they arrived, a pushed update ends a sleep early, and a stop
 closes the bot at its next sleep, never between a request and its answer."""
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from sim.bot.clock import ReplyClock
 from sim.core.errors import Rejected, RequestTimeout
-from sim.core.messages import FetchPositions, PositionReport, PositionsReport, Sleep, Woke
+from sim.core.messages import FetchPositions, PositionReport, PositionsReport, Reply, Sleep, Woke
 from sim.core.types import RejectReason
 from sim.live.adapter import VenueTime
 from sim.live.driver import LiveDriver, Stopped
@@ -38,37 +37,30 @@ def test_answers_errors_and_the_clock() -> None:
     far = VenueTime().now() + 60_000
     venue = ScriptedVenue([PositionsReport(far, (PositionReport("X", Decimal(1), Decimal(2), far),)),
                            RequestTimeout("lost", 0), Rejected(RejectReason.UNKNOWN_ORDER, "", 0)])
-    clock = ReplyClock(0)
-    committed: list = []
-    seen: list = []
+    seen: list[Reply] = []
 
     def bot():
-        seen.append((yield FetchPositions("X")))
-        for _ in range(2):
-            try:
-                yield FetchPositions("X")
-            except (RequestTimeout, Rejected) as exc:
-                seen.append(exc)
+        for _ in range(3):
+            seen.append((yield FetchPositions("X")))
         return "done"
 
-    driver = LiveDriver(venue, clock, asyncio.Event(), committed.append)  # type: ignore[arg-type]
+    driver = LiveDriver(venue, asyncio.Event())  # type: ignore[arg-type]
     assert run(driver.run(bot())) == "done"
-    assert isinstance(seen[0], PositionsReport) and clock.now >= far  # the bot's time is the answer's
-    assert isinstance(seen[1], RequestTimeout) and isinstance(seen[2], Rejected)
-    assert seen[1].ts >= far  # an error carries the time the bot learnt of it, never earlier
-    assert len(committed) == 3 and driver.timeouts == 1
+    assert isinstance(seen[0].answer, PositionsReport) and seen[0].received_ms >= far  # never before the answer
+    assert isinstance(seen[1].answer, RequestTimeout) and isinstance(seen[2].answer, Rejected)
+    assert seen[1].received_ms >= far and seen[2].received_ms >= seen[1].received_ms  # the clock never runs back
+    assert driver.timeouts == 1 and driver.requests == 3
 
 
 def test_a_pushed_update_ends_a_sleep_early() -> None:
     venue = ScriptedVenue([])
-    clock = ReplyClock(0)
     woke: list[Woke] = []
 
     def bot():
-        woke.append((yield Sleep(venue.time.now() + 5_000)))
+        woke.append((yield Sleep(venue.time.now() + 5_000)).answer)
 
     async def go() -> float:
-        driver = LiveDriver(venue, clock, asyncio.Event())  # type: ignore[arg-type]
+        driver = LiveDriver(venue, asyncio.Event())  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
         loop.call_later(0.1, driver.deliver, "an update")
         t0 = loop.time()
@@ -85,9 +77,9 @@ def test_a_sleep_runs_to_its_venue_time() -> None:
     until = venue.time.now() + 300
 
     def bot():
-        woke.append((yield Sleep(until)))
+        woke.append((yield Sleep(until)).answer)
 
-    run(LiveDriver(venue, ReplyClock(0), asyncio.Event()).run(bot()))  # type: ignore[arg-type]
+    run(LiveDriver(venue, asyncio.Event()).run(bot()))  # type: ignore[arg-type]
     assert woke[0].ts >= until and woke[0].updates == ()
 
 
@@ -114,7 +106,7 @@ def test_a_stop_closes_the_bot_at_its_next_sleep_not_mid_request() -> None:
             raise
 
     with pytest.raises(Stopped):
-        run(LiveDriver(venue, ReplyClock(0), stop).run(bot()))  # type: ignore[arg-type]
+        run(LiveDriver(venue, stop).run(bot()))  # type: ignore[arg-type]
     assert len(answered) == 1 and closed == [True]
 
 
@@ -127,4 +119,4 @@ def test_settle_runs_through_a_stop() -> None:
         yield Sleep(venue.time.now() + 50)
         return "settled"
 
-    assert run(LiveDriver(venue, ReplyClock(0), stop).run(settle(), stoppable=False)) == "settled"  # type: ignore[arg-type]
+    assert run(LiveDriver(venue, stop).run(settle(), stoppable=False)) == "settled"  # type: ignore[arg-type]

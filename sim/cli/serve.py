@@ -29,7 +29,8 @@ async def _serve(args: argparse.Namespace, scenario) -> int:  # noqa: ANN001
     out = Path(args.out) if args.out else Path("reports") / "serve" / scenario.scenario.name
     server = ServeServer(scenario, host=args.host, port=args.port, api_key=key, operator_token=args.operator_token,
                          speed=args.speed, duration_ms=duration, out=out, seed=args.seed,
-                         limits=LimitsConfig(*args.limits_config))
+                         limits=LimitsConfig(*args.limits_config),
+                         history_ms=parse_duration_ms(args.history) if args.history else 0)
     try:
         await server.start()
     except OSError as exc:
@@ -61,12 +62,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print(f"aethersim: --speed must be positive, got {args.speed}", file=sys.stderr)
         return 2
-    if args.duration:
-        try:
-            parse_duration_ms(args.duration)
-        except ValueError as exc:
-            print(f"aethersim: --duration: {exc}", file=sys.stderr)
-            return 2
+    for name in ("duration", "history"):
+        if getattr(args, name):
+            try:
+                parse_duration_ms(getattr(args, name))
+            except ValueError as exc:
+                print(f"aethersim: --{name}: {exc}", file=sys.stderr)
+                return 2
     try:
         w1m, o10s, o1m = (int(x) for x in args.limits.split(","))
         if min(w1m, o10s, o1m) < 1:
@@ -79,6 +81,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"aethersim: --port must be 0..65535, got {args.port}", file=sys.stderr)
         return 2
     scenario = sim.load_scenario(resolve_scenario_arg(args.scenario))
+    if args.history and parse_duration_ms(args.history) >= scenario.duration_ms:
+        print(f"aethersim: --history {args.history} must be shorter than the scenario's duration "
+              f"({scenario.scenario.duration})", file=sys.stderr)
+        return 2
     return asyncio.run(_serve(args, scenario))
 
 
@@ -93,6 +99,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second (default 1)")
     s.add_argument("--duration", default=None, help="stop after this much wall time, e.g. '10m' (default: the "
                                                     "scenario's duration)")
+    s.add_argument("--history", default=None, help="begin serving this far into the scenario, e.g. '2h': the "
+                                                   "path before is market history (klines) for warm-ups")
     s.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     s.add_argument("--limits", default="2400,300,1200", metavar="W1M,O10S,O1M",
                    help="request weight per minute, orders per 10 s and per minute, advertised in exchangeInfo and "

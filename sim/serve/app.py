@@ -46,7 +46,7 @@ class ServeServer:
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1", port: int = 0, api_key: ApiKey | None = None,
                  operator_token: str | None = None, speed: float = 1.0, duration_ms: int | None = None,
                  out: str | Path | None = None, seed: int | None = None,
-                 limits: LimitsConfig | None = None) -> None:
+                 limits: LimitsConfig | None = None, history_ms: int = 0) -> None:
         self.scenario = scenario
         self.host, self.port = host, port
         self.api_key = api_key or ApiKey.generate()
@@ -56,6 +56,7 @@ class ServeServer:
         self.out = Path(out) if out is not None else None
         self.seed = seed
         self.limits = limits or LimitsConfig()
+        self.history_ms = history_ms
         self.stopped = asyncio.Event()
         self.stop_reason = ""
         self._runner: web.AppRunner | None = None
@@ -68,7 +69,7 @@ class ServeServer:
     async def start(self) -> None:
         """Build the world, start the clock and listen; returns once connections are accepted."""
         self._t0 = time.perf_counter()
-        world = build_serve_world(self.scenario, self.seed)
+        world = build_serve_world(self.scenario, self.seed, history_ms=self.history_ms)
         clock = SimClock(world.env, self.speed)
         world.tap.wall = clock.wall_ms
         audit = Audit(world.log, clock.sim_now, protective=lambda: _protected(world), position=lambda:
@@ -89,7 +90,7 @@ class ServeServer:
         for path in WS_PATHS:
             app.router.add_get(path, hub.handle)
         app.router.add_route("*", "/{tail:.*}", self._http)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -97,7 +98,7 @@ class ServeServer:
         self.port = sock.getsockname()[1]
         until = world.end_ms
         if self.duration_ms is not None:
-            until = min(until, world.start_ms + int(self.duration_ms * self.speed))
+            until = min(until, world.open_ms + int(self.duration_ms * self.speed))
         self._tasks = [asyncio.ensure_future(self._clock(clock, until)),
                        asyncio.ensure_future(self._listen_key_watch())]
 

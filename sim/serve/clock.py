@@ -30,9 +30,9 @@ class SimClock:
             raise ValueError(f"speed must be positive, got {speed}")
         self.env = env
         self.speed = speed
-        self.sim0 = float(env.now)
+        self.sim0 = int(env.now)
         self.real0 = time.monotonic()
-        self.epoch0 = time.time() * 1000.0
+        self.epoch0 = int(time.time() * 1000)  # whole ms: at speed 1 the two clocks map exactly
         self._wake = asyncio.Event()
         self.errors = 0  # callbacks that raised (logged; the server keeps serving)
         self.steps = 0
@@ -44,11 +44,11 @@ class SimClock:
 
     def wall_ms(self, sim_ms: float) -> int:
         """Epoch ms on the wall clock at which simulated ``sim_ms`` happens (what the wire shows)."""
-        return int(self.epoch0 + (sim_ms - self.sim0) / self.speed)
+        return self.epoch0 + round((sim_ms - self.sim0) / self.speed)
 
     def sim_of_wall(self, wall_ms: float) -> int:
         """The simulated time of a wall-clock epoch ms (a client's startTime, say)."""
-        return int(self.sim0 + (wall_ms - self.epoch0) * self.speed)
+        return self.sim0 + round((wall_ms - self.epoch0) * self.speed)
 
     @staticmethod
     def server_ms() -> int:

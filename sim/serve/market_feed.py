@@ -3,8 +3,9 @@
 A SimPy process steps at the path's tick (at least 100 ms) and only while someone subscribes,
 so an idle server costs nothing per tick. Depth diffs carry Binance's ``U``/``u``/``pu``: one
 update id per tick of the path, the same ids the REST snapshot's ``lastUpdateId`` uses, so a
-client can synchronise its book as against Binance. Trades: the account's own fills, plus one
-trade at the last price whenever it changes, of the book's touch size (the model has no volume).
+client can synchronise its book as against Binance (a diff after a restart of the feed starts from
+the book one update before). Trades: one at the last price whenever it changes, of the book's
+touch size (the model has prices and depth, no traded volume).
 """
 from __future__ import annotations
 
@@ -88,15 +89,17 @@ class MarketFeed:
                 self.hub.push_market(f"{lo}@bookTicker", {"e": "bookTicker", "u": idx + 1, "E": e, "T": t, "s": sym,
                                                           "b": bids[0][0], "B": bids[0][1], "a": asks[0][0],
                                                           "A": asks[0][1]})
-        if any("@aggTrade" in s for s in subs):
+        if any(s.endswith(("@aggTrade", "@trade")) for s in subs):
             last = path.price_at("last", now)
             if last != self._last:
                 self._last = last
                 self._agg += 1
-                q = num(profile.level0_qty, 3)
-                self.hub.push_market(f"{lo}@aggTrade", {"e": "aggTrade", "E": e, "s": sym, "a": self._agg,
-                                                        "p": num(last), "q": q, "nq": q, "f": self._agg,
-                                                        "l": self._agg, "T": t, "m": False})
+                q, a = num(profile.level0_qty, 3), self._agg
+                buyer_maker = last < mark  # a trade at the bid: the seller took
+                self.hub.push_market(f"{lo}@aggTrade", {"e": "aggTrade", "E": e, "s": sym, "a": a, "p": num(last),
+                                                        "q": q, "nq": q, "f": a, "l": a, "T": t, "m": buyer_maker})
+                self.hub.push_market(f"{lo}@trade", {"e": "trade", "E": e, "T": t, "s": sym, "t": a, "p": num(last),
+                                                     "q": q, "X": "MARKET", "m": buyer_maker})
         depth_subs = [s for s in subs if "@depth" in s]
         if depth_subs:
             self._depth(depth_subs, profile, mark, idx, t, e)
@@ -108,13 +111,17 @@ class MarketFeed:
         u = idx + 1
         if self._levels is not None and u == self._u:
             return  # the path has not moved: nothing changed
-        old = self._levels or ({}, {})
+        if self._levels is None:  # the first diff after a (re)start: from the book one update before
+            prev = v.path.time_of(max(idx - 1, 0))
+            pb, pa = depth_levels(v.liquidity.at(prev), v.path.mid_at(prev), DIFF_LEVELS, v.instrument.tick_size)
+            self._levels, self._u = ({p: q for p, q in pb}, {p: q for p, q in pa}), u - 1
+        old = self._levels
         diff = []
         for side_new, side_old in zip(new, old, strict=True):
             changes = [[p, q] for p, q in side_new.items() if side_old.get(p) != q]
             changes += [[p, "0"] for p in side_old if p not in side_new]
             diff.append(changes)
-        pu = self._u if self._levels is not None else u - 1
+        pu = self._u
         self._levels, self._u = new, u
         sym = self.ctx.world.symbol
         for s in subs:

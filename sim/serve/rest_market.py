@@ -99,11 +99,22 @@ async def klines(ctx: Ctx, p: Params) -> Any:
         since = w.start_ms + -(-(since - w.start_ms) // iv) * iv  # align up to the run's candle grid
         rep = w.venue.handle(FetchCandles(sym, iv, since, limit), now)  # type: ignore[arg-type]
         assert isinstance(rep, CandlesReport)
-        rows = [[ctx.wall(c.open_ms), num(c.open), num(c.high), num(c.low), num(c.close), "0",
-                 ctx.wall(c.open_ms + iv) - 1, "0", 0, "0", "0", "0"] for c in rep.candles if c.open_ms + iv <= hi]
+        rows = [_kline(ctx, c.open_ms, iv, c.open, c.high, c.low, c.close) for c in rep.candles
+                if c.open_ms + iv <= hi]
+        current = w.start_ms + (hi - w.start_ms) // iv * iv  # the candle still open, as Binance lists it
+        if current >= since and hi == now:
+            path = w.venue.path
+            seg = path.mid[path.index_at(current): path.index_at(now) + 1]
+            rows.append(_kline(ctx, current, iv, float(seg[0]), float(seg.max()), float(seg.min()), float(seg[-1])))
         return rows[-limit:] if start is None else rows[:limit]
 
     return await ctx.link.call(act, "klines")
+
+
+def _kline(ctx: Ctx, open_ms: int, iv: int, o: float, h: float, lo: float, c: float) -> list:
+    """One kline row; volumes are 0: the model has prices and depth but no traded volume."""
+    return [ctx.wall(open_ms), num(o), num(h), num(lo), num(c), "0", ctx.wall(open_ms + iv) - 1, "0", 0, "0", "0",
+            "0"]
 
 
 def _ticker(ctx: Ctx, now: int) -> Ticker:
@@ -158,7 +169,7 @@ async def ticker_24hr(ctx: Ctx, p: Params) -> Any:
 def premium_body(ctx: Ctx, now: int) -> dict:
     w = ctx.world
     mark = w.venue.path.mid_at(now)
-    iv = int(w.scenario.exchange.funding_interval and _interval_ms(ctx))
+    iv = _interval_ms(ctx)
     nxt = (now // iv + 1) * iv
     return {"symbol": w.symbol, "markPrice": num(mark), "indexPrice": num(mark), "estimatedSettlePrice": num(mark),
             "lastFundingRate": num(w.funding_rate, 8), "interestRate": "0", "nextFundingTime": ctx.wall(nxt),
@@ -191,6 +202,6 @@ async def funding_rate(ctx: Ctx, p: Params) -> Any:
 
 async def funding_info(ctx: Ctx, p: Params) -> Any:
     hours = _interval_ms(ctx) // 3_600_000
-    return await ctx.link.call(lambda now: [{"symbol": ctx.world.symbol, "adjustedFundingRateCap": "0.03",
-                                             "adjustedFundingRateFloor": "-0.03",
-                                             "fundingIntervalHours": hours, "disclaimer": False}], "fundingInfo")
+    body = [{"symbol": ctx.world.symbol, "adjustedFundingRateCap": "0.05",  # the scenario schema's bounds
+             "adjustedFundingRateFloor": "-0.05", "fundingIntervalHours": hours, "disclaimer": False}]
+    return await ctx.link.call(lambda now: body, "fundingInfo")

@@ -66,7 +66,7 @@ def write_run_dir(ctx: Ctx, out: Path, wall_seconds: float, stopped: str) -> Pat
     v = w.venue
     summary = {
         "scenario": w.scenario.scenario.name, "seed": w.seed, "served": True, "speed": ctx.clock.speed,
-        "sim_seconds": (end - w.start_ms) / 1000.0, "wall_seconds": round(wall_seconds, 3), "stopped": stopped,
+        "sim_seconds": (end - w.open_ms) / 1000.0, "wall_seconds": round(wall_seconds, 3), "stopped": stopped,
         "requests": dict(sorted(ctx.audit.requests.items())),
         "orders": {"submitted": int(len(mine)), "filled": int((mine["venue_status"] == "filled").sum()),
                    "cancelled": int((mine["venue_status"] == "cancelled").sum()),
@@ -96,7 +96,7 @@ def _r(x: float) -> float | None:
 def _report(summary: dict, tables: dict[str, pd.DataFrame]) -> str:
     """A self-contained page: the summary, the audit, the orders and the faults and interventions."""
     ev = tables["events"]
-    notable = ev[ev["kind"].str.startswith(("intervention", "audit", "request_", "funding"))]
+    notable = ev[ev["kind"].astype(str).str.startswith(("intervention", "audit", "request_", "funding"))]
     parts = [f"<h1>aethersim serve: {html.escape(summary['scenario'])}</h1>",
              f"<p>{summary['sim_seconds']:.0f} s simulated in {summary['wall_seconds']:.0f} s; stopped: "
              f"{html.escape(summary['stopped'])}</p>",

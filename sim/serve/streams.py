@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 
 from sim.serve.context import Ctx
 
-MARKET_STREAM = re.compile(r"^(?P<sym>[a-z0-9]+)@(?P<kind>markPrice(@1s)?|bookTicker|aggTrade|"
+MARKET_STREAM = re.compile(r"^(?P<sym>[a-z0-9]+)@(?P<kind>markPrice(@1s)?|bookTicker|aggTrade|trade|"
                            r"depth(5|10|20)?(@(100|250|500)ms)?|kline_(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d))$")
 SERVER_PING_S = 180.0  # Binance pings every 3 minutes
 MAX_QUEUE = 10_000  # a client that stops reading loses its connection, not the server's memory

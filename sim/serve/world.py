@@ -63,10 +63,11 @@ class ServeWorld:
     transport: Transport
     gateway: Gateway
     updates: UpdateStream
-    start_ms: int
+    start_ms: int  # the scenario's start: the price path (and candle history) begins here
     end_ms: int
     events: list[Event]
     market_facts: dict
+    open_ms: int = 0  # when serving begins (the start plus the history given to clients)
     funding: list[tuple[int, float, float]] = field(default_factory=list)  # (ts, rate, mark)
     funding_rate: float = 0.0  # the rate of the next settlement, as premiumIndex shows it
     deliver: Callable[[object], None] = lambda payload: None  # set by the server: pushes to the sockets
@@ -115,6 +116,47 @@ class ServeWorld:
                 self.venue.reject_windows.append((w0, w1, RejectReason(e.reason)))
 
 
+class InOrder:
+    """Pushed updates keep the order the venue made them in (a NEW never after its FILLED).
+
+    The update model draws each message's delay independently; a later message drawn a shorter
+    delay waits for the ones before it. A message the model drops is skipped, not waited for.
+    """
+
+    def __init__(self, updates: UpdateStream, deliver: Callable[[object], None]) -> None:
+        self.updates = updates
+        self.deliver = deliver
+        self._seq = 0
+        self._next = 1
+        self._held: dict[int, object] = {}
+        self._skipped: set[int] = set()
+
+    def publish(self, ts: int, payload: object) -> None:
+        self._seq += 1
+        dropped = self.updates.dropped
+        if not self.updates.model.enabled:
+            return
+        self.updates.publish(ts, (self._seq, payload))
+        if self.updates.dropped != dropped:
+            self._skipped.add(self._seq)
+            self._release()
+
+    def arrived(self, item: object) -> None:
+        seq, payload = item  # type: ignore[misc]
+        self._held[seq] = payload
+        self._release()
+
+    def _release(self) -> None:
+        while True:
+            if self._next in self._held:
+                self.deliver(self._held.pop(self._next))
+            elif self._next in self._skipped:
+                self._skipped.discard(self._next)
+            else:
+                return
+            self._next += 1
+
+
 def _funding(w: ServeWorld, rng: np.random.Generator) -> Generator[simpy.Event, None, None]:
     """Funding at every multiple of the interval: pays, books FUNDING_FEE, pushes ACCOUNT_UPDATE."""
     env, v, ex = w.env, w.venue, w.scenario.exchange
@@ -148,8 +190,13 @@ def _sample(w: ServeWorld, every_ms: int) -> Generator[simpy.Event, None, None]:
         w.truth.sample(int(w.env.now))
 
 
-def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10_000) -> ServeWorld:
-    """The scenario's world ready to be stepped by a `SimClock` (nothing runs until then)."""
+def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10_000,
+                      history_ms: int = 0) -> ServeWorld:
+    """The scenario's world ready to be stepped by a `SimClock` (nothing runs until then).
+
+    With ``history_ms``, serving begins that far into the scenario: the path before it is market
+    history (candles a strategy warms up on), and events scheduled in it are skipped.
+    """
     seed = sc.scenario.seed if seed is None else seed
     streams = RunStreams(seed)
     start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
@@ -170,7 +217,9 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
                        margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers))
     log = RunLog()
     truth = GroundTruth(log)
-    env = simpy.Environment(initial_time=start)
+    if not 0 <= history_ms < sc.duration_ms:
+        raise ValueError(f"the history ({history_ms} ms) must be shorter than the scenario ({sc.duration_ms} ms)")
+    env = simpy.Environment(initial_time=start + history_ms)
     tap = Tap(truth, lambda t: int(t))  # the server replaces ``wall`` with its clock's mapping
     venue = SimExchange(instrument_of(sc), path, LiquiditySchedule(base), rules, sc.account.balance, tap)
     tap.venue = venue
@@ -187,17 +236,23 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
     up = ex.updates
     w: ServeWorld
     updates = UpdateStream(env, UpdateModel(up.enabled, up.median_ms, up.sigma, up.drop_prob),
-                           streams.stream("updates"), lambda payload: w.deliver(payload))
+                           streams.stream("updates"), lambda item: in_order.arrived(item))
     updates.outage = gateway.in_outage
-    tap.publish = updates.publish
-    w = ServeWorld(sc, seed, env, venue, truth, log, tap, transport, gateway, updates, start, end, events, facts)
+    in_order = InOrder(updates, lambda payload: w.deliver(payload))
+    tap.publish = in_order.publish
+    w = ServeWorld(sc, seed, env, venue, truth, log, tap, transport, gateway, updates, start, end, events, facts,
+                   open_ms=start + history_ms)
     for e in events:
         if isinstance(e, WINDOW_KINDS):
             w._install_window(e, start)
     for e in events:
-        if not isinstance(e, BotCrash | PriceGap):
-            at = start + ms(e.at)
-            env.timeout(at - start).callbacks.append(lambda _ev, e=e, at=at: w.apply_event(e, at, scheduled=True))
+        at = start + ms(e.at)
+        if isinstance(e, BotCrash | PriceGap):
+            continue
+        if at < w.open_ms:
+            log.event(w.open_ms, f"skipped_{e.kind}", "serve", detail="scheduled in the history before serving began")
+            continue
+        env.timeout(at - w.open_ms).callbacks.append(lambda _ev, e=e, at=at: w.apply_event(e, at, scheduled=True))
     env.process(_funding(w, streams.stream("funding")))
     env.process(_sample(w, sample_ms))
     return w

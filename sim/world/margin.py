@@ -5,7 +5,10 @@ perpetual venues publish them; a single flat rate is the one-tier case.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +59,33 @@ def liquidation_price(qty: float, entry: float, wallet: float, mmr: float) -> fl
 def funding_payment(qty: float, mark: float, rate: float) -> float:
     """What the account receives at a funding time (longs pay shorts when the rate is positive)."""
     return -qty * mark * rate
+
+
+def open_order_margin(qty: Decimal, resting: Iterable[Any], leverage: int) -> float:
+    """Initial margin resting limit orders reserve: what they would open beyond the position.
+
+    Orders against the position need none up to its size (they would close it); the rest, and
+    every order on the position's side, reserve notional / leverage at their limit price.
+    Reduce-only orders and trigger orders reserve nothing.
+    """
+    buy_qty = sell_qty = 0.0
+    buy_notional = sell_notional = 0.0
+    for o in resting:
+        if o.reduce_only or o.price is None or o.is_trigger:
+            continue
+        rem = float(o.remaining)
+        if o.side.sign > 0:
+            buy_qty += rem
+            buy_notional += rem * float(o.price)
+        else:
+            sell_qty += rem
+            sell_notional += rem * float(o.price)
+    if not buy_qty and not sell_qty:
+        return 0.0
+    pos = float(qty)
+    margin = 0.0
+    if buy_qty:
+        margin += buy_notional * max(0.0, buy_qty - max(-pos, 0.0)) / buy_qty
+    if sell_qty:
+        margin += sell_notional * max(0.0, sell_qty - max(pos, 0.0)) / sell_qty
+    return margin / leverage

@@ -102,15 +102,36 @@ async def _raw_user_stream(srv):
     return ws
 
 
-async def _collect(ws, seconds: float) -> list:
+async def _collect(ws, seconds: float, until=lambda events: False) -> list:
+    """Messages until ``seconds`` pass with none, or ``until(messages)`` holds."""
     import json
 
-    out = []
+    out: list = []
     try:
-        while True:
+        while not until(out):
             msg = await asyncio.wait_for(ws.receive(), seconds)
             out.append(json.loads(msg.data))
     except TimeoutError:
         pass
     await ws._session_to_close.close()
     return out
+
+
+def test_a_liquidation_reaches_the_client_as_binance_shows_it():
+    async def go():
+        from serve_helpers import scenario
+        async with served(scenario=scenario("liquidation.toml")) as srv, client(srv) as ex:
+            await ex.load_markets()
+            await ex.create_order(SYMBOL, "market", "buy", 1.5)
+            raw = await _raw_user_stream(srv)
+            events = await _collect(raw, 8.0, until=lambda ev: any(  # the gap comes 6 s into the scenario
+                e["e"] == "ACCOUNT_UPDATE" and e["a"]["P"] and e["a"]["P"][0]["pa"] == "0" for e in ev))
+            orders = [e["o"] for e in events if e["e"] == "ORDER_TRADE_UPDATE"]
+            assert orders and orders[-1]["c"].startswith("autoclose-") and orders[-1]["x"] == "CALCULATED"
+            assert orders[-1]["o"] == "LIQUIDATION" and orders[-1]["X"] == "FILLED" and orders[-1]["z"] == "1.5"
+            assert any(e["e"] == "ACCOUNT_UPDATE" and e["a"]["P"][0]["pa"] == "0" for e in events)
+            pos = await ex.fetch_positions([SYMBOL])
+            assert pos == [] or pos[0]["contracts"] == 0
+            trades = await ex.fetch_my_trades(SYMBOL)
+            assert len(trades) == 2 and trades[-1]["side"] == "sell"
+    run(go())

@@ -43,7 +43,7 @@ async def one_client(base: str, n: int, orders: int, rtts: list[float], answers:
         for i in range(orders):
             cid = f"load-{n}-{i}"
             body = signed({"symbol": "BTCUSDT", "side": "BUY" if (n + i) % 2 == 0 else "SELL", "type": "MARKET",
-                           "quantity": "0.001", "newClientOrderId": cid, "newOrderRespType": "RESULT"})
+                           "quantity": "0.004", "newClientOrderId": cid, "newOrderRespType": "RESULT"})
             t0 = time.perf_counter()
             async with s.post(base + "/fapi/v1/order", data=body,
                               headers={"Content-Type": "application/x-www-form-urlencoded"}) as r:

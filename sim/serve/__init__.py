@@ -2,5 +2,6 @@
 from sim.serve.app import ServeServer
 from sim.serve.limits import LimitsConfig
 from sim.serve.signing import ApiKey
+from sim.serve.thread import ServeThread
 
-__all__ = ["ApiKey", "LimitsConfig", "ServeServer"]
+__all__ = ["ApiKey", "LimitsConfig", "ServeServer", "ServeThread"]

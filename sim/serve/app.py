@@ -202,11 +202,7 @@ def _json(body: Any, status: int, headers: dict[str, str]) -> web.Response:
 
 
 def _protected(world: Any) -> bool:
-    """Is a protective order open: a venue trigger, or an algo order, that reduces the position?"""
+    """Is a protective order open: an algo order (or legacy trigger) that reduces or closes the position?"""
     v = world.venue
-    if any(o.reduce_only for o in v.open_triggers):
-        return True
-    algo = getattr(v, "algo_orders", None)
-    if algo:
-        return any(getattr(a, "status", None) is not None and a.status.is_open for a in algo.values())
-    return False
+    return any(o.reduce_only for o in v.open_triggers) or \
+        any(a.reduce_only or a.close_position for a in v.algo.armed)

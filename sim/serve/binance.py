@@ -26,7 +26,7 @@ ALGO_STATUS = {AlgoStatus.NEW: "NEW", AlgoStatus.CANCELLED: "CANCELED", AlgoStat
 TYPE = {OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT", OrderType.STOP_MARKET: "STOP_MARKET",
         OrderType.TAKE_PROFIT_MARKET: "TAKE_PROFIT_MARKET"}
 TYPE_IN = {v: k for k, v in TYPE.items()}
-TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.POST_ONLY: "GTX"}
+TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.POST_ONLY: "GTX", TimeInForce.FOK: "FOK"}
 TIF_IN = {v: k for k, v in TIF.items()}
 SIDE = {Side.BUY: "BUY", Side.SELL: "SELL"}
 SIDE_IN = {v: k for k, v in SIDE.items()}
@@ -78,7 +78,7 @@ def _working(trigger_by: str) -> str:
     return "MARK_PRICE" if trigger_by == "mark" else "CONTRACT_PRICE"
 
 
-def algo_json(a: AlgoOrderReport, wall: Wall) -> dict:
+def algo_json(a: AlgoOrderReport, wall: Wall, created_ms: int | None = None) -> dict:
     """An algo (conditional) order as ``/fapi/v1/algoOrder`` reports it (with its child once triggered)."""
     return {
         "algoId": order_id(a.algo_id), "clientAlgoId": a.client_algo_id, "algoType": "CONDITIONAL",
@@ -87,10 +87,13 @@ def algo_json(a: AlgoOrderReport, wall: Wall) -> dict:
         "triggerPrice": num(a.trigger_price), "price": "0", "icebergQuantity": None,
         "selfTradePreventionMode": "NONE", "workingType": _working(a.trigger_by.value), "priceMatch": "NONE",
         "closePosition": a.close_position, "priceProtect": False, "reduceOnly": a.reduce_only, "activatePrice": "",
-        "callbackRate": "", "createTime": wall(a.updated_ms), "updateTime": wall(a.updated_ms),
+        "callbackRate": "", "createTime": wall(created_ms if created_ms is not None else a.updated_ms),
+        "updateTime": wall(a.updated_ms),
         "triggerTime": wall(a.trigger_ms) if a.trigger_ms is not None else 0, "goodTillDate": 0,
         "actualOrderId": str(order_id(a.actual_order_id)) if a.actual_order_id else "",
-        "actualPrice": "", "actualType": "MARKET" if a.actual_order_id else "", "actualQty": "",
+        "actualPrice": num(a.actual_price) if a.actual_order_id else "",
+        "actualType": "MARKET" if a.actual_order_id else "",
+        "actualQty": num(a.actual_qty) if a.actual_order_id else "",
         "tpOrderType": "",
     }
 
@@ -105,13 +108,13 @@ def trade_json(f: FillReport, realized: float, wall: Wall) -> dict:
     }
 
 
-def filters(inst: Instrument, band: float, max_price: Decimal, max_qty: Decimal) -> list[dict]:
+def filters(inst: Instrument, band: float, max_price: Decimal) -> list[dict]:
     tick, step = inst.tick_size, inst.lot_size
     return [
         {"filterType": "PRICE_FILTER", "minPrice": num(tick), "maxPrice": num(max_price), "tickSize": num(tick)},
-        {"filterType": "LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(max_qty),
+        {"filterType": "LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(inst.max_qty),
          "stepSize": num(step)},
-        {"filterType": "MARKET_LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(max_qty),
+        {"filterType": "MARKET_LOT_SIZE", "minQty": num(max(inst.min_qty, step)), "maxQty": num(inst.market_max_qty),
          "stepSize": num(step)},
         {"filterType": "MAX_NUM_ORDERS", "limit": 200},
         {"filterType": "MIN_NOTIONAL", "notional": num(inst.min_notional)},
@@ -120,8 +123,7 @@ def filters(inst: Instrument, band: float, max_price: Decimal, max_qty: Decimal)
     ]
 
 
-def symbol_json(inst: Instrument, band: float, mmr: float, max_price: Decimal, max_qty: Decimal,
-                onboard_ms: int) -> dict:
+def symbol_json(inst: Instrument, band: float, mmr: float, max_price: Decimal, onboard_ms: int) -> dict:
     base = inst.symbol[:-4] if inst.symbol.endswith(("USDT", "USDC")) else inst.symbol
     quote = inst.symbol[len(base):] or "USDT"
     return {
@@ -131,6 +133,6 @@ def symbol_json(inst: Instrument, band: float, mmr: float, max_price: Decimal, m
         "pricePrecision": precision(inst.tick_size), "quantityPrecision": precision(inst.lot_size),
         "baseAssetPrecision": 8, "quotePrecision": 8, "underlyingType": "COIN", "underlyingSubType": [],
         "settlePlan": 0, "triggerProtect": num(band, 4), "liquidationFee": "0", "marketTakeBound": num(band, 4),
-        "maxMoveOrderLimit": 10000, "filters": filters(inst, band, max_price, max_qty), "orderTypes": ORDER_TYPES,
-        "timeInForce": ["GTC", "IOC", "GTX"],
+        "maxMoveOrderLimit": 10000, "filters": filters(inst, band, max_price), "orderTypes": ORDER_TYPES,
+        "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
     }

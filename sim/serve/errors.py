@@ -5,7 +5,8 @@ response at the edge, so a client sees Binance's shapes and never a traceback.
 """
 from __future__ import annotations
 
-from sim.core.types import RejectReason
+from sim.core import venue_codes as vc
+from sim.core.errors import Rejected
 
 UNKNOWN_STATUS_MSG = "Unknown error, please check your request or try again later."
 UNAVAILABLE_MSG = "Service Unavailable."
@@ -52,26 +53,11 @@ def unavailable() -> BinanceError:
     return BinanceError(503, None, UNAVAILABLE_MSG)
 
 
-# the venue's reasons to refuse an order, as Binance codes them
-REJECT_CODES: dict[RejectReason, tuple[int, str]] = {
-    RejectReason.INSUFFICIENT_MARGIN: (-2019, "Margin is insufficient."),
-    RejectReason.REDUCE_ONLY_WOULD_INCREASE: (-2022, "ReduceOnly Order is rejected."),
-    RejectReason.BELOW_MIN_QTY: (-4003, "Quantity less than or equal to zero."),
-    RejectReason.BELOW_MIN_NOTIONAL: (-4164, "Order's notional must be no smaller than {min} (unless you choose "
-                                             "reduce only)."),
-    RejectReason.PRICE_OUT_OF_BAND: (-4131, "The counterparty's best price does not meet the PERCENT_PRICE filter "
-                                            "limit."),
-    RejectReason.WOULD_TRIGGER_IMMEDIATELY: (-2021, "Order would immediately trigger."),
-    RejectReason.POST_ONLY_WOULD_TAKE: (-5022, "Due to the order could not be executed as maker, the Post Only order "
-                                               "will be rejected."),
-    RejectReason.LEVERAGE_TOO_HIGH: (-2027, "Exceeded the maximum allowable position at current leverage."),
-    RejectReason.DUPLICATE_CLIENT_ID: (-4116, "ClientOrderId is duplicated."),
-    RejectReason.UNKNOWN_ORDER: (-2011, "Unknown order sent."),
-    RejectReason.INVALID: (-1130, "Data sent for parameter is not valid."),
-}
-
-
-def rejected(reason: RejectReason, detail: str, min_notional: object = "") -> BinanceError:
-    code, msg = REJECT_CODES[reason]
-    msg = msg.format(min=min_notional)
-    return bad(code, f"{msg} ({detail})" if detail and reason is RejectReason.INVALID else msg)
+def rejected(exc: Rejected, min_notional: object = "") -> BinanceError:
+    """A venue refusal as Binance answers it: the venue's own code when it gives one (it does for every
+    order check), else the code Binance uses for the reason."""
+    code = vc.BY_CODE.get(exc.code) if exc.code is not None else None  # type: ignore[arg-type]
+    if code is None:
+        code = vc.FOR_REASON.get(exc.reason, vc.NEW_ORDER_REJECTED)
+    msg = code.text(min_notional) if "{}" in code.message else code.message
+    return bad(code.code, msg)

@@ -98,7 +98,7 @@ class VenueLink:
         except BinanceError as exc:
             return exc
         except Rejected as exc:
-            return rejected(exc.reason, str(exc), w.venue.instrument.min_notional)
+            return rejected(exc, w.venue.instrument.min_notional)
         except Exception:  # a bug, not the client's fault: Binance's -1000, and the log says where
             log.exception("venue action failed")
             return BinanceError(500, -1000, "An unknown error occurred while processing the request.")

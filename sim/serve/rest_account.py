@@ -54,7 +54,7 @@ async def position_risk(ctx: Ctx, p: Params, v2: bool) -> Any:
 
     def act(now: int) -> list:
         row = position_row(ctx, now, v2)
-        open_orders = bool(ctx.world.venue.resting)
+        open_orders = bool(ctx.world.venue.open_orders()) or bool(ctx.world.venue.algo.armed)
         return [row] if v2 or row["positionAmt"] != "0" or open_orders else []
 
     body = await ctx.link.call(act, "positionRisk")
@@ -149,8 +149,9 @@ async def leverage(ctx: Ctx, p: Params) -> Any:
 
     def act(now: int) -> dict:
         v = ctx.world.venue
-        if not v.set_leverage(lev, now):
-            raise bad(-4028, f"Leverage {lev} is not valid")
+        refused = v.set_leverage(lev, now)
+        if refused is not None:
+            raise bad(refused.code, refused.message)
         ctx.world.log.event(now, "client_set_leverage", "venue", detail=f"leverage {lev}")
         from sim.serve.wire_events import config_update
         ctx.world.tap.publish(now, config_update(ctx.world.symbol, lev, now, ctx.wall))

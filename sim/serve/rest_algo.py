@@ -18,19 +18,14 @@ from sim.core.messages import (
     OpenAlgoOrdersReport,
     SubmitAlgoOrder,
 )
-from sim.core.types import ClientOrderId, RejectReason, TriggerBy
+from sim.core.types import AlgoOrderId, ClientOrderId, RejectReason, TriggerBy
 from sim.serve.binance import SERVED_ALGO_TYPES, SIDE_IN, TYPE_IN, algo_json, order_id
 from sim.serve.context import Ctx
-from sim.serve.errors import bad
+from sim.serve.errors import BinanceError, bad
 from sim.serve.params import Params
 from sim.serve.rest_trade import check_price, check_qty
 
 ALGO_TYPES = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
-
-
-def _remember(ctx: Ctx, rep: AlgoOrderReport) -> AlgoOrderReport:
-    ctx.world.tap.algo_ids[order_id(rep.algo_id)] = rep.client_algo_id
-    return rep
 
 
 async def new_algo_order(ctx: Ctx, p: Params) -> Any:
@@ -47,11 +42,7 @@ async def new_algo_order(ctx: Ctx, p: Params) -> Any:
     check_price(ctx, trigger, "triggerPrice")
     close = p.bool("closePosition")
     reduce_only = p.bool("reduceOnly")
-    qty = p.decimal("quantity", required=not close)
-    if close and qty is not None:
-        raise bad(-1106, "Parameter 'quantity' sent when not required.")
-    if close and reduce_only:
-        raise bad(-1106, "Parameter 'reduceOnly' sent when not required.")
+    qty = p.decimal("quantity", required=not close)  # with closePosition the venue refuses one (-4137)
     if qty is not None:
         check_qty(ctx, qty)
     working = p.choice("workingType", ("MARK_PRICE", "CONTRACT_PRICE"), default="CONTRACT_PRICE")
@@ -63,87 +54,89 @@ async def new_algo_order(ctx: Ctx, p: Params) -> Any:
     def act(now: int) -> dict:
         rep = ctx.world.venue.handle(req, now)
         assert isinstance(rep, AlgoOrderReport)
-        return algo_json(_remember(ctx, rep), ctx.wall)
+        return algo_json(rep, ctx.wall, now)
 
     return await ctx.audit.watch(cid, ctx.link.call(act, "algoOrder"))
 
 
-def _cid(ctx: Ctx, p: Params) -> str:
+def _ref(p: Params) -> tuple[str, AlgoOrderId | None]:
+    """The ``(client algo id, algo id)`` a query or cancel names (``algoId`` wins)."""
     aid, cid = p.int("algoId"), p.str("clientAlgoId")
     if aid is None and cid is None:
         raise bad(-1102, "Param 'clientAlgoId' or 'algoId' must be sent, but both were empty/null!")
-    if aid is not None:
-        known = ctx.world.tap.algo_ids.get(aid)
-        if known is None or (cid is not None and cid != known):
-            raise bad(-2013, "Order does not exist.")
-        return known
-    return cid  # type: ignore[return-value]
+    return cid or "", None if aid is None else AlgoOrderId(f"A{aid}")
+
+
+def _created(ctx: Ctx, rep: AlgoOrderReport) -> int:
+    held = ctx.world.venue.algo.registry.by_id.get(rep.algo_id)
+    return held.ts_created if held is not None else rep.updated_ms
 
 
 async def get_algo_order(ctx: Ctx, p: Params) -> Any:
     sym = ctx.symbol(p, required=False) or ctx.world.symbol
-    cid = _cid(ctx, p)
+    cid, aid = _ref(p)
 
     def act(now: int) -> dict:
         try:
-            rep = ctx.world.venue.handle(FetchAlgoOrder(sym, ClientOrderId(cid)), now)
+            rep = ctx.world.venue.handle(FetchAlgoOrder(sym, ClientOrderId(cid), aid), now)
         except Rejected as exc:
             if exc.reason is RejectReason.UNKNOWN_ORDER:
                 raise bad(-2013, "Order does not exist.") from None
             raise
         assert isinstance(rep, AlgoOrderReport)
-        return algo_json(_remember(ctx, rep), ctx.wall)
+        return algo_json(rep, ctx.wall, _created(ctx, rep))
 
-    body = await ctx.link.call(act, "algoOrder query")
-    ctx.audit.looked_up(cid, "algoOrder")
+    try:
+        body = await ctx.link.call(act, "algoOrder query")
+    except BinanceError as exc:
+        if exc.code == -2013 and cid:  # "no such order" is an answer too
+            ctx.audit.looked_up(cid, "algoOrder")
+        raise
+    ctx.audit.looked_up(body["clientAlgoId"], "algoOrder")
     return body
 
 
 async def cancel_algo_order(ctx: Ctx, p: Params) -> Any:
     sym = ctx.symbol(p, required=False) or ctx.world.symbol
-    cid = _cid(ctx, p)
+    cid, aid = _ref(p)
 
     def act(now: int) -> dict:
-        try:
-            rep = ctx.world.venue.handle(CancelAlgoOrder(sym, ClientOrderId(cid)), now)
-        except Rejected as exc:
-            if exc.reason is RejectReason.UNKNOWN_ORDER:
-                raise bad(-2011, "Unknown order sent.") from None
-            raise
+        rep = ctx.world.venue.handle(CancelAlgoOrder(sym, ClientOrderId(cid), aid), now)
         assert isinstance(rep, AlgoOrderReport)
         return {"algoId": order_id(rep.algo_id), "clientAlgoId": rep.client_algo_id, "code": "200",
                 "msg": "success"}
 
     body = await ctx.link.call(act, "algoOrder cancel")
-    ctx.audit.looked_up(cid, "algoOrder cancel")
+    ctx.audit.looked_up(body["clientAlgoId"], "algoOrder cancel")
     return body
 
 
 def _open(ctx: Ctx, now: int) -> tuple[AlgoOrderReport, ...]:
     rep = ctx.world.venue.handle(FetchOpenAlgoOrders(ctx.world.symbol), now)
     assert isinstance(rep, OpenAlgoOrdersReport)
-    return tuple(_remember(ctx, r) for r in rep.orders)
+    return rep.orders
 
 
 async def open_algo_orders(ctx: Ctx, p: Params) -> Any:
     ctx.symbol(p, required=False)
-    body = await ctx.link.call(lambda now: [algo_json(r, ctx.wall) for r in _open(ctx, now)], "openAlgoOrders")
+    body = await ctx.link.call(lambda now: [algo_json(r, ctx.wall, _created(ctx, r)) for r in _open(ctx, now)],
+                               "openAlgoOrders")
     ctx.audit.looked_up_all(body, "openAlgoOrders")
     return body
 
 
 async def all_algo_orders(ctx: Ctx, p: Params) -> Any:
-    """Every algo order the server has seen an id of, as the venue reports it now."""
+    """The account's algo orders the venue still retains, oldest first."""
     sym = ctx.symbol(p)
     limit = p.int("limit", default=500, lo=1, hi=1000)
 
     def act(now: int) -> list:
-        _open(ctx, now)
         rows = []
-        for aid in sorted(ctx.world.tap.algo_ids):
-            rep = ctx.world.venue.handle(FetchAlgoOrder(sym, ClientOrderId(ctx.world.tap.algo_ids[aid])), now)
-            assert isinstance(rep, AlgoOrderReport)
-            rows.append(algo_json(rep, ctx.wall))
+        for held in ctx.world.venue.algo.registry:
+            if held.source == "bot":
+                rep = ctx.world.venue.handle(FetchAlgoOrder(sym, held.client_algo_id, held.algo_id), now)
+                assert isinstance(rep, AlgoOrderReport)
+                rows.append(algo_json(rep, ctx.wall, held.ts_created))
         return rows[-limit:]
 
     body = await ctx.link.call(act, "allAlgoOrders")

@@ -14,15 +14,15 @@ from sim.serve.binance import KLINE_INTERVALS, num, symbol_json
 from sim.serve.context import Ctx
 from sim.serve.errors import bad
 from sim.serve.params import Params
-from sim.world.liquidity import DepthProfile, _ladder
+from sim.world.liquidity import DepthProfile
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 
 
 def depth_levels(profile: DepthProfile, mid: float, n: int, tick: Decimal) -> tuple[list, list]:
     """The ladder's first ``n`` levels each side, prices on the tick grid (levels on one tick merged)."""
-    cum, _ = _ladder(profile.level0_qty, profile.depth_exponent, profile.levels)
-    sizes = np.diff(cum)
+    k = np.arange(profile.levels + 1, dtype=float)
+    sizes = np.diff(profile.level0_qty * k**profile.depth_exponent)  # level k holds l0 * ((k+1)^e - k^e)
     h, s = 0.5 * profile.spread_bps, profile.level_step_bps
     out = []
     for sign in (-1.0, 1.0):
@@ -51,12 +51,11 @@ def exchange_info_body(ctx: Ctx) -> dict:
     v = w.venue
     inst = v.instrument
     max_price = inst.price(float(np.max(v.path.mid)) * 10)
-    max_qty = inst.qty_down(v.depth.total_qty) if v.depth.total_qty < 1e9 else Decimal(1_000_000)
     mmr = v.margin.tiers[0].mmr
     return {"timezone": "UTC", "serverTime": ctx.clock.server_ms(), "futuresType": "U_MARGINED",
             "rateLimits": ctx.limiter.config.rate_limits(), "exchangeFilters": [],
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
-            "symbols": [symbol_json(inst, v.rules.price_band_pct, mmr, max_price, max_qty, ctx.wall(w.start_ms))]}
+            "symbols": [symbol_json(inst, v.rules.price_band_pct, mmr, max_price, ctx.wall(w.start_ms))]}
 
 
 async def exchange_info(ctx: Ctx, p: Params) -> Any:

@@ -21,19 +21,24 @@ from sim.world.venue_orders import VenueOrder
 ALGO_ONLY = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
 
 
+def _places(x: Decimal) -> int:
+    return max(0, -x.normalize().as_tuple().exponent)  # type: ignore[operator]
+
+
 def check_qty(ctx: Ctx, qty: Decimal) -> None:
-    inst = ctx.world.venue.instrument
+    """What Binance's API layer refuses before the matching engine: more decimals than the asset has
+    (-1111); the venue checks the filters themselves (step, min, max, notional)."""
     if qty <= 0:
         raise bad(-4003, "Quantity less than or equal to zero.")
-    if qty % inst.lot_size:
+    if _places(qty) > _places(ctx.world.venue.instrument.lot_size):
         raise bad(-1111, "Precision is over the maximum defined for this asset.")
 
 
 def check_price(ctx: Ctx, price: Decimal, name: str = "price") -> None:
     if price <= 0:
         raise bad(-4001, "Price less than 0.")
-    if price % ctx.world.venue.instrument.tick_size:
-        raise bad(-4014, "Price not increased by tick size.")
+    if _places(price) > _places(ctx.world.venue.instrument.tick_size):
+        raise bad(-1111, "Precision is over the maximum defined for this asset.")
 
 
 async def new_order(ctx: Ctx, p: Params) -> Any:
@@ -57,7 +62,7 @@ async def new_order(ctx: Ctx, p: Params) -> Any:
         check_price(ctx, price)
         t = p.choice("timeInForce", ("GTC", "IOC", "FOK", "GTX", "GTD"), required=True, code=-1115)
         if t not in TIF_IN:
-            raise bad(-1115, f"Invalid timeInForce: {t} is not served (GTC, IOC and GTX are).")
+            raise bad(-1115, f"Invalid timeInForce: {t} is not served (GTC, IOC, FOK and GTX are).")
         tif = TIF_IN[t]  # type: ignore[index]
     elif price is not None:
         raise bad(-1106, "Parameter 'price' sent when not required.")
@@ -83,15 +88,20 @@ async def new_order(ctx: Ctx, p: Params) -> Any:
     return await ctx.audit.watch(cid, ctx.link.call(act, "order"))
 
 
-def find_order(ctx: Ctx, p: Params, code: int = -2013) -> VenueOrder | None:
-    """The order named by ``orderId`` or ``origClientOrderId`` (None: the venue has no such order)."""
+def order_ref(p: Params) -> tuple[str | None, str | None]:
+    """The ``(client id, venue id)`` a query or cancel names (``orderId`` wins, as on Binance)."""
     oid = p.int("orderId")
     cid = p.str("origClientOrderId")
     if oid is None and cid is None:
         raise bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
-    v = ctx.world.venue
-    o = ctx.world.tap.by_id.get(oid) if oid is not None else v.orders.get(ClientOrderId(cid or ""))
-    if o is not None and cid is not None and o.client_id != cid:
+    return cid, None if oid is None else f"V{oid}"
+
+
+def find_order(ctx: Ctx, p: Params, now: int) -> VenueOrder | None:
+    """The order named by ``orderId`` or ``origClientOrderId`` (None: the venue has none, or forgot it)."""
+    cid, vid = order_ref(p)
+    o = ctx.world.venue.registry.find(now, cid, vid)
+    if o is not None and vid is not None and cid is not None and o.client_id != cid:
         return None
     return o
 
@@ -99,11 +109,13 @@ def find_order(ctx: Ctx, p: Params, code: int = -2013) -> VenueOrder | None:
 async def get_order(ctx: Ctx, p: Params) -> Any:
     sym = ctx.symbol(p)
 
+    order_ref(p)
+
     def act(now: int) -> dict:
-        o = find_order(ctx, p)
+        o = find_order(ctx, p, now)
         if o is None:
             raise bad(-2013, "Order does not exist.")
-        ctx.world.venue.handle(FetchOrder(sym, o.client_id), now)  # type: ignore[arg-type]
+        ctx.world.venue.handle(FetchOrder(sym, o.client_id, o.venue_id), now)  # type: ignore[arg-type]
         return order_json(o, ctx.wall)
 
     try:
@@ -118,10 +130,10 @@ async def get_order(ctx: Ctx, p: Params) -> Any:
 
 async def cancel_order(ctx: Ctx, p: Params) -> Any:
     sym = ctx.symbol(p)
-    find_order(ctx, p)  # parameter check before the trip
+    order_ref(p)  # parameter check before the trip
 
     def act(now: int) -> dict:
-        o = find_order(ctx, p)
+        o = find_order(ctx, p, now)
         if o is None:
             raise bad(-2011, "Unknown order sent.")
         ctx.world.venue.handle(CancelOrder(sym, o.client_id), now)  # type: ignore[arg-type]
@@ -136,7 +148,7 @@ def _open(ctx: Ctx, now: int) -> list[VenueOrder]:
     rep = ctx.world.venue.handle(FetchOpenOrders(ctx.world.symbol), now)
     assert isinstance(rep, OpenOrdersReport)
     v = ctx.world.venue
-    return [v.orders[r.client_id] for r in rep.orders if not v.orders[r.client_id].is_trigger]
+    return [o for o in v.open_orders() if not o.is_trigger and any(r.venue_id == o.venue_id for r in rep.orders)]
 
 
 async def open_orders(ctx: Ctx, p: Params) -> Any:
@@ -150,7 +162,7 @@ async def open_order(ctx: Ctx, p: Params) -> Any:
     ctx.symbol(p)
 
     def act(now: int) -> dict:
-        o = find_order(ctx, p)
+        o = find_order(ctx, p, now)
         if o is None or o not in _open(ctx, now):
             raise bad(-2013, "Order does not exist.")
         return order_json(o, ctx.wall)
@@ -163,7 +175,8 @@ async def all_orders(ctx: Ctx, p: Params) -> Any:
     limit = p.int("limit", default=500, lo=1, hi=1000)
 
     def act(now: int) -> list:
-        rows = [order_json(o, ctx.wall) for o in ctx.world.venue.orders.values() if o.source == "bot"]
+        rows = [order_json(o, ctx.wall) for o in ctx.world.venue.registry if o.source in ("bot", "algo")
+                and ctx.world.venue.registry.find(now, venue_id=o.venue_id) is not None]
         rows.sort(key=lambda r: r["orderId"])
         rows = [r for r in rows if (oid is None or r["orderId"] >= oid) and (start is None or r["time"] >= start)
                 and (end is None or r["time"] <= end)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from sim.core.messages import FillReport, SubmitOrder
+from sim.core.messages import AlgoOrderReport, FillReport, SubmitOrder
 from sim.core.types import FillKind, RejectReason
 from sim.serve import wire_events as ev
 from sim.serve.binance import Wall, order_id
@@ -45,6 +45,14 @@ class Tap:
 
     def on_reject(self, ts: int, request: SubmitOrder, reason: RejectReason, detail: str) -> None:
         self.truth.on_reject(ts, request, reason, detail)
+
+    def on_algo(self, ts: int, report: AlgoOrderReport, what: str) -> None:
+        """An algo order changed: ALGO_UPDATE (its child order reports through `on_order`)."""
+        self.truth.on_algo(ts, report, what)
+        self.algo_ids[order_id(report.algo_id)] = report.client_algo_id
+        self.publish(ts, ev.algo_update(report, ts, self.wall))
+        for hook in self.listeners:
+            hook("algo", ts, (report, what))
 
     def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None:
         self.truth.on_fill(fill, order)

@@ -69,7 +69,8 @@ def algo_update(a: AlgoOrderReport, ts: int, wall: Wall) -> dict:
     body = {
         "caid": a.client_algo_id, "aid": order_id(a.algo_id), "at": "CONDITIONAL", "o": TYPE[a.type],
         "s": a.symbol, "S": SIDE[a.side], "ps": "BOTH", "f": "GTC", "q": num(a.qty), "X": ALGO_STATUS[a.status],
-        "ai": str(order_id(a.actual_order_id)) if a.actual_order_id else "", "ap": "0", "aq": "0",
+        "ai": str(order_id(a.actual_order_id)) if a.actual_order_id else "", "ap": num(a.actual_price),
+        "aq": num(a.actual_qty),
         "act": "MARKET" if a.actual_order_id else "", "tp": num(a.trigger_price), "p": "0", "V": "NONE",
         "wt": "MARK_PRICE" if a.trigger_by.value == "mark" else "CONTRACT_PRICE", "pm": "NONE",
         "cp": a.close_position, "pP": False, "R": a.reduce_only,

@@ -214,14 +214,17 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
                        max_leverage=ex.max_leverage, maintenance_margin_rate=ex.maintenance_margin_rate,
                        liquidation_fee=ex.liquidation_fee, price_band_pct=ex.price_band_pct,
                        resting_fill_fraction=liq.resting_fill_fraction,
-                       margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers))
+                       margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers),
+                       order_response=ex.order_response, matching_delay_ms=ex.matching_delay.median_ms,
+                       matching_delay_sigma=ex.matching_delay.sigma, conditional_orders="algo")
     log = RunLog()
     truth = GroundTruth(log)
     if not 0 <= history_ms < sc.duration_ms:
         raise ValueError(f"the history ({history_ms} ms) must be shorter than the scenario ({sc.duration_ms} ms)")
     env = simpy.Environment(initial_time=start + history_ms)
     tap = Tap(truth, lambda t: int(t))  # the server replaces ``wall`` with its clock's mapping
-    venue = SimExchange(instrument_of(sc), path, LiquiditySchedule(base), rules, sc.account.balance, tap)
+    venue = SimExchange(instrument_of(sc), path, LiquiditySchedule(base), rules, sc.account.balance, tap,
+                        matching_rng=streams.stream("matching"))
     tap.venue = venue
     truth.exchange = venue
     venue.scheduler = VenueClock(env, venue).schedule

@@ -33,7 +33,7 @@ CASES = [  # (method, path, params, signed, expected status, expected code)
     ("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "STOP_MARKET", "quantity": "0.01",
                                 "stopPrice": "20000"}, True, 400, -4120),
     ("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
-                                "price": "30000.05", "timeInForce": "GTC"}, True, 400, -4014),
+                                "price": "30000.05", "timeInForce": "GTC"}, True, 400, -1111),
     ("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quantity": "0.01",
                                 "reduceOnly": "true"}, True, 400, -2022),
     ("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01",

@@ -43,10 +43,12 @@ def test_an_order_sent_before_the_unknown_one_is_looked_up_is_audited():
             with pytest.raises(ccxt.ExchangeNotAvailable):
                 await ex.create_order(SYMBOL, "market", "buy", 0.01, None, {"clientOrderId": "b-1-en-0"})
             await ex.create_order(SYMBOL, "market", "buy", 0.01, None, {"clientOrderId": "b-1-en-1"})  # blind retry
-            with pytest.raises(ccxt.InvalidOrder, match="-4116"):  # the same id twice: refused by the venue
-                await ex.create_order(SYMBOL, "market", "buy", 0.01, None, {"clientOrderId": "b-1-en-1"})
+            price = round((await ex.fetch_ticker(SYMBOL))["last"] * 0.98, 1)
+            await ex.create_order(SYMBOL, "limit", "buy", 0.01, price, {"clientOrderId": "b-2-en-0"})
+            with pytest.raises(ccxt.InvalidOrder, match="-4116"):  # an open order has that id: refused
+                await ex.create_order(SYMBOL, "limit", "buy", 0.01, price, {"clientOrderId": "b-2-en-0"})
             audit = srv.ctx.audit.summary(0)
-            assert audit["orders_while_unknown"] == 2
+            assert audit["orders_while_unknown"] == 3
             assert audit["second_orders_same_client_id"] == 1
             assert audit["unknown_never_resolved"] == 1
             assert audit["requests_refused"]["503"] == 1 and audit["requests_refused"]["400 -4116"] == 1

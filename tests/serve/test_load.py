@@ -32,7 +32,7 @@ def test_concurrent_clients_lose_and_duplicate_no_fill():
                 async with aiohttp.ClientSession(headers={"X-MBX-APIKEY": srv.api_key.key}) as s:
                     for i in range(ORDERS):
                         body = signed({"symbol": "BTCUSDT", "side": "BUY" if (n + i) % 3 else "SELL",
-                                       "type": "MARKET", "quantity": "0.001", "newClientOrderId": f"c{n}-{i}",
+                                       "type": "MARKET", "quantity": "0.004", "newClientOrderId": f"c{n}-{i}",
                                        "newOrderRespType": "RESULT"})
                         async with s.post(srv.base_url + "/fapi/v1/order", data=body, headers={
                                 "Content-Type": "application/x-www-form-urlencoded"}) as r:

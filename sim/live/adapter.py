@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -193,7 +194,7 @@ class CcxtVenue:
     async def open_algo(self) -> OpenAlgoOrdersReport:
         algos = await self.ex.fetch_open_orders(self.market, params={"trigger": True})
         ts = self.time.now()
-        return OpenAlgoOrdersReport(ts, tuple(self._algo(a["info"], ts) for a in algos))
+        return OpenAlgoOrdersReport(ts, tuple([await self._with_child(self._algo(a["info"], ts)) for a in algos]))
 
     async def lookup(self, cid: ClientOrderId) -> OrderReport:
         """An order by our client id; a conditional one (TP/SL role) from the algo service."""
@@ -204,7 +205,18 @@ class CcxtVenue:
 
     async def fetch_algo(self, cid: ClientOrderId) -> AlgoOrderReport:
         a = await self.ex.fetch_order(None, self.market, params={"clientOrderId": cid, "trigger": True})
-        return self._algo(a["info"], self.time.now())
+        return await self._with_child(self._algo(a["info"], self.time.now()))
+
+    async def _with_child(self, algo: AlgoOrderReport) -> AlgoOrderReport:
+        """The report with its child's client id (Binance's algo JSON names only the child's order id;
+        the child's fills carry the child's client id, which is how the bot attributes them)."""
+        child = algo.actual_order_id
+        if child is None or algo.actual_client_id is not None:
+            return algo
+        if str(child) not in self._cid_of:
+            o = await self.ex.fetch_order(str(child), self.market)
+            self._order(o["info"], self.time.now())
+        return replace(algo, actual_client_id=self._cid_of[str(child)])
 
     async def _algo_as_order(self, cid: ClientOrderId) -> OrderReport:
         algo = await self.fetch_algo(cid)
@@ -312,7 +324,7 @@ class CcxtVenue:
             params["reduceOnly"] = True
         a = await self.ex.create_order(self.market, TYPE_OUT[r.type], r.side.value,
                                        float(r.qty) if r.qty is not None else None, None, params)
-        return self._algo(a["info"], self.time.now())
+        return await self._with_child(self._algo(a["info"], self.time.now()))
 
     async def cancel(self, cid: ClientOrderId) -> OrderReport:
         if self.conditional_as_orders and _is_conditional_role(cid):

@@ -17,12 +17,13 @@ from types import SimpleNamespace
 
 import aiohttp
 import pytest
+from venue_view import record_matches_venue
 
 import sim
 from sim.bot.record import PlatformRecord
 from sim.serve import ServeServer
 from sim.serve.binance import trade_id
-from sim.world.invariants import conservation, exposure_limits, record_matches_truth, reduce_only_and_protection
+from sim.world.invariants import conservation, exposure_limits, reduce_only_and_protection
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -78,7 +79,7 @@ def test_invariants_and_record_equals_venue(e2e: dict) -> None:
     view = SimpleNamespace(venue=e2e["world"].venue, truth=e2e["world"].truth, scenario=e2e["sc"], record=record)
     try:
         assert conservation(view) == []
-        assert record_matches_truth(view) == []
+        assert record_matches_venue(view.record, view.venue) == []
         assert view.truth.duplicates == 0
         assert reduce_only_and_protection(view) == []  # nothing protective left beyond the position
         assert exposure_limits(view) == []

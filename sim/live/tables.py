@@ -92,18 +92,23 @@ def orders_frame(record_path: Path, venue: dict[str, OrderReport], arrival: dict
     return df
 
 
-def drift_frame(record_path: Path, began: dict[int, int] | None = None) -> pd.DataFrame:
-    """Drift episodes as the bot recorded them; an episode began at the venue's evidence (the fill
-    or change that caused it) when the bot had it, else ``began`` (from the venue's truth), else
-    when the bot detected it."""
+def drift_frame(record_path: Path) -> pd.DataFrame:
+    """Drift episodes as the bot recorded them, each begun when the venue changed the position: the
+    first fill the bot did not expect (a TP/SL, an operator, a liquidation) since the previous
+    episode, at the venue's trade time; for an episode without such a fill (an order changed) the
+    venue's time of the change the bot found (its evidence), else when the bot detected it."""
     with sqlite3.connect(record_path) as conn:
         df = pd.read_sql_query(
             "SELECT id AS episode, detected_ms, resolved_ms, evidence_ms, kind, cause,"
             " CAST(record_qty AS REAL) AS record_qty, CAST(venue_qty AS REAL) AS venue_qty, correction"
             " FROM drift_episodes ORDER BY id", conn)
-    began = began or {}
-    starts = [int(ev) if pd.notna(ev) else began.get(int(ep), int(det))
-              for ep, det, ev in zip(df["episode"], df["detected_ms"], df["evidence_ms"], strict=True)]
+        surprises = sorted(int(t) for (t,) in conn.execute("SELECT ts FROM fills WHERE attributed_to != 'expected'"))
+    starts, previous = [], None
+    for det, ev in zip(df["detected_ms"], df["evidence_ms"], strict=True):
+        det = int(det)
+        fills = [t for t in surprises if t <= det and (previous is None or t > previous)]
+        starts.append(fills[0] if fills else int(ev) if pd.notna(ev) else det)
+        previous = det
     df.insert(1, "began_ms", pd.array(starts, dtype="Int64"))
     df["detect_s"] = (df["detected_ms"] - df["began_ms"]) / 1000.0
     df["resolve_s"] = (df["resolved_ms"] - df["began_ms"]) / 1000.0

@@ -103,7 +103,10 @@ async def _scenario(tmp: Path) -> dict:
         assert code == -signal.SIGKILL, first
         closed = await _operator(srv, {"kind": "external_close"})  # while the bot is down
         await asyncio.sleep(1.0)
-        code, second = await _live(srv, out, "24s")  # its second target (32 s after the first start) comes
+        second_run = asyncio.create_task(_live(srv, out, "24s"))  # its second target (32 s after the first start)
+        await asyncio.sleep(8.0)
+        await _operator(srv, {"kind": "disconnect_streams"})  # the user-data socket drops: ccxt.pro reconnects
+        code, second = await asyncio.wait_for(second_run, 60)
         assert code == 0, second
         world = srv.ctx.world
         return {"key": srv.api_key.key, "secret": srv.api_key.secret, "token": srv.operator_token,
@@ -204,3 +207,8 @@ def test_keys_never_reach_the_output_or_the_run_directory(e2e: dict) -> None:
         if f.is_file():
             data = f.read_bytes()
             assert not any(x.encode() in data for x in secrets), f
+
+
+def test_a_dropped_stream_was_reconnected(e2e: dict) -> None:
+    s = json.loads((e2e["out"] / "summary.json").read_text())
+    assert s["live"]["stream_reconnects"] >= 1 and s["live"]["updates_received"] >= 1

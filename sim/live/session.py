@@ -215,12 +215,16 @@ async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
     ex = make_exchange(opts)
     log = RunLog()
     try:
-        venue = CcxtVenue(ex, sc.market.symbol, secrets=secrets, conditional_as_orders=False)
+        venue = CcxtVenue(ex, sc.market.symbol, secrets=secrets)
         await venue.connect()
         start = venue.time.now()
         origin = _origin(record_path, start)  # the first start: the strategy's and the cycles' time zero
         record = PlatformRecord.open(record_path, sc.market.symbol, sc.bot.bot_id)
         config = bot_config(sc, origin, int(ex.options.get("recvWindow", 10_000)))
+        # the bot places TP/SL through the algo requests: the adapter answers those in the algo shape
+        venue.conditional_as_orders = config.protective.route is ConditionalRoute.LEGACY
+        if venue.conditional_as_orders:
+            venue.watch_conditional([o.client_id for o in record.state.open_protective()])
         kwargs = strategy_kwargs(sc)
         kwargs["start_ms"] = origin
         bot = Bot(config, record, resolve_strategy(sc.bot.strategy)(**kwargs), restarted=restarted, now_ms=start)

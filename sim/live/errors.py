@@ -24,6 +24,7 @@ from enum import StrEnum
 
 import ccxt
 
+from sim.core import venue_codes
 from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, Unavailable
 from sim.core.types import RejectReason as R
 
@@ -73,35 +74,17 @@ TABLE: tuple[Row, ...] = (
     _same(-1007, To.TIMEOUT, "timeout waiting for the backend: execution status unknown"),
     _same(-1008, To.UNAVAILABLE, "server overloaded: request throttled, not executed"),
     _same(-1015, To.RATE_LIMITED, "too many new orders"),
-    _rej(-1021, R.INVALID, "timestamp outside the receive window: refused, not executed"),
     _same(-1022, To.CONFIG, "the signature is not valid: check the API secret"),
     _same(-2014, To.CONFIG, "the API key's format is invalid"),
     _same(-2015, To.CONFIG, "invalid API key, IP or permissions"),
     _same(-1121, To.CONFIG, "invalid symbol: the scenario's [market] symbol is not listed by the venue"),
-    _rej(-1111, R.INVALID, "precision over the maximum"),
+    # the refusals the venue models, with the reasons it gives them (one source: sim.core.venue_codes)
+    *(_rej(v.code, v.reason, v.name) for v in venue_codes.ALL if v.code != -1121),
+    # refusals Binance documents that the simulated venue does not produce
     _rej(-1013, R.INVALID, "filter failure"),
-    _rej(-4003, R.BELOW_MIN_QTY, "quantity less than or equal to zero"),
-    _rej(-4014, R.INVALID, "price not a multiple of the tick size"),
-    _rej(-4023, R.INVALID, "quantity not a multiple of the step size"),
-    _rej(-2010, R.INVALID, "new order rejected"),
-    _rej(-2011, R.UNKNOWN_ORDER, "unknown order sent (cancel)"),
-    _rej(-2013, R.UNKNOWN_ORDER, "order does not exist"),
     _rej(-2018, R.INSUFFICIENT_MARGIN, "balance is insufficient"),
-    _rej(-2019, R.INSUFFICIENT_MARGIN, "margin is insufficient"),
-    _rej(-2021, R.WOULD_TRIGGER_IMMEDIATELY, "order would immediately trigger"),
-    _rej(-2022, R.REDUCE_ONLY_WOULD_INCREASE, "reduce-only order rejected"),
-    _rej(-4118, R.REDUCE_ONLY_WOULD_INCREASE, "reduce-only order failed: nothing left to reduce"),
-    _rej(-2027, R.LEVERAGE_TOO_HIGH, "exceeds the maximum position at this leverage"),
-    _rej(-2028, R.LEVERAGE_TOO_HIGH, "leverage cut would leave negative available margin"),
     _rej(-4028, R.LEVERAGE_TOO_HIGH, "leverage not valid"),
-    _rej(-4016, R.PRICE_OUT_OF_BAND, "price above the mark-price cap"),
-    _rej(-4024, R.PRICE_OUT_OF_BAND, "price below the mark-price floor"),
-    _rej(-4131, R.PRICE_OUT_OF_BAND, "counterparty's best price outside PERCENT_PRICE"),
-    _rej(-4116, R.DUPLICATE_CLIENT_ID, "client order id already used by an open order"),
-    _rej(-4120, R.INVALID, "order type not supported on this endpoint (conditional orders are algo orders)"),
-    _rej(-4164, R.BELOW_MIN_NOTIONAL, "notional below the minimum"),
-    _rej(-5021, R.INVALID, "FOK order would not fill completely"),
-    _rej(-5022, R.POST_ONLY_WOULD_TAKE, "post-only order would take"),
+    _rej(-1021, R.INVALID, "timestamp outside the receive window: refused, not executed"),
     _rej(-5028, R.INVALID, "timestamp outside the matching engine's receive window"),
     # ---- a body with no code: a 503's words say which of Binance's three cases it is
     _same("Unknown error, please check your request", To.TIMEOUT, "503 unknown status: may have executed"),

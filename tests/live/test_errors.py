@@ -13,6 +13,7 @@ import ccxt
 import ccxt.async_support as ccxt_async
 import pytest
 
+from sim.core import venue_codes
 from sim.core.errors import RateLimited, Rejected, RequestTimeout, Unavailable
 from sim.core.types import RejectReason as R
 from sim.live.errors import TABLE, LiveConfigError, To, row_for, scrub, translate
@@ -39,15 +40,11 @@ def binance(code: int, msg: str = "x", status: int = 400) -> BaseException:
     return raised(status, json.dumps({"code": code, "msg": msg}))
 
 
-REJECT_CODES = {
-    -1021: R.INVALID, -1111: R.INVALID, -1013: R.INVALID, -4003: R.BELOW_MIN_QTY, -4014: R.INVALID,
-    -4023: R.INVALID, -2010: R.INVALID, -2011: R.UNKNOWN_ORDER, -2013: R.UNKNOWN_ORDER,
-    -2018: R.INSUFFICIENT_MARGIN, -2019: R.INSUFFICIENT_MARGIN, -2021: R.WOULD_TRIGGER_IMMEDIATELY,
-    -2022: R.REDUCE_ONLY_WOULD_INCREASE, -4118: R.REDUCE_ONLY_WOULD_INCREASE, -2027: R.LEVERAGE_TOO_HIGH,
-    -2028: R.LEVERAGE_TOO_HIGH, -4028: R.LEVERAGE_TOO_HIGH, -4016: R.PRICE_OUT_OF_BAND,
-    -4024: R.PRICE_OUT_OF_BAND, -4131: R.PRICE_OUT_OF_BAND, -4116: R.DUPLICATE_CLIENT_ID, -4120: R.INVALID,
-    -4164: R.BELOW_MIN_NOTIONAL, -5021: R.INVALID, -5022: R.POST_ONLY_WOULD_TAKE, -5028: R.INVALID,
-}
+# every refusal the simulated venue answers with, and the reason it means there (sim.core.venue_codes),
+# plus the ones Binance documents that the venue does not produce
+REJECT_CODES = {v.code: v.reason for v in venue_codes.ALL if v.code != -1121}
+REJECT_CODES.update({-1013: R.INVALID, -2018: R.INSUFFICIENT_MARGIN, -4028: R.LEVERAGE_TOO_HIGH, -1021: R.INVALID,
+                     -5028: R.INVALID})
 # code -> (error for an act, error for a read)
 OTHER_CODES = {
     -1000: (RequestTimeout, RequestTimeout), -1001: (Unavailable, Unavailable), -1006: (RequestTimeout, RequestTimeout),
@@ -57,6 +54,7 @@ OTHER_CODES = {
 
 @pytest.mark.parametrize("code,reason", sorted(REJECT_CODES.items()))
 def test_binance_reject_codes(code: int, reason: R) -> None:
+    """The reason the bot gets is the one the simulated venue means by the same code."""
     for acts in (True, False):
         err = translate(binance(code), acts=acts, ts=5, what="SubmitOrder")
         assert isinstance(err, Rejected) and err.reason is reason and err.ts == 5

@@ -2,13 +2,14 @@
 
 The bot goes long and protects the position; a price gap fires the take-profit between two cycles
 (its child market order closes the position); the bot must see the close as the TP's, withdraw
-the stop-loss, and later find and protect a position an operator adds. Bounded: about 40 s.
+the stop-loss, and later find and protect a position an operator adds; Ctrl-C then stops it. Bounded: about 40 s.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
 import sqlite3
 import sys
 from decimal import Decimal
@@ -39,7 +40,7 @@ async def _scenario(tmp: Path) -> dict:
     try:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sim", "live", str(HERE / "live-protect.toml"), "--venue", srv.base_url,
-            "--duration", "34s", "--out", str(out), cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE,
+            "--duration", "120s", "--out", str(out), cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
         world = srv.ctx.world
         for _ in range(400):  # the TP fired: flat again after the gap
@@ -51,7 +52,9 @@ async def _scenario(tmp: Path) -> dict:
                 srv.base_url + "/operator/event", json={"kind": "external_add", "qty": "0.05"},
                 headers={"Authorization": f"Bearer {srv.operator_token}"}) as r:
             assert r.status == 200, await r.text()
-        stdout, _ = await asyncio.wait_for(proc.communicate(), 120)
+        await asyncio.sleep(8.0)  # the bot finds the add and protects it
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: stop at the next sleep, settle, write the run directory
+        stdout, _ = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, stdout.decode()
         return {"sc": sc, "world": world, "out": out, "stdout": stdout.decode(), "wall": srv.ctx.clock.wall_ms}
     finally:
@@ -104,3 +107,9 @@ def test_the_operators_add_was_found_and_protected(e2e: dict) -> None:
     protection = venue.algo.open_orders()
     assert sorted(a.client_algo_id.split("-")[2] for a in protection) == ["sl", "tp"]  # the added 0.05, protected
     assert all(a.qty is None or a.qty <= Decimal("0.05") for a in protection)
+
+
+def test_ctrl_c_stopped_it_cleanly(e2e: dict) -> None:
+    s = json.loads((e2e["out"] / "summary.json").read_text())
+    assert s["live"]["stopped_by"] == "SIGINT" and "stopped" not in s
+    assert (e2e["out"] / "report.html").is_file()

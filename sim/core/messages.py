@@ -7,7 +7,8 @@ it answered; that is how the bot learns the time (it never reads a clock).
 Two times, as on Binance: ``ts`` is the *event* time (when the venue sent the report: its answer,
 or the pushed update; Binance ``E``), ``updated_ms`` on an order, algo order or position the
 *transaction* time (when it last changed at the venue; Binance ``T`` / ``updateTime``). A fill's
-``ts`` is its trade time, and its ``event_ms`` when the venue sent the report carrying it.
+``ts`` is its trade time, its ``event_ms`` when the venue pushed it (a query's answer carries
+its own ``ts``).
 ``0`` in these added fields means "not given" (reports built outside a venue, e.g. test fakes).
 """
 from __future__ import annotations
@@ -336,7 +337,7 @@ class FillReport:
     fee: float
     kind: FillKind
     ts: int  # trade (transaction) time
-    event_ms: int = 0  # when the venue sent the report carrying this fill
+    event_ms: int = 0  # when the venue pushed it (at once: the trade time); a query's answer time is FillsReport.ts
     maker: bool = False
 
 

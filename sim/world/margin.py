@@ -61,31 +61,23 @@ def funding_payment(qty: float, mark: float, rate: float) -> float:
     return -qty * mark * rate
 
 
-def open_order_margin(qty: Decimal, resting: Iterable[Any], leverage: int) -> float:
-    """Initial margin resting limit orders reserve: what they would open beyond the position.
+def open_order_margin(qty: Decimal, mark: float, resting: Iterable[Any], leverage: int) -> float:
+    """Initial margin that resting limit orders reserve beyond the position's own.
 
-    Orders against the position need none up to its size (they would close it); the rest, and
-    every order on the position's side, reserve notional / leverage at their limit price.
-    Reduce-only orders and trigger orders reserve nothing.
+    The account is margined for the worse of its two directions: every buy filling (position plus
+    the buys' notional) or every sell filling (position minus the sells'), so orders that would
+    only close the position reserve nothing. Reduce-only and trigger orders reserve nothing.
     """
-    buy_qty = sell_qty = 0.0
-    buy_notional = sell_notional = 0.0
+    buys = sells = 0.0
     for o in resting:
         if o.reduce_only or o.price is None or o.is_trigger:
             continue
-        rem = float(o.remaining)
+        notional = float(o.remaining) * float(o.price)
         if o.side.sign > 0:
-            buy_qty += rem
-            buy_notional += rem * float(o.price)
+            buys += notional
         else:
-            sell_qty += rem
-            sell_notional += rem * float(o.price)
-    if not buy_qty and not sell_qty:
+            sells += notional
+    if not buys and not sells:
         return 0.0
-    pos = float(qty)
-    margin = 0.0
-    if buy_qty:
-        margin += buy_notional * max(0.0, buy_qty - max(-pos, 0.0)) / buy_qty
-    if sell_qty:
-        margin += sell_notional * max(0.0, sell_qty - max(pos, 0.0)) / sell_qty
-    return margin / leverage
+    pos = float(qty) * mark
+    return max(0.0, max(abs(pos + buys), abs(pos - sells)) - abs(pos)) / leverage

@@ -103,7 +103,7 @@ class VenueCore:
         mark = self.path.mid_at(self.now)
         upnl = self.book.unrealized(mark)
         equity = self.book.wallet + upnl
-        im = self.book.initial_margin(mark, lev) + open_order_margin(self.book.qty, self.resting, lev)
+        im = self.book.initial_margin(mark, lev) + open_order_margin(self.book.qty, mark, self.resting, lev)
         return AccountReport(self.now, self.book.wallet, upnl, equity, im, equity - im, lev)
 
     def _refused(self, request: SubmitOrder | SubmitAlgoOrder, check: Check, now: int) -> Rejected:

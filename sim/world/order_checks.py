@@ -16,7 +16,7 @@ from sim.core.messages import AccountReport, SubmitOrder
 from sim.core.types import OrderType, RejectReason, Side, TimeInForce
 from sim.world.accounting import PositionBook
 from sim.world.liquidity import LiquiditySchedule, max_qty_within
-from sim.world.margin import MarginTable
+from sim.world.margin import MarginTable, open_order_margin
 from sim.world.market import PricePath
 from sim.world.order_registry import Registry, valid_client_id
 from sim.world.venue_orders import TRIGGER_TYPES, VenueOrder, trigger_fires_on_rise
@@ -148,7 +148,10 @@ def check_order(ex: VenueView, req: SubmitOrder, now: int, source: str = "bot") 
             if ex.leverage > cap:  # the position would enter a bracket that allows less than the account's leverage
                 return vc.MAX_LEVERAGE_RATIO, (f"a position of {notional:.2f} notional allows at most "
                                                f"{cap}x; the account is at {ex.leverage}x")
-            available = ex.account_report().available_margin
+            # open orders reserve margin, netted against the position as it would be after this order
+            account = ex.account_report()
+            reserved = open_order_margin(pos + signed, mid, ex.resting, ex.leverage)
+            available = account.equity - ex.book.initial_margin(mid, ex.leverage) - reserved
             need = float(opening) * price / ex.leverage + float(req.qty) * price * ex.rules.taker_fee
             if need > available:
                 return vc.MARGIN_NOT_SUFFICIENT, f"needs {need:.2f} margin, {available:.2f} available"

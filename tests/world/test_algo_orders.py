@@ -160,3 +160,17 @@ def test_liquidation_cancels_open_algo_orders():
     ex.handle(market("open", Side.BUY, "1"), t(1))
     ex.handle(stop("tp-1", Side.SELL, "1", "40000", kind=OrderType.TAKE_PROFIT_MARKET), t(2))
     assert ex.handle(FetchAlgoOrder(SYM, ClientOrderId("tp-1")), t(400)).status is AlgoStatus.CANCELLED
+
+
+def test_under_ack_the_child_matches_after_the_delay_and_the_algo_order_finishes_then():
+    mid = flat()
+    mid[500:] = 28_900.0
+    ex = venue(mid, order_response="ack", matching_delay_ms=200.0, matching_delay_sigma=0.0)
+    ex.handle(market("open", Side.BUY, "1"), t(1))
+    ex.handle(stop("sl-1", Side.SELL, "1", "29000"), t(2))
+    at_trigger = ex.handle(FetchAlgoOrder(SYM, ClientOrderId("sl-1")), t(500))
+    assert at_trigger.status is AlgoStatus.TRIGGERED and at_trigger.actual_qty == 0
+    child = ex.handle(FetchOrder(SYM, ClientOrderId(""), venue_id=at_trigger.actual_order_id), t(500))
+    assert child.status is OrderStatus.ACKNOWLEDGED
+    done = ex.handle(FetchAlgoOrder(SYM, ClientOrderId("sl-1")), t(500) + 200)
+    assert (done.status, done.updated_ms, done.actual_qty) == (AlgoStatus.FINISHED, t(500) + 200, D("1"))

@@ -107,6 +107,11 @@ class RunResult:
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
 
+    @property
+    def broken_invariants(self) -> dict[str, list[str]]:
+        """The invariants this run broke, with their problems (empty: every one held)."""
+        return {name: v["problems"] for name, v in self.summary.get("invariants", {}).items() if not v["held"]}
+
 
 def decision_counts(record_path: Path) -> dict[str, int]:
     """How many decisions of each action (HOLDs are not recorded) the bot took."""

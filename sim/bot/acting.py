@@ -89,7 +89,9 @@ def pursue(desk: Desk, target: Target) -> Io[None]:
                 return
     ok = yield from execute(desk, decision, qty, decision_id)
     if ok:  # else a refusal's reconcile found the picture wrong: decide afresh next cycle
-        yield from follow_partial(desk, decision, decision_id)
+        assert decision.side is not None
+        funded = decision.position_before + decision.side.sign * qty  # where the orders sent can take it
+        yield from follow_partial(desk, decision, decision_id, funded)
 
 
 def execute(desk: Desk, decision: Decision, qty: Decimal, decision_id: int) -> Io[bool]:
@@ -135,22 +137,27 @@ def place(desk: Desk, role: OrderRole, side: Side, qty: Decimal, reduce_only: bo
     return (yield from send(desk, role, side, retry_qty, attempt=attempt, **common))
 
 
-def follow_partial(desk: Desk, decision: Decision, decision_id: int) -> Io[None]:
-    """The venue filled less than the decision asked: apply the partial-fill policy."""
+def follow_partial(desk: Desk, decision: Decision, decision_id: int, funded: Decimal | None = None) -> Io[None]:
+    """The venue filled less than the decision asked: apply the partial-fill policy.
+
+    ``funded`` is where the decision's orders can take the position once sized to the margin there
+    was (the decision's target when nothing was cut): a chase, which trades under the same decision,
+    goes no further than that (more would trade what the margin check refused).
+    """
     rec, pol, inst = desk.record, desk.config.execution, desk.config.instrument
     live = rec.state.position.qty
     if live == decision.target_qty or rec.state.working():  # reached, or an order of ours may still fill:
         rec.set_pending(None)  # never chase, complete or resend while one may
         return
     if pol.partial_fill is PartialFillPolicy.CHASE and decision.mid:
+        goal = decision.target_qty if funded is None else funded
         for _ in range(pol.chase_attempts):
-            gap = decision.target_qty - rec.state.position.qty
+            gap = goal - rec.state.position.qty
             if gap == 0:
                 break
             side = Side.BUY if gap > 0 else Side.SELL
             limit = inst.price(decision.mid * (1 + side.sign * pol.chase_limit_bps * 1e-4))
-            reduce_only = abs(decision.target_qty) < abs(rec.state.position.qty) and \
-                (decision.target_qty >= 0) == (rec.state.position.qty >= 0)
+            reduce_only = abs(goal) < abs(rec.state.position.qty) and (goal >= 0) == (rec.state.position.qty >= 0)
             chased = yield from place(desk, OrderRole.EXIT if reduce_only else OrderRole.ENTRY, side, abs(gap),
                                       reduce_only, decision, decision_id, OrderType.LIMIT, limit, TimeInForce.IOC)
             if chased.order.filled_qty == 0 or not chased.ok:

@@ -1,6 +1,6 @@
 """aethersim: simulate a trading bot's execution lifecycle and report drift and execution quality.
 
-Exit codes: 0 ok, 1 an `[expect]` check failed (or a run stopped early), 2 bad input.
+Exit codes: 0 ok, 1 an `[expect]` check failed, an invariant broke or a run stopped early, 2 bad input.
 (The only package that prints: one module per subcommand, each with its `add_parser`.)
 """
 from __future__ import annotations

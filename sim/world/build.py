@@ -200,7 +200,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     config = BotConfig(sc.bot.bot_id, inst, ms(sc.bot.cycle), start,
                        ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by),
                                         # the bot places TP/SL the way the venue takes them (the venue's key)
-                                        ConditionalRoute(getattr(ex, "conditional_orders", "legacy"))),
+                                        ConditionalRoute(ex.conditional_orders)),
                        sc.bot.entry_tolerance_bps, sc.bot.max_position, sc.bot.max_leverage,
                        SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
                        ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,
@@ -210,6 +210,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     bot = Bot(config, record, strategy)
     truth.exchange = venue
     truth.record = record
+    truth.entry_tolerance_bps = sc.bot.entry_tolerance_bps
+    truth.watch.start_ms, truth.watch.cycle_ms = start, ms(sc.bot.cycle)
 
     lat, tr = ex.latency, ex.transport
     latency = LatencyModel(0.0, 0.0, 0) if ideal else LatencyModel(lat.median_ms, lat.sigma, lat.floor_ms,

@@ -153,6 +153,7 @@ class BotDriver:
                 self.down = True
                 self.crashes += 1
                 bot.close()
+                self.truth.bot_down(int(env.now))
                 self.truth.log.event(int(env.now), "bot_crash", "driver", detail=crashed.crash.point)
                 if self.on_crash is not None:
                     self.on_crash()
@@ -162,6 +163,7 @@ class BotDriver:
                 bot = self.restarter()
                 self.inbox.clear()  # the new process has no stream yet: it starts from the record
                 self.down = False
+                self.truth.bot_up(int(env.now))
                 self.truth.log.event(int(env.now), "bot_restart", "driver", detail="from the platform record")
 
     def _sync(self, now: int) -> Generator[simpy.Event, Any, None]:
@@ -183,6 +185,7 @@ class BotDriver:
         leg had been a SimPy event, at a fraction of the cost: reads are most of what a bot sends.
         """
         env, venue, truth, transport = self.env, self.venue, self.truth, self.transport
+        received, sending = truth.watch.received, truth.watch.request  # what the bot learns and does (invariants)
         timeout_ms = transport.faults.timeout_ms
         reply: Any = None
         error: ExchangeError | None = None
@@ -191,6 +194,7 @@ class BotDriver:
         now = int(env.now)
         first = True
         while True:
+            received(now, reply, error)
             try:  # the bot learns the time from the reply, and commits its record itself before acting
                 request = bot.send(None if first else Reply(now, error if error is not None else reply))
             except StopIteration:
@@ -198,10 +202,11 @@ class BotDriver:
             first = False
             if on_request is not None:
                 on_request(request)
+            truth.after_bot_step(now)  # the record as it now is (and durable, if a crash follows)
             if crash_next is not None:
                 raise _Crashed(crash_next)  # the bot recorded the answer, then died
+            sending(now, request)
             reply, error = None, None
-            truth.after_bot_step(now)
             kind = type(request)
             if kind is Sleep:
                 truth.sample(now)
@@ -306,13 +311,16 @@ class BotDriver:
         error: ExchangeError | None = None
         now = int(self.env.now)
         first = True
+        self.truth.bot_up(now)  # a process runs it (a new one, if the last died)
         while True:
+            self.truth.bot_received(now, reply, error)
             try:
                 request = bot.send(None if first else Reply(now, error if error is not None else reply))
             except StopIteration as stop:
-                self.truth.after_bot_step(now)
+                self.truth.bot_finished(now)
                 return stop.value
             first = False
+            self.truth.bot_request(now, request)
             reply, error = None, None
             try:
                 reply = Woke(now) if type(request) is Sleep else self.venue.handle(request, now)

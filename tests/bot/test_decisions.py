@@ -180,3 +180,17 @@ def test_a_position_that_moved_after_the_reconcile_is_reconciled_before_deciding
     drive(bot.cycle(), venue)  # the target is kept and decided afresh on the live position
     assert entries(venue) == [(Side.SELL, D("0.15"), False)]
     assert rec.state.position.qty == D("-0.25") == venue.qty
+
+
+def test_a_chase_never_trades_beyond_what_the_margin_check_funded(tmp_path):
+    """Found by the property tests: a flip sized down to fit the margin filled whole, and the chase
+    then traded the rest of the unfunded target under the same decision (0.133 decided, 0.2 filled)."""
+    bot, rec = make_bot(tmp_path, [("long", "1"), ("short", "1")],
+                        execution=ExecutionPolicy(partial_fill=PartialFillPolicy.CHASE))
+    venue = FakeVenue(price=100.0)
+    run_cycles(bot, venue, 1)
+    venue.available_margin = 10.0  # funds 0.499 at leverage 5: the open part is cut from 1 to 0.499
+    n = len(venue.requests)
+    run_cycles(bot, venue, 2)
+    assert entries(venue, n) == [(Side.SELL, D("1.499"), False)]  # and no chase for the unfunded rest
+    assert venue.qty == D("-0.499") and rec.state.position.qty == D("-0.499")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
+import pprint
 import signal
 import sys
 from pathlib import Path
@@ -16,7 +16,7 @@ from sim.core.units import parse_duration_ms
 def _snippet(server) -> str:  # noqa: ANN001  (a ServeServer; imported lazily)
     cfg = server.ccxt_config()
     return ("import ccxt.pro as ccxtpro  # or ccxt.async_support\n"
-            f"exchange = ccxtpro.binanceusdm({json.dumps(cfg, indent=4)})\n"
+            f"exchange = ccxtpro.binanceusdm({pprint.pformat(cfg, width=110, sort_dicts=False)})\n"
             "exchange.exceptions['exact'].update(exchange.exceptions['linear']['exact'])"
             "  # Binance's futures error classes on a local URL\n")
 
@@ -30,7 +30,8 @@ async def _serve(args: argparse.Namespace, scenario) -> int:  # noqa: ANN001
     server = ServeServer(scenario, host=args.host, port=args.port, api_key=key, operator_token=args.operator_token,
                          speed=args.speed, duration_ms=duration, out=out, seed=args.seed,
                          limits=LimitsConfig(*args.limits_config),
-                         history_ms=parse_duration_ms(args.history) if args.history else 0)
+                         history_ms=parse_duration_ms(args.history) if args.history else 0,
+                         legacy_stops=args.legacy_stops)
     try:
         await server.start()
     except OSError as exc:
@@ -101,6 +102,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                                     "scenario's duration)")
     s.add_argument("--history", default=None, help="begin serving this far into the scenario, e.g. '2h': the "
                                                    "path before is market history (klines) for warm-ups")
+    s.add_argument("--legacy-stops", action="store_true",
+                   help="also take STOP_MARKET / TAKE_PROFIT_MARKET on /fapi/v1/order (Binance's route before "
+                        "2025-12-09, which some adapters still use); default: -4120, use the algo API")
     s.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     s.add_argument("--limits", default="2400,300,1200", metavar="W1M,O10S,O1M",
                    help="request weight per minute, orders per 10 s and per minute, advertised in exchangeInfo and "

@@ -46,7 +46,7 @@ class ServeServer:
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1", port: int = 0, api_key: ApiKey | None = None,
                  operator_token: str | None = None, speed: float = 1.0, duration_ms: int | None = None,
                  out: str | Path | None = None, seed: int | None = None,
-                 limits: LimitsConfig | None = None, history_ms: int = 0) -> None:
+                 limits: LimitsConfig | None = None, history_ms: int = 0, legacy_stops: bool = False) -> None:
         self.scenario = scenario
         self.host, self.port = host, port
         self.api_key = api_key or ApiKey.generate()
@@ -57,6 +57,7 @@ class ServeServer:
         self.seed = seed
         self.limits = limits or LimitsConfig()
         self.history_ms = history_ms
+        self.legacy_stops = legacy_stops
         self.stopped = asyncio.Event()
         self.stop_reason = ""
         self._runner: web.AppRunner | None = None
@@ -69,7 +70,8 @@ class ServeServer:
     async def start(self) -> None:
         """Build the world, start the clock and listen; returns once connections are accepted."""
         self._t0 = time.perf_counter()
-        world = build_serve_world(self.scenario, self.seed, history_ms=self.history_ms)
+        world = build_serve_world(self.scenario, self.seed, history_ms=self.history_ms,
+                                  legacy_stops=self.legacy_stops)
         clock = SimClock(world.env, self.speed)
         world.tap.wall = clock.wall_ms
         audit = Audit(world.log, clock.sim_now, protective=lambda: _protected(world), position=lambda:
@@ -85,7 +87,7 @@ class ServeServer:
         world.on_disconnect = hub.disconnect_users
         self.ctx, self.hub, self.feed = ctx, hub, feed
         app = web.Application(client_max_size=MAX_BODY)
-        operator = Operator(ctx, hub, self.stopped)
+        operator = Operator(ctx, hub, self.stopped, feed)
         app.add_routes(operator.routes())
         for path in WS_PATHS:
             app.router.add_get(path, hub.handle)

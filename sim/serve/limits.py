@@ -47,7 +47,8 @@ class _Ip:
 class Limiter:
     config: LimitsConfig = field(default_factory=LimitsConfig)
     ips: dict[str, _Ip] = field(default_factory=dict)
-    orders: deque = field(default_factory=deque)  # wall times of order requests (one account)
+    orders: deque = field(default_factory=deque)  # wall times of order requests in the last minute
+    orders_10s: deque = field(default_factory=deque)  # ... and in the last 10 s
     refused_429: int = 0
     refused_418: int = 0
 
@@ -79,15 +80,18 @@ class Limiter:
         s.ignored = 0
         headers = {"X-MBX-USED-WEIGHT-1M": str(s.weight)}
         if is_order:
-            o = self.orders
+            o, o10 = self.orders, self.orders_10s
             while o and o[0] <= now - 60:
                 o.popleft()
-            in_10s = sum(1 for t in o if t > now - 10)
+            while o10 and o10[0] <= now - 10:
+                o10.popleft()
+            in_10s = len(o10)
             if in_10s + 1 > c.orders_per_10s or len(o) + 1 > c.orders_per_minute:
                 self.refused_429 += 1
                 raise BinanceError(429, -1015, f"Too many new orders; current limit is {c.orders_per_10s} orders "
                                    "per TEN_SECONDS.", {"X-MBX-USED-WEIGHT-1M": str(s.weight)})
             o.append(now)
+            o10.append(now)
             headers["X-MBX-ORDER-COUNT-10S"] = str(in_10s + 1)
             headers["X-MBX-ORDER-COUNT-1M"] = str(len(o))
         return headers

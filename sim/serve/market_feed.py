@@ -33,6 +33,7 @@ class MarketFeed:
         self._agg = 0
         self._book: tuple | None = None
         self.events = 0
+        self.gaps = 0  # the operator's depth_gap: diffs to send with a missing update before them
 
     def ensure_running(self) -> None:
         if not self.running:
@@ -123,6 +124,9 @@ class MarketFeed:
             diff.append(changes)
         pu = self._u
         self._levels, self._u = new, u
+        if self.gaps:  # a lost diff: the next one names (pu) this update, which the client never gets
+            self.gaps -= 1
+            return
         sym = self.ctx.world.symbol
         for s in subs:
             kind = s.split("@", 1)[1]

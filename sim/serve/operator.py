@@ -4,9 +4,10 @@ Separate from the Binance routes (``/operator/...``) and behind its own token
 (``Authorization: Bearer <token>``). Events use the scenario's ``[[events]]`` kinds and
 parameters (``at`` defaults to now); serve-only faults act on the wire: ``lose_responses`` /
 ``lose_requests`` (the next ``count`` requests: a 503 unknown status, the venue acting or not),
-``expire_listen_key`` (``listenKeyExpired`` is pushed; keepalive gets -1125) and
-``disconnect_streams`` (user-data sockets closed). The operator acts at the venue directly,
-with no transport in between.
+``expire_listen_key`` (``listenKeyExpired`` is pushed; keepalive gets -1125),
+``disconnect_streams`` (user-data sockets closed) and ``depth_gap`` (one depth diff is lost: the
+next one's ``pu`` names an update never sent, and a client must resynchronise its book). The
+operator acts at the venue directly, with no transport in between.
 """
 from __future__ import annotations
 
@@ -21,18 +22,20 @@ from pydantic import TypeAdapter, ValidationError
 from sim.scenario.schema import Event
 from sim.serve.binance import order_json
 from sim.serve.context import Ctx
+from sim.serve.market_feed import MarketFeed
 from sim.serve.streams import Hub
 from sim.serve.world import EventRefused
 
 _EVENT = TypeAdapter(Event)
-WIRE_FAULTS = ("lose_responses", "lose_requests", "expire_listen_key", "disconnect_streams")
+WIRE_FAULTS = ("lose_responses", "lose_requests", "expire_listen_key", "disconnect_streams", "depth_gap")
 
 
 class Operator:
-    def __init__(self, ctx: Ctx, hub: Hub, stop: asyncio.Event) -> None:
+    def __init__(self, ctx: Ctx, hub: Hub, stop: asyncio.Event, feed: MarketFeed) -> None:
         self.ctx = ctx
         self.hub = hub
         self.stop = stop
+        self.feed = feed
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/operator/event", self.event), web.get("/operator/truth", self.truth),
@@ -96,6 +99,9 @@ class Operator:
                 link.lose_requests += count
             self.ctx.audit.intervention(self.ctx.clock.sim_now(), kind)
             return f"the next {count} request(s) get 503 unknown status"
+        if kind == "depth_gap":
+            self.feed.gaps += 1
+            return "the next depth diff follows a missing update"
         if kind == "expire_listen_key":
             key = self.ctx.listen_keys.expire_now()
             if key is not None:

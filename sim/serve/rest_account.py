@@ -196,8 +196,9 @@ async def position_side_set(ctx: Ctx, p: Params) -> Any:
         raise bad(-1102, "Mandatory parameter 'dualSidePosition' was not sent, was empty/null, or malformed.")
     if dual:
         raise invalid_value("dualSidePosition", "aethersim serves one-way positions only (hedge mode is not modelled).")
-    return await ctx.link.call(lambda now: (_ for _ in ()).throw(bad(-4059, "No need to change position side.")),
-                               "positionSide/dual")
+    def act(now: int) -> dict:
+        raise bad(-4059, "No need to change position side.")  # one-way already
+    return await ctx.link.call(act, "positionSide/dual")
 
 
 async def multi_assets_get(ctx: Ctx, p: Params) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sim.core.errors import Rejected
 from sim.core.messages import CancelOrder, FetchOpenOrders, FetchOrder, OpenOrdersReport, SubmitOrder
-from sim.core.types import ClientOrderId, OrderType, RejectReason, TimeInForce
+from sim.core.types import ClientOrderId, OrderType, RejectReason, TimeInForce, TriggerBy
 from sim.serve.binance import SIDE_IN, TIF_IN, TYPE_IN, order_json, trade_json
 from sim.serve.context import Ctx
 from sim.serve.errors import BinanceError, bad, mandatory
@@ -19,6 +19,7 @@ from sim.serve.params import Params
 from sim.world.venue_orders import VenueOrder
 
 ALGO_ONLY = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
+LEGACY_TYPES = ("STOP_MARKET", "TAKE_PROFIT_MARKET")  # taken on /order with --legacy-stops
 
 
 def _places(x: Decimal) -> int:
@@ -45,10 +46,11 @@ async def new_order(ctx: Ctx, p: Params) -> Any:
     sym = ctx.symbol(p)
     side = SIDE_IN[p.choice("side", ("BUY", "SELL"), required=True, code=-1117)]  # type: ignore[index]
     typ = p.str("type", required=True)
-    if typ in ALGO_ONLY:
+    legacy = ctx.world.venue.rules.conditional_orders == "legacy" and typ in LEGACY_TYPES
+    if typ in ALGO_ONLY and not legacy:
         raise bad(-4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints "
                   "instead.")
-    if typ not in ("LIMIT", "MARKET"):
+    if typ not in ("LIMIT", "MARKET") and not legacy:
         raise bad(-1116, "Invalid orderType.")
     if p.choice("positionSide", ("BOTH", "LONG", "SHORT"), default="BOTH") != "BOTH":
         raise bad(-4061, "Order's position side does not match user's setting.")
@@ -66,13 +68,19 @@ async def new_order(ctx: Ctx, p: Params) -> Any:
         tif = TIF_IN[t]  # type: ignore[index]
     elif price is not None:
         raise bad(-1106, "Parameter 'price' sent when not required.")
+    trigger, trigger_by = None, TriggerBy.LAST
+    if legacy:  # the pre-2025-12 route (--legacy-stops): a stop or take-profit market order on /order
+        trigger = p.decimal("stopPrice", required=True)
+        check_price(ctx, trigger, "stopPrice")  # type: ignore[arg-type]
+        working = p.choice("workingType", ("MARK_PRICE", "CONTRACT_PRICE"), default="CONTRACT_PRICE")
+        trigger_by = TriggerBy.MARK if working == "MARK_PRICE" else TriggerBy.LAST
     reduce_only = p.bool("reduceOnly")
     if p.bool("closePosition"):
         raise bad(-1106, "Parameter 'closePosition' sent when not required (use the Algo Order API).")
     cid = p.client_id("newClientOrderId") or ctx.auto_client_id()
     resp = p.choice("newOrderRespType", ("ACK", "RESULT"), default="ACK")
-    req = SubmitOrder(sym, ClientOrderId(cid), side, TYPE_IN[typ], qty, price, reduce_only=reduce_only,  # type: ignore
-                      time_in_force=tif)
+    req = SubmitOrder(sym, ClientOrderId(cid), side, TYPE_IN[typ], qty, price, trigger, trigger_by,  # type: ignore
+                      reduce_only=reduce_only, time_in_force=tif)
     ctx.audit.order_request(cid, reduce_only, p)
     venue = ctx.world.venue
 
@@ -148,7 +156,8 @@ def _open(ctx: Ctx, now: int) -> list[VenueOrder]:
     rep = ctx.world.venue.handle(FetchOpenOrders(ctx.world.symbol), now)
     assert isinstance(rep, OpenOrdersReport)
     v = ctx.world.venue
-    return [o for o in v.open_orders() if not o.is_trigger and any(r.venue_id == o.venue_id for r in rep.orders)]
+    listed = {r.venue_id for r in rep.orders}
+    return [o for o in v.open_orders() if o.venue_id in listed]  # legacy stops too; algo orders are apart
 
 
 async def open_orders(ctx: Ctx, p: Params) -> Any:

@@ -32,6 +32,7 @@ class Conn:
         self.combined = combined
         self.streams: set[str] = set()
         self.user_key: str | None = None
+        self.events: frozenset[str] | None = None  # ``events=A/B`` on a private URL: only those
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
 
     def send(self, obj: dict, stream: str) -> None:
@@ -60,7 +61,7 @@ class Hub:
     def push_user(self, payload: dict) -> None:
         data = dict(payload, E=self.server_ms())
         for c in self.conns:
-            if c.user_key is not None:
+            if c.user_key is not None and (c.events is None or payload["e"] in c.events):
                 c.send(data, c.user_key)
                 self.sent += 1
 
@@ -107,6 +108,8 @@ class Hub:
         conn = Conn(ws, combined)
         if key is not None:
             conn.user_key = key
+        if request.query.get("events"):
+            conn.events = frozenset(e for e in request.query["events"].split("/") if e)
         for n in names:
             self._subscribe(conn, n)
         self.conns.add(conn)

@@ -3,7 +3,7 @@
 Every order event, fill and position change of the `SimExchange` passes here: it goes on to the
 world's `GroundTruth` (event log, timeline) unchanged, and becomes a user-data stream payload
 (published through the scenario's update model: delayed, lost in drop windows and outages) and
-an income-history entry. The index by Binance ``orderId`` lives here too.
+an income-history entry.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from decimal import Decimal
 from sim.core.messages import AlgoOrderReport, FillReport, SubmitOrder
 from sim.core.types import FillKind, RejectReason
 from sim.serve import wire_events as ev
-from sim.serve.binance import Wall, order_id
+from sim.serve.binance import Wall
 from sim.world.exchange import SimExchange
 from sim.world.truth import GroundTruth
 from sim.world.venue_orders import VenueOrder
@@ -25,8 +25,6 @@ class Tap:
         self.wall = wall
         self.venue: SimExchange | None = None
         self.publish: Callable[[int, dict], None] = lambda ts, payload: None
-        self.by_id: dict[int, VenueOrder] = {}
-        self.algo_ids: dict[int, str] = {}  # Binance algoId -> client algo id, as the venue reported them
         self.income: list[dict] = []  # Binance income history entries (time in venue ms)
         self.realized: dict[str, float] = {}  # trade id -> realized PnL
         self._realized_total = 0.0
@@ -36,7 +34,6 @@ class Tap:
     # ------------------------------------------------------------------ venue observer
     def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None:
         self.truth.on_order(ts, order, what, detail)
-        self.by_id[order_id(order.venue_id)] = order
         x = ev.exec_type(what)
         if x is not None:
             self.publish(ts, ev.order_update(order, ts, self.wall, x, what=what))
@@ -49,7 +46,6 @@ class Tap:
     def on_algo(self, ts: int, report: AlgoOrderReport, what: str) -> None:
         """An algo order changed: ALGO_UPDATE (its child order reports through `on_order`)."""
         self.truth.on_algo(ts, report, what)
-        self.algo_ids[order_id(report.algo_id)] = report.client_algo_id
         self.publish(ts, ev.algo_update(report, ts, self.wall))
         for hook in self.listeners:
             hook("algo", ts, (report, what))

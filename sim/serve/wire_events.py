@@ -15,7 +15,7 @@ from sim.world.venue_orders import VenueOrder
 _EXEC = {"accepted": "NEW", "cancelled": "CANCELED", "expired": "EXPIRED", "amended": "AMENDMENT",
          "triggered": "NEW"}
 EXPIRY_REASON = {"expired: remainder cancelled (IOC)": 2, "expired: nothing to reduce": 4,
-                 "cancelled by liquidation": 5}
+                 "expired: position closed (reduce-only)": 4, "cancelled by liquidation": 5}
 
 
 def exec_type(what: str) -> str | None:

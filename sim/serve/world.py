@@ -191,11 +191,13 @@ def _sample(w: ServeWorld, every_ms: int) -> Generator[simpy.Event, None, None]:
 
 
 def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10_000,
-                      history_ms: int = 0) -> ServeWorld:
+                      history_ms: int = 0, legacy_stops: bool = False) -> ServeWorld:
     """The scenario's world ready to be stepped by a `SimClock` (nothing runs until then).
 
     With ``history_ms``, serving begins that far into the scenario: the path before it is market
-    history (candles a strategy warms up on), and events scheduled in it are skipped.
+    history (candles a strategy warms up on), and events scheduled in it are skipped. Conditional
+    orders are algo orders, as on Binance since 2025-12-09; ``legacy_stops`` also takes them on the
+    order route, as before (for clients that still send them there, NautilusTrader 1.221's adapter).
     """
     seed = sc.scenario.seed if seed is None else seed
     streams = RunStreams(seed)
@@ -216,7 +218,8 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
                        resting_fill_fraction=liq.resting_fill_fraction,
                        margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers),
                        order_response=ex.order_response, matching_delay_ms=ex.matching_delay.median_ms,
-                       matching_delay_sigma=ex.matching_delay.sigma, conditional_orders="algo")
+                       matching_delay_sigma=ex.matching_delay.sigma,
+                       conditional_orders="legacy" if legacy_stops else "algo")
     log = RunLog()
     truth = GroundTruth(log)
     if not 0 <= history_ms < sc.duration_ms:
@@ -250,7 +253,10 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
             w._install_window(e, start)
     for e in events:
         at = start + ms(e.at)
-        if isinstance(e, BotCrash | PriceGap):
+        if isinstance(e, PriceGap):  # already in the path
+            continue
+        if isinstance(e, BotCrash):
+            log.event(at, "skipped_bot_crash", "serve", detail="the bot is the client: crash and restart it yourself")
             continue
         if at < w.open_ms:
             log.event(w.open_ms, f"skipped_{e.kind}", "serve", detail="scheduled in the history before serving began")

@@ -85,3 +85,44 @@ def test_a_take_profit_that_triggers_shows_up_in_watch_orders_with_its_child_ord
             assert (await ex.fetch_positions([SYMBOL]) or [{"contracts": 0}])[0]["contracts"] == 0
             assert srv.ctx.audit.summary(0)["protective_left_after_position"]["episodes"] == 0
     run(go(), timeout=90)
+
+
+def test_legacy_stops_take_a_stop_market_on_the_order_route_when_asked():
+    async def go():
+        async with served(legacy_stops=True) as srv, client(srv) as ex:
+            await ex.load_markets()
+            await ex.create_order(SYMBOL, "market", "buy", 0.02)
+            last = (await ex.fetch_ticker(SYMBOL))["last"]
+            stop = await ex.fapiPrivatePostOrder({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_MARKET",
+                                                  "quantity": "0.02", "stopPrice": str(round(last * 0.95, 1)),
+                                                  "reduceOnly": "true", "workingType": "MARK_PRICE"})
+            assert stop["status"] == "NEW" and stop["type"] == "STOP_MARKET" and stop["workingType"] == "MARK_PRICE"
+            opens = await ex.fetch_open_orders(SYMBOL)
+            assert [o["id"] for o in opens] == [str(stop["orderId"])] and opens[0]["triggerPrice"] > 0
+            assert await ex.fetch_open_orders(SYMBOL, None, None, {"trigger": True}) == []
+            assert srv.ctx.audit.summary(0)["exposure_without_protection"]["episodes"] == 1  # until the stop
+            assert (await ex.cancel_order(str(stop["orderId"]), SYMBOL))["status"] == "canceled"
+    run(go())
+
+
+def test_the_audit_sees_a_stop_left_behind_after_an_operator_closes_the_position():
+    from serve_helpers import operator
+
+    async def go():
+        async with served() as srv, client(srv) as ex:
+            await ex.load_markets()
+            await ex.create_order(SYMBOL, "market", "buy", 0.02)
+            last = (await ex.fetch_ticker(SYMBOL))["last"]
+            sl = await ex.create_order(SYMBOL, "market", "sell", 0.02, None,
+                                       {"stopPrice": round(last * 0.95, 1), "reduceOnly": True})
+            await operator(srv, "POST", "/operator/event", {"kind": "external_close"})
+            audit = srv.ctx.audit
+            assert audit.summary(0)["protective_left_after_position"]["episodes"] == 1
+            assert audit.left_behind[-1].ended is None  # the stop is still there, the position is not
+            await ex.fetch_positions([SYMBOL])  # the client looks ...
+            await ex.cancel_order(sl["id"], SYMBOL, {"trigger": True})  # ... and cleans up
+            assert audit.left_behind[-1].ended is not None
+            s = audit.summary(srv.ctx.clock.sim_now())
+            assert s["exposure_without_protection"]["episodes"] == 1  # from the entry to the stop
+            assert s["interventions"][0]["noticed_by"] == "positionRisk"
+    run(go())

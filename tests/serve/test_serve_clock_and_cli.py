@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import aiohttp
@@ -96,6 +98,37 @@ def test_a_served_session_writes_its_run_directory(tmp_path):
         set(events["kind"])
 
 
+def test_the_command_prints_a_snippet_that_works_and_stops_on_ctrl_c(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "serve", str(HERE / "serve.toml"), "--port", "0",
+                             "--duration", "2m", "--out", str(tmp_path / "run")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline()]
+        assert "aethersim serve: serve-test at http://127.0.0.1:" in lines[0], proc.stderr.read()
+        while "exceptions['exact']" not in lines[-1] and lines[-1]:
+            lines.append(proc.stdout.readline())
+        out = "".join(lines)
+        assert "api key" in out and "secret" in out and "Authorization: Bearer" in out
+        snippet = textwrap.dedent(out.split("  ccxt:\n")[1])
+        check = snippet + textwrap.dedent("""
+            import asyncio
+            async def main():
+                await exchange.load_markets()
+                print(int((await exchange.fetch_balance())["USDT"]["total"]))
+                await exchange.close()
+            asyncio.run(main())
+            """)
+        r = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and r.stdout.strip() == "10000", r.stderr  # pasted as printed, it works
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped (Ctrl-C); run directory:" in rest
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["stopped"] == "Ctrl-C"
+
+
 def test_the_command_serves_until_its_duration_and_says_where_the_run_is(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "sim", "serve", str(HERE / "serve.toml"), "--port", "0",
                              "--duration", "3s", "--out", str(tmp_path / "run")], cwd=ROOT,
@@ -114,5 +147,5 @@ def test_the_command_serves_until_its_duration_and_says_where_the_run_is(tmp_pat
     proc.wait(timeout=60)
     out = "".join(lines)
     assert proc.returncode == 0, proc.stderr.read()
-    assert '"apiKey"' in out and "api key" in out and "run directory:" in out
+    assert "'apiKey'" in out and "api key" in out and "run directory:" in out
     assert (tmp_path / "run" / "summary.json").is_file()

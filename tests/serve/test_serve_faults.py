@@ -124,3 +124,15 @@ def test_operator_refuses_what_it_cannot_apply_and_needs_its_token():
             async with s.post(url, data=b"{oops", headers=auth) as r:
                 assert r.status == 400
     run(go())
+
+
+def test_a_depth_gap_breaks_the_update_id_chain_once():
+    async def go():
+        async with served(speed=5.0) as srv, aiohttp.ClientSession() as s, \
+                s.ws_connect(f"ws://127.0.0.1:{srv.port}/ws/btcusdt@depth@100ms") as ws:
+            diffs = [await ws.receive_json(timeout=5) for _ in range(3)]
+            await operator(srv, "POST", "/operator/event", {"kind": "depth_gap"})
+            diffs += [await ws.receive_json(timeout=5) for _ in range(4)]
+            breaks = [b for a, b in zip(diffs, diffs[1:], strict=False) if b["pu"] != a["u"]]
+            assert len(breaks) == 1 and breaks[0]["pu"] > [a for a in diffs if a["u"] < breaks[0]["u"]][-1]["u"]
+    run(go())

@@ -72,6 +72,7 @@ def test_an_operator_close_reaches_the_client_as_account_update():
             first = await ex.watch_positions([SYMBOL])  # a snapshot, then ACCOUNT_UPDATE on the stream
             assert first[0]["contracts"] == pytest.approx(0.02)
             raw = await _raw_user_stream(srv)
+            only_accounts = await _raw_user_stream(srv, "&events=ACCOUNT_UPDATE")
             nxt = asyncio.ensure_future(ex.watch_positions([SYMBOL]))
             await asyncio.sleep(0.3)
             result = await operator(srv, "POST", "/operator/event", {"kind": "external_close"})
@@ -84,6 +85,8 @@ def test_an_operator_close_reaches_the_client_as_account_update():
             orders = [e["o"] for e in events if e["e"] == "ORDER_TRADE_UPDATE"]
             assert orders and all(o["c"].startswith("ext-") for o in orders)  # not the client's order
             assert orders[-1]["X"] == "FILLED" and orders[-1]["R"] is True
+            filtered = await _collect(only_accounts, 1.0)
+            assert filtered and {e["e"] for e in filtered} == {"ACCOUNT_UPDATE"}  # ?events= filters
             truth = await operator(srv, "GET", "/operator/truth")
             assert float(truth["position"]["qty"]) == 0
             assert any(e["kind"] == "intervention_external_close" for e in truth["events"])
@@ -91,13 +94,13 @@ def test_an_operator_close_reaches_the_client_as_account_update():
     run(go())
 
 
-async def _raw_user_stream(srv):
+async def _raw_user_stream(srv, query: str = ""):
     import aiohttp
 
     session = aiohttp.ClientSession()
     async with session.post(srv.base_url + "/fapi/v1/listenKey", headers={"X-MBX-APIKEY": srv.api_key.key}) as r:
         key = (await r.json())["listenKey"]
-    ws = await session.ws_connect(f"ws://127.0.0.1:{srv.port}/private/ws?listenKey={key}")
+    ws = await session.ws_connect(f"ws://127.0.0.1:{srv.port}/private/ws?listenKey={key}{query}")
     ws._session_to_close = session
     return ws
 

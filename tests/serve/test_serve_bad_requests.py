@@ -95,3 +95,35 @@ def test_bad_requests_get_binance_errors_and_the_server_keeps_serving():
             assert srv.ctx.clock.errors == 0
             assert srv.ctx.audit.refused["500 -1000"] == 0
     run(go())
+
+
+GARBAGE = [
+    {},
+    {"symbol": "btcusdt", "side": "sell", "type": "market", "quantity": "1e3", "orderId": "abc", "limit": "x",
+     "startTime": "-", "leverage": "ten", "algoType": "OCO", "incomeType": "GIFT", "interval": "1y"},
+    {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "-5", "timeInForce": "NOW",
+     "orderId": "-1", "origClientOrderId": "x" * 40, "algoId": "99999999999999999999", "limit": "0",
+     "fromId": "1", "startTime": "1", "dualSidePosition": "yes", "multiAssetsMargin": "1",
+     "marginType": "NONE", "triggerPrice": "0", "closePosition": "true", "clientAlgoId": "ok"},
+    {"symbol": "BTCUSDT" * 50, "quantity": "99999999999999999999.99999999999999999999", "price": "0.0"},
+]
+
+
+def test_every_route_answers_garbage_with_a_binance_error_never_a_500():
+    from sim.serve.routes import ROUTES
+
+    async def go():
+        async with served() as srv, aiohttp.ClientSession() as s:
+            key = {"X-MBX-APIKEY": srv.api_key.key}
+            for route in ROUTES:
+                for params in GARBAGE:
+                    q = _signed(srv, params)
+                    async with s.request(route.method, f"{srv.base_url}{route.path}?{q}", headers=key) as r:
+                        body = await r.json(content_type=None)
+                        assert r.status < 500, (route.path, params, r.status, body)
+                        if r.status >= 400:
+                            assert isinstance(body.get("code"), int) and body["msg"], (route.path, body)
+            assert srv.ctx.clock.errors == 0
+            async with s.get(f"{srv.base_url}/fapi/v1/time") as r:
+                assert r.status == 200
+    run(go(), timeout=120)

@@ -21,13 +21,18 @@ from types import SimpleNamespace
 
 import aiohttp
 import pytest
-from venue_view import record_matches_venue
 
 import sim
 from sim.bot.record import PlatformRecord
 from sim.serve import ServeServer
 from sim.serve.binance import trade_id
-from sim.world.invariants import conservation, exposure_limits, reduce_only_and_protection
+from sim.world.invariants import (
+    conservation,
+    exposure_limits,
+    one_live_order_per_intent,
+    record_matches_truth,
+    reduce_only_and_protection,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -125,7 +130,7 @@ def _world_view(e2e: dict) -> SimpleNamespace:
     out: Path = e2e["out"]
     record = PlatformRecord.open(out / "record.sqlite", "BTCUSDT", e2e["sc"].bot.bot_id)
     w = e2e["world"]
-    return SimpleNamespace(venue=w.venue, truth=w.truth, scenario=e2e["sc"], record=record)
+    return SimpleNamespace(venue=w.venue, truth=w.truth, log=w.log, scenario=e2e["sc"], record=record)
 
 
 def test_the_run_directory_is_a_run_directory(e2e: dict) -> None:
@@ -145,8 +150,8 @@ def test_invariants_on_the_venue_truth(e2e: dict) -> None:
     view = _world_view(e2e)
     try:
         assert conservation(view) == []  # 1
-        assert record_matches_venue(view.record, view.venue) == []  # 2: the record equals the venue at the end
-        assert view.truth.duplicates == 0  # 3
+        assert record_matches_truth(view) == []  # 2: the record equals the venue at the end
+        assert one_live_order_per_intent(view, e2e["out"] / "record.sqlite") == []  # 3
         assert reduce_only_and_protection(view) == []  # 4
         assert exposure_limits(view) == []  # 5
     finally:

@@ -18,13 +18,18 @@ from types import SimpleNamespace
 
 import aiohttp
 import pytest
-from venue_view import record_matches_venue
 
 import sim
 from sim.bot.record import PlatformRecord
 from sim.serve import ServeServer
 from sim.serve.binance import trade_id
-from sim.world.invariants import conservation, exposure_limits, reduce_only_and_protection
+from sim.world.invariants import (
+    conservation,
+    exposure_limits,
+    one_live_order_per_intent,
+    record_matches_truth,
+    reduce_only_and_protection,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -69,21 +74,25 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_protection_went_through_the_algo_service_and_the_tp_fired(e2e: dict) -> None:
     w = e2e["world"]
     children = [f for f in w.venue.fills if f.client_id and f.client_id.startswith("algo-")]
-    assert children, "no conditional order triggered: the gap did not fire the TP"
+    assert children, ("no conditional order triggered: the gap did not fire the TP", e2e["stdout"][-2000:])
     with sqlite3.connect(e2e["out"] / "record.sqlite") as conn:
         roles = dict(conn.execute("SELECT client_id, role FROM orders").fetchall())
         causes = [c for (c,) in conn.execute("SELECT cause FROM drift_episodes")]
     assert "tp" in roles.values() and "sl" in roles.values()
-    assert "take_profit_fill" in causes  # the close was attributed to our TP through its child order
+    with sqlite3.connect(e2e["out"] / "record.sqlite") as conn:
+        booked = conn.execute("SELECT client_id, qty, ts, attributed_to FROM fills").fetchall()
+    # the close was attributed to our TP through its child order
+    assert "take_profit_fill" in causes, (causes, booked, e2e["stdout"][-2000:])
 
 
 def test_invariants_and_record_equals_venue(e2e: dict) -> None:
     record = PlatformRecord.open(e2e["out"] / "record.sqlite", "BTCUSDT", e2e["sc"].bot.bot_id)
-    view = SimpleNamespace(venue=e2e["world"].venue, truth=e2e["world"].truth, scenario=e2e["sc"], record=record)
+    w = e2e["world"]
+    view = SimpleNamespace(venue=w.venue, truth=w.truth, log=w.log, scenario=e2e["sc"], record=record)
     try:
         assert conservation(view) == []
-        assert record_matches_venue(view.record, view.venue) == []
-        assert view.truth.duplicates == 0
+        assert record_matches_truth(view) == []
+        assert one_live_order_per_intent(view, e2e["out"] / "record.sqlite") == []
         assert reduce_only_and_protection(view) == []  # nothing protective left beyond the position
         assert exposure_limits(view) == []
     finally:

@@ -58,7 +58,8 @@ def order_update(o: dict, symbol: str, conditional_as_orders: bool, ts: int) -> 
                                otype, qty if qty else None, dec(o.get("tp")),
                                TriggerBy.MARK if o.get("wt") == "MARK_PRICE" else TriggerBy.LAST,
                                bool(o.get("R")), bool(o.get("cp")), status, VenueOrderId(actual) if actual else None,
-                               None, t, t, ms(o.get("tt")) or None, str(o.get("rm") or ""))
+                               None, t, t, ms(o.get("tt")) or None, str(o.get("rm") or ""),
+                               actual_qty=dec(o.get("aq")), actual_price=opt_dec(o.get("ap")))
         if not conditional_as_orders:
             return algo
         filled = dec(o.get("aq"))

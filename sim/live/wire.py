@@ -74,7 +74,8 @@ def algo_report(a: dict, ts: int) -> AlgoOrderReport:
         TYPE[str(a.get("orderType") or a.get("type"))], qty if qty != 0 else None, dec(a.get("triggerPrice")),
         TriggerBy.MARK if a.get("workingType") == "MARK_PRICE" else TriggerBy.LAST, bool(a.get("reduceOnly", False)),
         bool(a.get("closePosition", False)), ALGO_STATUS[a["algoStatus"]], VenueOrderId(actual) if actual else None,
-        None, max(ts, ms(a.get("updateTime"))), ms(a.get("updateTime")), ms(a.get("triggerTime")) or None)
+        None, max(ts, ms(a.get("updateTime"))), ms(a.get("updateTime")), ms(a.get("triggerTime")) or None,
+        actual_qty=dec(a.get("actualQty")), actual_price=opt_dec(a.get("actualPrice")))
 
 
 def algo_as_order(a: AlgoOrderReport, child: OrderReport | None) -> OrderReport:

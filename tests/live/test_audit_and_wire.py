@@ -69,7 +69,7 @@ ORDER = {"orderId": 7, "symbol": "BTCUSDT", "status": "PARTIALLY_FILLED", "clien
 ALGO = {"algoId": 3, "clientAlgoId": "b-2-tp-0", "orderType": "TAKE_PROFIT_MARKET", "symbol": "BTCUSDT",
         "side": "SELL", "quantity": "0.1", "algoStatus": "FINISHED", "triggerPrice": "31000.5",
         "workingType": "MARK_PRICE", "closePosition": False, "reduceOnly": True, "updateTime": 1700000001000,
-        "triggerTime": 1700000000900, "actualOrderId": "8"}
+        "triggerTime": 1700000000900, "actualOrderId": "8", "actualQty": "0.1", "actualPrice": "31010.2"}
 
 
 def test_orders_positions_and_trades_are_read_exactly() -> None:
@@ -90,6 +90,7 @@ def test_orders_positions_and_trades_are_read_exactly() -> None:
 def test_a_finished_algo_order_reads_as_its_child_did() -> None:
     a = algo_report(ALGO, 1)
     assert a.status is AlgoStatus.FINISHED and a.actual_order_id == "8" and a.trigger_price == Decimal("31000.5")
+    assert a.actual_qty == Decimal("0.1") and a.actual_price == Decimal("31010.2")  # what the child filled
     child = order_report({**ORDER, "orderId": 8, "clientOrderId": "algo-3", "status": "FILLED", "type": "MARKET",
                           "origType": "MARKET", "executedQty": "0.1", "origQty": "0.1"}, 2)
     as_order = algo_as_order(a, child)
@@ -114,5 +115,6 @@ def test_stream_payloads() -> None:
             "X": "TRIGGERED", "ai": "9", "aq": "0", "tp": "29000", "wt": "CONTRACT_PRICE", "R": True}
     up = order_update(algo, "BTCUSDT", True, 60)
     assert isinstance(up, OrderReport) and up.client_id == "b-2-sl-0" and up.status is OrderStatus.ACKNOWLEDGED
-    raw = order_update(algo, "BTCUSDT", False, 60)
-    assert raw is not None and getattr(raw, "status", None) is AlgoStatus.TRIGGERED
+    raw = order_update({**algo, "X": "FINISHED", "aq": "0.1", "ap": "29001"}, "BTCUSDT", False, 60)
+    assert raw is not None and getattr(raw, "status", None) is AlgoStatus.FINISHED
+    assert getattr(raw, "actual_qty", None) == Decimal("0.1")

@@ -23,7 +23,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     import sim
     from sim.live.errors import LiveConfigError
     from sim.live.rundir import OUTPUTS, write_run_dir
-    from sim.live.session import LiveOptions, check_venue, run_live
+    from sim.live.session import LiveOptions, check_venue, is_real, run_live
     from sim.scenario.schema import ms
 
     scenario = sim.load_scenario(resolve_scenario_arg(args.scenario))
@@ -52,6 +52,9 @@ def cmd_live(args: argparse.Namespace) -> int:
     restart = (run_dir / "record.sqlite").exists()
     print(f"aethersim live: bot {bot.bot_id!r} ({bot.strategy}, cycle {bot.cycle}) trading {scenario.market.symbol} "
           f"on {what}")
+    if is_real(args.venue):
+        print(f"  REAL MONEY: sizing {bot.sizing.mode} {bot.sizing.value}, max position {bot.max_position}, "
+              f"max leverage {bot.max_leverage}, TP/SL {'on' if bot.protective.enabled else 'off'}; Ctrl-C stops it")
     print(f"  record   {run_dir / 'record.sqlite'} ({'continuing from it' if restart else 'new'})")
     print(f"  stops    {'after ' + args.duration if args.duration else 'on Ctrl-C'}, then withdraws protection "
           "that no longer fits and writes the run directory", flush=True)

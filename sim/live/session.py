@@ -169,6 +169,25 @@ async def _watch_book(ex: Any, market: str, seen: _Market) -> None:
             await asyncio.sleep(1.0)
 
 
+def _quiet_ccxt(default: Any, log: RunLog, venue: CcxtVenue) -> Any:
+    """An event-loop exception handler: ccxt.pro's background futures that failed unobserved (a
+    positions snapshot refused while a stream reconnects, say) go to the run's events, not to the
+    terminal as a traceback; anything else goes to the previous handler."""
+    import ccxt
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, ccxt.BaseError):
+            log.event(venue.time.now(), "stream_error", "driver",
+                      detail=scrub(f"{type(exc).__name__}: {exc}", venue.secrets)[:300])
+        elif default is not None:
+            default(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    return handle
+
+
 async def _read(venue: CcxtVenue, request: Any, attempts: int = 5) -> Any:
     """A read for the report after the bot stopped, asked again when the venue does not answer."""
     for attempt in range(attempts):
@@ -246,6 +265,7 @@ async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
 
         venue.handle = measured  # type: ignore[method-assign]
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_quiet_ccxt(loop.get_exception_handler(), log, venue))
         stopped_by = ["duration" if opts.duration_s is not None else "signal"]
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread: the duration stops it

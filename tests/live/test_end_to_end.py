@@ -208,6 +208,7 @@ def test_keys_never_reach_the_output_or_the_run_directory(e2e: dict) -> None:
     assert all(len(x) >= 8 for x in secrets)
     for text in (e2e["first"], e2e["second"]):
         assert not any(x in text for x in secrets)
+        assert "Traceback" not in text and "never retrieved" not in text
     for f in e2e["out"].rglob("*"):
         if f.is_file():
             data = f.read_bytes()

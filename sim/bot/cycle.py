@@ -28,7 +28,7 @@ from sim.bot.record import PlatformRecord
 from sim.bot.refusals import send
 from sim.bot.session import Io, Session
 from sim.bot.state import OrderState
-from sim.bot.strategy.base import Strategy, Target
+from sim.bot.strategy.base import Strategy, Target, target_problem
 from sim.core.errors import ExchangeError, StrategyError
 from sim.core.messages import CandlesReport, FetchCandles
 from sim.core.types import OrderRole, OrderStatus, Side
@@ -162,11 +162,16 @@ class Bot:
                     strat.on_candle(c)
                     self.last_candle_open = c.open_ms
             target = strat.target(self.session.now)
+            problem = target_problem(target)
+            if problem is not None:
+                raise StrategyError(f"strategy {type(strat).__name__} returned {problem} at t={self.session.now}")
             if self.warming:  # signals replayed from before a restart are history, not news
                 self.warming = False
                 return None
         except ExchangeError:
             return None
+        except StrategyError:
+            raise
         except Exception as exc:  # a user strategy's bug: stop the run, say where
             raise StrategyError(f"strategy {type(strat).__name__} raised at t={self.session.now}: {exc!r}") from exc
         return target

@@ -12,14 +12,14 @@ import asyncio
 import contextlib
 import json
 import signal
+import sqlite3
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sim.bot.algo import ConditionalRoute
+from sim.bot.algo import ConditionalRoute, as_order_report, is_algo
 from sim.bot.cycle import Bot
 from sim.bot.policies import BotConfig, ExecutionPolicy, FlipMode, PartialFillPolicy, ProtectivePolicy
 from sim.bot.record import PlatformRecord
@@ -28,6 +28,7 @@ from sim.bot.strategy.base import resolve_strategy
 from sim.core.errors import ExchangeError, RequestTimeout, TransientError
 from sim.core.messages import (
     FetchAccount,
+    FetchAlgoOrder,
     FetchFills,
     FetchOrder,
     FetchPositions,
@@ -35,7 +36,7 @@ from sim.core.messages import (
     OrderReport,
     PositionReport,
 )
-from sim.core.types import ClientOrderId, TriggerBy
+from sim.core.types import ClientOrderId, OrderRole, TriggerBy
 from sim.live.adapter import CcxtVenue
 from sim.live.driver import LiveDriver, Stopped
 from sim.live.errors import LiveConfigError, scrub
@@ -188,6 +189,31 @@ def _quiet_ccxt(default: Any, log: RunLog, venue: CcxtVenue) -> Any:
     return handle
 
 
+async def _venue_orders(venue: CcxtVenue, record_path: Path, symbol: str, config: BotConfig,
+                        most: int = 500) -> tuple[dict[str, OrderReport], dict[str, str]]:
+    """What the venue says now of the bot's last ``most`` orders (a TP/SL from the algo service, in the
+    order shape), and each triggered TP/SL's child client id -> the TP/SL's (to credit it the fills)."""
+    with sqlite3.connect(record_path) as conn:
+        rows = conn.execute("SELECT client_id, role FROM orders ORDER BY created_ms DESC LIMIT ?", (most,)).fetchall()
+    orders: dict[str, OrderReport] = {}
+    aliases: dict[str, str] = {}
+    for cid, role in rows:
+        with contextlib.suppress(ExchangeError):  # unknown to the venue (or no answer): no venue status
+            if is_algo(OrderRole(role), config.protective.route):
+                algo = await _read(venue, FetchAlgoOrder(symbol, ClientOrderId(cid)))
+                orders[cid] = as_order_report(algo)
+                if algo.actual_client_id:
+                    aliases[algo.actual_client_id] = cid
+            else:
+                orders[cid] = await _read(venue, FetchOrder(symbol, ClientOrderId(cid)))
+    return orders, aliases
+
+
+def _aliased(fills: tuple[FillReport, ...], aliases: dict[str, str]) -> tuple[FillReport, ...]:
+    return tuple(replace(f, client_id=ClientOrderId(aliases[f.client_id])) if f.client_id in aliases else f
+                 for f in fills)
+
+
 async def _read(venue: CcxtVenue, request: Any, attempts: int = 5) -> Any:
     """A read for the report after the bot stopped, asked again when the venue does not answer."""
     for attempt in range(attempts):
@@ -226,8 +252,7 @@ def _origin(record_path: Path, now: int) -> int:
     return now
 
 
-async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
-                   say: Callable[[str], None] = lambda line: None) -> LiveRun:
+async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path) -> LiveRun:
     """Run the scenario's bot on the venue until a stop, settle, and gather what the report needs."""
     secrets = tuple(s for s in (opts.api_key, opts.api_secret, opts.operator_token) if s)
     restarted = record_path.exists()
@@ -299,15 +324,13 @@ async def run_live(sc: Scenario, opts: LiveOptions, record_path: Path,
         final = await _read(venue, FetchFills(sym, _origin(record_path, start)))
         pos = (await _read(venue, FetchPositions(sym))).positions[0]
         acct = await _read(venue, FetchAccount())
-        orders = {}
-        for cid in record.state.orders:
-            with contextlib.suppress(ExchangeError):  # unknown to the venue (or no answer): no venue status
-                orders[cid] = await _read(venue, FetchOrder(sym, ClientOrderId(cid)))
+        orders, aliases = await _venue_orders(venue, record_path, sym, config)
         truth = await fetch_truth(opts.venue, opts.operator_token) if opts.operator_token else None
         rec_pos = float(record.state.position.qty)
         record.close()
         return LiveRun(start, end, time.perf_counter() - t0, bot.cycles, restarted, stopped_by[0], driver, streams,
-                       log, final.fills, orders, arrival, pos, acct.equity, acct.wallet, truth, rec_pos, error)
+                       log, _aliased(final.fills, aliases), orders, arrival, pos, acct.equity, acct.wallet, truth,
+                       rec_pos, error)
     finally:
         await ex.close()
 

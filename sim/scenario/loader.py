@@ -40,6 +40,8 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
         raise ScenarioError(file, problems)
     if scenario.market.model == "replay":
         scenario = _with_replay_data(scenario, file)
+    elif scenario.market.model == "bootstrap":
+        scenario = _with_replay_data(scenario, file, window=False)
     scenario._source = file
     return scenario
 
@@ -51,8 +53,9 @@ def replay_spec(scenario: Scenario) -> ReplaySpec:
                       parse_duration_ms(m.max_gap), tuple(m.exclude_trade_types))
 
 
-def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
-    """Resolve the data file (relative to the scenario file), check it, and take its start if none is given."""
+def _with_replay_data(scenario: Scenario, file: str, window: bool = True) -> Scenario:
+    """Resolve the data file (relative to the scenario file), check it, and take its start if none is given
+    (``window=False``, a bootstrap: only resolve and check the file; the run's dates are its own)."""
     m = scenario.market
     base = Path(file).parent if file != "<memory>" else Path.cwd()
     path = (base / str(m.file)).resolve()
@@ -64,6 +67,8 @@ def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
                                    "scenario file's folder)"])
     try:
         data = load_replay(spec)
+        if not window:
+            return scenario
         start = scenario.scenario.start
         if start is None:
             start = datetime.fromtimestamp(data.first_ms / 1000, tz=UTC)

@@ -25,6 +25,8 @@ from sim.core.types import RejectReason, TriggerBy
 from sim.data.errors import MarketDataError
 from sim.data.paths import bars_to_ticks, trades_to_ticks
 from sim.data.replay import load_replay
+from sim.market.msm import on_tick_grid
+from sim.market.scenario import synthetic_mid
 from sim.scenario.loader import replay_spec, strategy_kwargs
 from sim.scenario.schema import (
     BotCrash,
@@ -44,7 +46,7 @@ from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
 from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
-from sim.world.market import BidAskBounce, GbmParams, PricePath, apply_gaps, gbm_path
+from sim.world.market import BidAskBounce, GbmParams, PricePath, TickLast, apply_gaps, gbm_path
 from sim.world.rng import RunStreams
 from sim.world.runlog import RunLog
 from sim.world.transport import Faults, Gateway, LatencyModel, RateLimit, Transport, Window
@@ -131,15 +133,25 @@ def _iso(t_ms: int) -> str:
 
 
 def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = None) -> PricePath:
-    """The run's price path: GBM mid (= mark), price gaps applied, last-trade bounce built on first use."""
+    """The run's synthetic price path: the model's mid (= mark), price gaps applied, last-trade bounce built
+    on first use. GBM is continuous with a bounce of the quoted spread; the realistic models (``msm``,
+    ``bootstrap``) sit on the tick grid and their last trade is the one-tick bid or ask."""
     tick = ms(sc.market.tick)
     n_ticks = sc.duration_ms // tick + 1
     m = sc.market
-    mid = gbm_path(GbmParams(m.s0, m.sigma, m.drift), n_ticks, tick, streams.stream("market"))
+    if m.model == "gbm":
+        mid = gbm_path(GbmParams(m.s0, m.sigma, m.drift), n_ticks, tick, streams.stream("market"))
+    else:
+        mid = synthetic_mid(m, replay_spec(sc) if m.model == "bootstrap" else None, n_ticks, tick,
+                            streams.stream("market"))
     if gaps:
         apply_gaps(mid, [(min(ms(g.at) // tick, n_ticks - 1), g.pct) for g in gaps])
-    half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
-    return PricePath(sc.scenario.start_ms, tick, mid, last=BidAskBounce(mid, half_spread, streams.stream("last")))
+    if m.model == "gbm":
+        half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
+        return PricePath(sc.scenario.start_ms, tick, mid, last=BidAskBounce(mid, half_spread, streams.stream("last")))
+    if gaps:
+        on_tick_grid(mid, float(m.tick_size))
+    return PricePath(sc.scenario.start_ms, tick, mid, last=TickLast(mid, float(m.tick_size), streams.stream("last")))
 
 
 def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.random.Generator, end: int,

@@ -247,3 +247,25 @@ class BidAskBounce:
             b = a + (1 << 20)
             out[a:b] = mid[a:b] * (1.0 + self.half_spread_frac * (sides[a:b].astype(np.float64) * 2.0 - 1.0))
         return out
+
+
+class TickLast(BidAskBounce):
+    """The last trade at the one-tick bid or ask: ``mid -+ tick / 2``, on the price grid, side per tick.
+
+    For paths whose mid sits half a tick off the grid (`sim.market.msm.on_tick_grid`), as BTCUSDT's
+    does with its one-tick spread: the bounce is a tick wide, not a fraction of the price.
+    """
+
+    def __init__(self, mid: np.ndarray, tick_size: float, rng: np.random.Generator) -> None:
+        super().__init__(mid, 0.5 * tick_size, rng)
+
+    def at(self, i: int) -> float:
+        return float(self.mid[i] + self.half_spread_frac * (float(self.sides()[i]) * 2.0 - 1.0))
+
+    def series(self) -> np.ndarray:
+        sides, mid = self.sides(), self.mid
+        out = np.empty_like(mid)
+        for a in range(0, len(mid), 1 << 20):
+            b = a + (1 << 20)
+            out[a:b] = mid[a:b] + self.half_spread_frac * (sides[a:b].astype(np.float64) * 2.0 - 1.0)
+        return out

@@ -99,10 +99,10 @@ class Scenario(Strict):
         problems: list[tuple[str, str]] = []
         duration = ms(self.scenario.duration)
         m, ex, lev = self.market, self.exchange, self.account.leverage
-        if m.model == "replay":
+        if m.model in ("replay", "bootstrap"):
             for key in ("file", "format"):
                 if not getattr(m, key):
-                    problems.append((f"market.{key}", 'required when market.model = "replay"'))
+                    problems.append((f"market.{key}", f'required when market.model = "{m.model}"'))
             if m.format in ("csv", "parquet") and m.kind is None:
                 problems.append(("market.kind", f'"ohlcv" or "trades" is needed with market.format = "{m.format}"'))
         if lev > ex.max_leverage:
@@ -110,6 +110,9 @@ class Scenario(Strict):
         elif ex.margin_tiers and lev > ex.margin_tiers[0].max_leverage:
             problems.append(("account.leverage", f"{lev} exceeds the first margin tier's max_leverage "
                                                  f"{ex.margin_tiers[0].max_leverage} (exchange.margin_tiers[1])"))
+        if ms(m.vol_longest) < ms(m.vol_shortest):
+            problems.append(("market.vol_longest", f"{m.vol_longest} is shorter than market.vol_shortest "
+                                                   f"{m.vol_shortest}"))
         if ms(self.bot.cycle) < ms(m.tick):
             problems.append(("bot.cycle", f"{self.bot.cycle} is shorter than market.tick {m.tick}"))
         venue_max = max(t.max_leverage for t in ex.margin_tiers) if ex.margin_tiers else ex.max_leverage

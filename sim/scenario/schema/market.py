@@ -10,8 +10,8 @@ from sim.scenario.schema.base import Duration, NonNegative, Positive, PositiveDu
 
 
 class Market(Strict):
-    model: Literal["gbm", "replay"] = "gbm"
-    # replay: a data file (path relative to the scenario file) and how to read it
+    model: Literal["msm", "gbm", "bootstrap", "replay"] = "msm"
+    # replay and bootstrap: a data file (path relative to the scenario file) and how to read it
     file: str | None = None
     format: Literal["kline_csv", "ccxt_csv", "freqtrade_json", "freqtrade_feather", "aggtrades_csv",
                     "freqtrade_trades_json", "csv", "parquet"] | None = None
@@ -30,6 +30,23 @@ class Market(Strict):
     tick: PositiveDuration = "1s"
     tick_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.1")
     # (gbm keys above: s0, sigma, drift, tick; replay keys: file ... exclude_trade_types)
+    # msm (multifractal volatility, fat tails, clustered jumps, regimes); defaults fitted to FTX BTC-PERP 1 m
+    # candles of January 2022 by `aethersim calibrate --market` (see README, "Price models")
+    vol_components: Annotated[int, Field(ge=0, le=16)] = 8
+    vol_multiplier: Annotated[float, Field(ge=1, lt=2)] = 1.5
+    vol_shortest: PositiveDuration = "1m"
+    vol_longest: PositiveDuration = "4d"
+    tail_dof: Annotated[float, Field(gt=2)] | None = None
+    active_share: Annotated[float, Field(gt=0, le=1)] = 0.7
+    jump_rate: NonNegative = 1.0  # jumps a day, clusters included
+    jump_size: NonNegative = 0.0048  # mean absolute jump (fraction of the price)
+    jump_clustering: Annotated[float, Field(ge=0, lt=1)] = 0.5
+    jump_decay: PositiveDuration = "10m"
+    regime_vol: Positive = 1.0  # volatility factor of the turbulent regime (1: no regimes)
+    regime_calm: PositiveDuration = "5d"
+    regime_turbulent: PositiveDuration = "1d"
+    # bootstrap: mean block length of the resampled data returns
+    block: PositiveDuration = "1h"
     lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
     min_qty: Annotated[Decimal, Field(ge=0)] = Decimal("0.001")
     min_notional: Annotated[Decimal, Field(ge=0)] = Decimal("5")

@@ -30,7 +30,8 @@ DAY_MS = 86_400_000
 class JumpParams:
     """Clustered jumps: a Hawkes process of ``rate`` jumps a day on average (the clusters included).
 
-    size: mean absolute jump (fraction of the price, Laplace distributed, either sign).
+    size: mean absolute jump (fraction of the price; normal, either sign: a Laplace size made one freak
+    month-long outlier in a few paths and the kurtosis of a month unstable).
     clustering: share of jumps triggered by an earlier one (the branching ratio, < 1).
     decay_ms: mean delay from a jump to the jumps it triggers.
     """
@@ -39,10 +40,13 @@ class JumpParams:
     size: float = 0.003
     clustering: float = 0.5
     decay_ms: int = 600_000
+    duration_ms: int = 10_000  # a jump unfolds evenly over this long (a flash move takes seconds, not one tick)
 
     def __post_init__(self) -> None:
-        if self.rate < 0 or self.size < 0 or not 0 <= self.clustering < 1 or self.decay_ms <= 0:
-            raise ValueError("jumps need rate >= 0, size >= 0, 0 <= clustering < 1 and a positive decay")
+        if self.rate < 0 or self.size < 0 or not 0 <= self.clustering < 1 or self.decay_ms <= 0 \
+                or self.duration_ms < 0:
+            raise ValueError("jumps need rate >= 0, size >= 0, 0 <= clustering < 1, a positive decay and a "
+                             "duration >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,15 +170,21 @@ class _VolState:
 
 
 def msm_log_returns(p: MsmParams, n: int, tick_ms: int, rng: np.random.Generator,
-                    chunk: int = 1 << 20):
+                    chunk: int = 1 << 16):
     """Yield the log-returns of ``n`` ticks, ``chunk`` at a time (with the jumps and regimes in them)."""
     horizon = n * tick_ms
     jump_ticks = (hawkes_times(p.jumps, horizon, rng) // tick_ms).astype(np.int64)
+    spread = max(p.jumps.duration_ms // tick_ms, 1)
+    jump_sd = p.jumps.size * math.sqrt(math.pi / 2)  # a normal with mean |j| = size
+    jump_steps = np.repeat(rng.normal(0.0, jump_sd, len(jump_ticks)) / spread, spread)
+    jump_ticks = (jump_ticks[:, None] + np.arange(spread)[None, :]).ravel()
+    order = np.argsort(jump_ticks, kind="stable")
+    jump_ticks, jump_steps = jump_ticks[order], jump_steps[order]
     regime_ticks = (regime_switches(p.regimes, horizon, rng) // tick_ms).astype(np.int64)
     vol = _VolState(p, tick_ms, rng)
     dt = tick_ms / 1000.0 / SECONDS_PER_YEAR
     var_scale = p.sigma**2 * dt * regime_norm(p.regimes) / p.active_share
-    jump_var = p.jumps.rate * 365 * 2 * p.jumps.size**2 * dt  # Laplace: E[j^2] = 2 b^2
+    jump_var = p.jumps.rate * 365 * jump_sd**2 * dt
     mu = (p.drift - 0.5 * (p.sigma**2 + jump_var / dt)) * dt
     t_scale = 1.0 if p.tail_dof is None else math.sqrt((p.tail_dof - 2) / p.tail_dof)
     done = 0
@@ -194,8 +204,7 @@ def msm_log_returns(p: MsmParams, n: int, tick_ms: int, rng: np.random.Generator
             r[rng.integers(0, m, rng.poisson(-m * math.log(p.active_share)))] = 0.0
         a, b = np.searchsorted(jump_ticks, [done, done + m])
         if b > a:
-            sizes = rng.laplace(0.0, p.jumps.size, b - a)
-            np.add.at(r, jump_ticks[a:b] - done, sizes)
+            np.add.at(r, jump_ticks[a:b] - done, jump_steps[a:b])
         yield r
         done += m
 
@@ -210,21 +219,23 @@ def on_tick_grid(prices: np.ndarray, tick_size: float) -> np.ndarray:
 
 
 def msm_path(p: MsmParams, n_ticks: int, tick_ms: int, rng: np.random.Generator,
-             chunk: int = 1 << 20) -> np.ndarray:
+             chunk: int = 1 << 16) -> np.ndarray:
     """A mid-price path of ``n_ticks`` prices from ``s0`` (on the tick grid when ``tick_size`` is set)."""
     if n_ticks < 1:
         raise ValueError("a price path needs at least one tick")
     out = np.empty(n_ticks, dtype=np.float64)
-    out[0] = math.log(p.s0)
-    level, i = out[0], 1
+    level, i = math.log(p.s0), 1
+    out[0] = p.s0
     for r in msm_log_returns(p, n_ticks - 1, tick_ms, rng, chunk):
         seg = out[i:i + len(r)]
         np.cumsum(r, out=seg)
         seg += level
         level = seg[-1]
+        np.exp(seg, out=seg)  # chunk by chunk, while the chunk is in the cache
+        if p.tick_size:
+            on_tick_grid(seg, p.tick_size)
         i += len(r)
-    np.exp(out, out=out)
     if p.tick_size:
-        on_tick_grid(out, p.tick_size)
+        on_tick_grid(out[:1], p.tick_size)
     return out
 

@@ -23,10 +23,12 @@ from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
 from sim.core.types import RejectReason, TriggerBy
 from sim.data.errors import MarketDataError
+from sim.data.markprice import load_mark_stream
 from sim.data.paths import bars_to_ticks, trades_to_ticks
 from sim.data.replay import load_replay
+from sim.market.mark import BinanceMark, MarkModel
 from sim.market.msm import on_tick_grid
-from sim.market.scenario import synthetic_mid
+from sim.market.scenario import funding_mode, index_params, synthetic_mid
 from sim.scenario.loader import replay_spec, strategy_kwargs
 from sim.scenario.schema import (
     BotCrash,
@@ -124,8 +126,18 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
                               f"to {_iso(end)} (a shorter scenario.duration, or more data)")
     mid = np.ascontiguousarray(mid)
     half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
-    return PricePath(start, res, mid, last=last if last is not None else
-                     BidAskBounce(mid, half_spread, streams.stream("last"))), facts
+    last = last if last is not None else BidAskBounce(mid, half_spread, streams.stream("last"))
+    if not m.mark_file:
+        return PricePath(start, res, mid, last=last), facts
+    stream = load_mark_stream(m.mark_file)
+    mark, before = stream.on_grid(stream.mark, start, n_ticks, res)
+    index, _ = stream.on_grid(stream.index, start, n_ticks, res)
+    mark[:before], index[:before] = mid[:before], mid[:before]  # before the stream's first row: the trade price
+    path = PricePath(start, res, mid, last=last, mark=mark)
+    path.index_slice = lambda a, b: index[a:b]
+    path.funding_rate = stream.rate_for
+    facts.update(mark="recorded", mark_file=Path(m.mark_file).name, mark_ticks_before_stream=before)
+    return path, facts
 
 
 def _iso(t_ms: int) -> str:
@@ -151,7 +163,13 @@ def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = 
         return PricePath(sc.scenario.start_ms, tick, mid, last=BidAskBounce(mid, half_spread, streams.stream("last")))
     if gaps:
         on_tick_grid(mid, float(m.tick_size))
-    return PricePath(sc.scenario.start_ms, tick, mid, last=TickLast(mid, float(m.tick_size), streams.stream("last")))
+    last = TickLast(mid, float(m.tick_size), streams.stream("last"))
+    model = MarkModel(index_params(sc), sc.scenario.start_ms, tick, n_ticks, streams.stream("basis"))
+    path = PricePath(sc.scenario.start_ms, tick, mid, last=last, mark=BinanceMark(model, mid, last))
+    path.index_slice = lambda a, b: model.index(mid[a:b], a)
+    if funding_mode(sc) == "premium":
+        path.funding_rate = model.rate_for
+    return path
 
 
 def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.random.Generator, end: int,
@@ -165,6 +183,8 @@ def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.r
     while t <= end:
         yield env.timeout(t - env.now)
         rate = next(series, None)
+        if rate is None and venue.path.funding_rate is not None and funding_mode(sc) != "fixed":
+            rate = venue.path.funding_rate(t)
         if rate is None:
             rate = ex.funding_rate + (ex.funding_rate_sd * float(rng.standard_normal()) if ex.funding_rate_sd
                                       else 0.0)

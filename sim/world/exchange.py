@@ -150,7 +150,7 @@ class SimExchange:
             case FetchTicker():
                 mid = self.path.mid_at(now_ms)
                 bid, ask = self.liquidity.at(now_ms).touch(mid)
-                return Ticker(now_ms, bid, ask, self.path.price_at("last", now_ms), mid)
+                return Ticker(now_ms, bid, ask, self.path.price_at("last", now_ms), self.path.mark_at(now_ms))
             case SubmitOrder():
                 if request.symbol != self.instrument.symbol:
                     raise Rejected(RejectReason.INVALID, f"unknown symbol {request.symbol}", now_ms)
@@ -170,14 +170,14 @@ class SimExchange:
                                                          self.now),))
 
     def account_report(self) -> AccountReport:
-        mark = self.path.mid_at(self.now)
+        mark = self.path.mark_at(self.now)
         upnl = self.book.unrealized(mark)
         equity = self.book.wallet + upnl
         im = self.book.initial_margin(mark, self.leverage)
         return AccountReport(self.now, self.book.wallet, upnl, equity, im, equity - im, self.leverage)
 
     def equity(self, t_ms: int) -> float:
-        return self.book.wallet + self.book.unrealized(self.path.mid_at(t_ms))
+        return self.book.wallet + self.book.unrealized(self.path.mark_at(t_ms))
 
     # ---------------------------------------------------------------------------- orders
     def submit(self, req: SubmitOrder, now: int, source: str) -> VenueOrder:
@@ -336,7 +336,7 @@ class SimExchange:
     def set_leverage(self, leverage: int, now: int) -> bool:
         """Change the account's leverage (refused above the tier's maximum for the position)."""
         self.catch_up(now)
-        notional = abs(float(self.book.qty)) * self.path.mid_at(now)
+        notional = abs(float(self.book.qty)) * self.path.mark_at(now)
         if not 1 <= leverage <= self.margin.tier(notional).max_leverage:
             return False
         self.leverage = leverage
@@ -355,7 +355,7 @@ class SimExchange:
     def pay_funding(self, now: int, rate: float) -> float:
         """Settle one funding interval at the mark price; returns what the account received."""
         self.catch_up(now)
-        paid = funding_payment(float(self.book.qty), self.path.mid_at(now), rate)
+        paid = funding_payment(float(self.book.qty), self.path.mark_at(now), rate)
         self.book.wallet += paid
         self.book.funding += paid
         if paid:
@@ -400,7 +400,7 @@ class SimExchange:
         self.now = max(self.now, now)
 
     def _fire(self, t: int) -> None:
-        mark = self.path.mid_at(t)  # the last-trade series is read (and built) only if a trigger watches it
+        mark = self.path.mark_at(t)  # the last-trade series is read (and built) only if a trigger watches it
         for o in list(self.resting):
             if o not in self.resting:
                 continue

@@ -95,7 +95,7 @@ def _median_facts(p: MsmParams, minutes: int, seeds: range) -> dict[str, float]:
     return {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
 
 
-def _within_bands(sim: dict[str, float], data: dict[str, float]) -> list[str]:
+def _within_bands(sim: dict[str, float], data: dict[str, float], vol: bool = True) -> list[str]:
     """The issue's bands: kurtosis within +-30 %, |r| autocorrelation at 60 minutes within 0.05, tail shares
     within a factor of 2 (medians over paths as long as the data)."""
     bad = []
@@ -107,7 +107,7 @@ def _within_bands(sim: dict[str, float], data: dict[str, float]) -> list[str]:
     for k in ("tail_4sd", "tail_6sd"):
         if not 0.5 <= sim[k] / data[k] <= 2:
             bad.append(f"{k} {sim[k]:.5f} vs {data[k]:.5f}")
-    if not 0.8 <= sim["ann_vol"] / data["ann_vol"] <= 1.25:
+    if vol and not 0.8 <= sim["ann_vol"] / data["ann_vol"] <= 1.25:
         bad.append(f"ann_vol {sim['ann_vol']:.3f} vs {data['ann_vol']:.3f}")
     return bad
 
@@ -115,7 +115,7 @@ def _within_bands(sim: dict[str, float], data: dict[str, float]) -> list[str]:
 def test_the_default_market_has_the_stylised_facts_of_the_ftx_candles(ftx_closes):
     data = stylised_facts(ftx_closes, 60_000)
     sim = _median_facts(msm_params(Market()), len(ftx_closes), range(9))
-    assert not _within_bands(sim, data)
+    assert not _within_bands(sim, data, vol=False)  # the level is market.sigma's (0.6 a year), the shape the data's
 
 
 def test_a_model_fitted_to_the_ftx_candles_reproduces_their_stylised_facts(ftx_closes):

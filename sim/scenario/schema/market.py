@@ -33,20 +33,30 @@ class Market(Strict):
     # msm (multifractal volatility, fat tails, clustered jumps, regimes); defaults fitted to FTX BTC-PERP 1 m
     # candles of January 2022 by `aethersim calibrate --market` (see README, "Price models")
     vol_components: Annotated[int, Field(ge=0, le=16)] = 8
-    vol_multiplier: Annotated[float, Field(ge=1, lt=2)] = 1.5
+    vol_multiplier: Annotated[float, Field(ge=1, lt=2)] = 1.55
     vol_shortest: PositiveDuration = "1m"
-    vol_longest: PositiveDuration = "4d"
+    vol_longest: PositiveDuration = "8d"
     tail_dof: Annotated[float, Field(gt=2)] | None = None
     active_share: Annotated[float, Field(gt=0, le=1)] = 0.7
-    jump_rate: NonNegative = 1.0  # jumps a day, clusters included
-    jump_size: NonNegative = 0.0048  # mean absolute jump (fraction of the price)
+    jump_rate: NonNegative = 5.0  # jumps a day, clusters included
+    jump_size: NonNegative = 0.0026  # mean absolute jump (fraction of the price)
     jump_clustering: Annotated[float, Field(ge=0, lt=1)] = 0.5
     jump_decay: PositiveDuration = "10m"
+    jump_duration: Duration = "10s"  # a jump unfolds evenly over this long
     regime_vol: Positive = 1.0  # volatility factor of the turbulent regime (1: no regimes)
     regime_calm: PositiveDuration = "5d"
     regime_turbulent: PositiveDuration = "1d"
     # bootstrap: mean block length of the resampled data returns
     block: PositiveDuration = "1h"
+    # index and funding (msm, bootstrap): the perp's basis over the index, an Ornstein-Uhlenbeck process in bps;
+    # funding "premium" settles Binance's rate from it, "fixed" the [exchange] funding_rate; unset: premium,
+    # unless [exchange] sets funding_rate or funding_rate_sd, or the model is gbm
+    funding: Literal["premium", "fixed"] | None = None
+    basis_mean_bps: float = 0.0
+    basis_sd_bps: NonNegative = 3.0
+    basis_halflife: PositiveDuration = "1h"
+    # replay: a recorded mark-price stream (Binance markPrice@1s columns), used as mark, index and funding
+    mark_file: str | None = None
     lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
     min_qty: Annotated[Decimal, Field(ge=0)] = Decimal("0.001")
     min_notional: Annotated[Decimal, Field(ge=0)] = Decimal("5")

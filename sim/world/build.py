@@ -125,7 +125,7 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
         raise MarketDataError(f"the data gives prices from {_iso(start)} to {_iso(covered)} only; the run needs them "
                               f"to {_iso(end)} (a shorter scenario.duration, or more data)")
     mid = np.ascontiguousarray(mid)
-    half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
+    half_spread = 0.5 * spread_bps(sc, float(mid[0])) * 1e-4
     last = last if last is not None else BidAskBounce(mid, half_spread, streams.stream("last"))
     if not m.mark_file:
         return PricePath(start, res, mid, last=last), facts
@@ -138,6 +138,19 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
     path.funding_rate = stream.rate_for
     facts.update(mark="recorded", mark_file=Path(m.mark_file).name, mark_ticks_before_stream=before)
     return path, facts
+
+
+def spread_bps(sc: Scenario, first_price: float) -> float:
+    """The quoted spread: ``liquidity.spread_bps``, or one tick at the path's first price (BTCUSDT's)."""
+    liq = sc.liquidity
+    return liq.spread_bps if liq.spread_bps is not None else float(sc.market.tick_size) / first_price * 1e4
+
+
+def depth_profile(sc: Scenario, first_price: float) -> DepthProfile:
+    """The book of ``[liquidity]`` (its spread resolved against the path's first price)."""
+    liq = sc.liquidity
+    return DepthProfile(spread_bps(sc, first_price), liq.level_step_bps, liq.level0_qty, liq.levels,
+                        liq.depth_exponent)
 
 
 def _iso(t_ms: int) -> str:
@@ -159,7 +172,7 @@ def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = 
     if gaps:
         apply_gaps(mid, [(min(ms(g.at) // tick, n_ticks - 1), g.pct) for g in gaps])
     if m.model == "gbm":
-        half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
+        half_spread = 0.5 * spread_bps(sc, float(mid[0])) * 1e-4
         return PricePath(sc.scenario.start_ms, tick, mid, last=BidAskBounce(mid, half_spread, streams.stream("last")))
     if gaps:
         on_tick_grid(mid, float(m.tick_size))
@@ -205,8 +218,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     elif path is None:
         path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
-    base = IDEAL if (ideal or liq.ideal) else DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty,
-                                                           liq.levels, liq.depth_exponent)
+    base = IDEAL if (ideal or liq.ideal) else depth_profile(sc, float(path.mid[0]))
     liquidity = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
                                                     e.depth_factor, e.spread_factor)
                                          for e in events if isinstance(e, ThinLiquidity)])

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario.schema import PriceGap, Scenario, ms
-from sim.world.liquidity import DepthProfile
 from sim.world.market import PricePath
 from sim.world.rng import RunStreams
 
@@ -46,8 +45,9 @@ def funding_at(sc: Scenario, path: PricePath, t_ms: np.ndarray) -> np.ndarray:
 
 def market_chunks(sc: Scenario, path: PricePath) -> Iterator[pd.DataFrame]:
     """The path as tables of at most `ROWS_PER_CHUNK` rows."""
-    liq = sc.liquidity
-    depth = DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty, liq.levels, liq.depth_exponent)
+    from sim.world.build import depth_profile
+
+    depth = depth_profile(sc, float(path.mid[0]))
     mark, last = path.series("mark").prices, path.series("last").prices
     for a in range(0, len(path), ROWS_PER_CHUNK):
         b = min(a + ROWS_PER_CHUNK, len(path))

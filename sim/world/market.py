@@ -335,9 +335,8 @@ class TickLast(BidAskBounce):
         return np.array([-h, h])[self.sides()[a:b]] + self.mid[a:b]
 
     def series(self) -> np.ndarray:
-        sides, mid = self.sides(), self.mid
-        out = np.empty_like(mid)
-        for a in range(0, len(mid), 1 << 20):
-            b = a + (1 << 20)
-            out[a:b] = mid[a:b] + self.half_spread_frac * (sides[a:b].astype(np.float64) * 2.0 - 1.0)
+        out = np.empty_like(self.mid)
+        for a in range(0, len(out), 1 << 16):  # chunks that stay in the cache
+            b = min(a + (1 << 16), len(out))
+            out[a:b] = self.series_slice(a, b)
         return out

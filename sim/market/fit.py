@@ -107,8 +107,10 @@ def fit_msm(prices: list[np.ndarray], step_ms: int, base: MsmParams) -> MarketFi
         jump_var = rate * 365 * jumps.size**2 * math.pi / 2
         if jump_var >= 0.8 * total_var:
             continue
+        # quiet ticks off while fitting: at the coarse fitting tick they would fatten the minute's tails,
+        # where at 1 s (60 ticks a minute) they average out
         cand = replace(p, sigma=math.sqrt(total_var - jump_var), m0=m0, vol_longest_ms=int(days * DAY_MS),
-                       jumps=jumps, tick_size=None)
+                       jumps=jumps, tick_size=None, active_share=1.0)
         rows = [stylised_facts(msm_path(cand, n_ticks, FIT_TICK_MS, np.random.default_rng(seed)), FIT_TICK_MS)
                 for seed in _SEEDS]
         loss = _loss({k: float(np.median([r[k] for r in rows])) for k in rows[0]}, data)  # medians: robust to
@@ -124,4 +126,5 @@ def fit_msm(prices: list[np.ndarray], step_ms: int, base: MsmParams) -> MarketFi
     k = data["ann_vol"] / float(np.median(vols))
     cand = replace(cand, sigma=cand.sigma * k, jumps=replace(cand.jumps, size=cand.jumps.size * k))
     fitted += ["sigma", "vol_multiplier", "vol_longest", "jump_rate", "jump_size"]
-    return MarketFit(replace(cand, tick_size=base.tick_size), data, tuple(fitted), loss, notes)
+    return MarketFit(replace(cand, tick_size=base.tick_size, active_share=p.active_share), data, tuple(fitted), loss,
+                     notes)

@@ -11,7 +11,7 @@ import pytest
 
 from sim.market.bootstrap import block_indices, bootstrap_path
 from sim.market.facts import stylised_facts
-from sim.market.fit import FIT_TICK_MS, fit_msm
+from sim.market.fit import fit_msm
 from sim.market.msm import JumpParams, MsmParams, RegimeParams, hawkes_times, msm_path
 from sim.market.scenario import msm_params
 from sim.scenario.schema import Market
@@ -90,8 +90,8 @@ def test_block_bootstrap_keeps_blocks_and_the_data_distribution():
 
 
 def _median_facts(p: MsmParams, minutes: int, seeds: range) -> dict[str, float]:
-    rows = [stylised_facts(msm_path(p, minutes * 6 + 1, FIT_TICK_MS, np.random.default_rng(s)), FIT_TICK_MS)
-            for s in seeds]
+    """Medians over paths as long as the data, at 1-second ticks as a run has them."""
+    rows = [stylised_facts(msm_path(p, minutes * 60 + 1, 1000, np.random.default_rng(s)), 1000) for s in seeds]
     return {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
 
 
@@ -114,12 +114,12 @@ def _within_bands(sim: dict[str, float], data: dict[str, float], vol: bool = Tru
 
 def test_the_default_market_has_the_stylised_facts_of_the_ftx_candles(ftx_closes):
     data = stylised_facts(ftx_closes, 60_000)
-    sim = _median_facts(msm_params(Market()), len(ftx_closes), range(9))
+    sim = _median_facts(msm_params(Market()), len(ftx_closes), range(10))
     assert not _within_bands(sim, data, vol=False)  # the level is market.sigma's (0.6 a year), the shape the data's
 
 
 def test_a_model_fitted_to_the_ftx_candles_reproduces_their_stylised_facts(ftx_closes):
     fit = fit_msm([ftx_closes], 60_000, msm_params(Market()))
-    sim = _median_facts(fit.params, len(ftx_closes), range(20, 29))
+    sim = _median_facts(fit.params, len(ftx_closes), range(20, 30))
     assert not _within_bands(sim, fit.data_facts)
     assert "sigma" in fit.fitted and "vol_multiplier" in fit.fitted

@@ -33,12 +33,12 @@ class Market(Strict):
     # msm (multifractal volatility, fat tails, clustered jumps, regimes); defaults fitted to FTX BTC-PERP 1 m
     # candles of January 2022 by `aethersim calibrate --market` (see README, "Price models")
     vol_components: Annotated[int, Field(ge=0, le=16)] = 8
-    vol_multiplier: Annotated[float, Field(ge=1, lt=2)] = 1.55
+    vol_multiplier: Annotated[float, Field(ge=1, lt=2)] = 1.6
     vol_shortest: PositiveDuration = "1m"
     vol_longest: PositiveDuration = "8d"
     tail_dof: Annotated[float, Field(gt=2)] | None = None
     active_share: Annotated[float, Field(gt=0, le=1)] = 0.7
-    jump_rate: NonNegative = 5.0  # jumps a day, clusters included
+    jump_rate: NonNegative = 10.0  # jumps a day, clusters included
     jump_size: NonNegative = 0.0026  # mean absolute jump (fraction of the price)
     jump_clustering: Annotated[float, Field(ge=0, lt=1)] = 0.5
     jump_decay: PositiveDuration = "10m"

@@ -1,8 +1,9 @@
 """Index, mark and funding as Binance USD-M computes them, around a perpetual's mid path.
 
-Index: the spot index the perpetual is tied to, ``mid / (1 + basis + noise)``, where the basis (the
-perp's premium over the index) follows an Ornstein-Uhlenbeck process in bps, drawn on a coarse grid
-and interpolated (it moves over minutes and hours; BTCUSDT's was -4.5 bps in the recorded window),
+Index: the spot index the perpetual is tied to, ``mid * (1 - basis - noise)``, where the basis (the
+perp's premium over the index, as a share of the mid) follows an Ornstein-Uhlenbeck process in bps,
+drawn on a coarse grid and interpolated (it moves over minutes and hours; BTCUSDT's was -4.5 bps in
+the recorded window),
 and the noise is the index's own second-to-second wobble (a basket of spot venues), sized so that
 mark - last spreads as on the recorded BTCUSDT window (p5 to p95 about 1.1 bps).
 
@@ -135,7 +136,7 @@ class MarkModel:
 
     def index(self, mid: np.ndarray, a: int = 0) -> np.ndarray:
         """Index prices of ticks ``a .. a + len(mid)``."""
-        return mid / (1.0 + self.basis_at(np.arange(a, a + len(mid))) + self.noise(a, a + len(mid)))
+        return mid * (1.0 - self.basis_at(np.arange(a, a + len(mid))) - self.noise(a, a + len(mid)))
 
 
 
@@ -155,9 +156,10 @@ class BinanceMark:
         mid = self.mid[lo:b]
         d = mm.basis_at(np.arange(lo, b))
         d += mm.noise(lo, b)
-        d /= 1.0 + d
-        d *= mid  # mid - index
-        c = np.concatenate([[0.0], np.cumsum(d)])
+        d *= mid  # mid - index (the basis as a share of the mid)
+        c = np.empty(len(d) + 1)
+        c[0] = 0.0
+        np.cumsum(d, out=c[1:])
         k = a - lo
         if k == per:  # a full window behind every tick: plain slices
             ma = c[per + 1:] - c[1:-per]
@@ -167,7 +169,8 @@ class BinanceMark:
             start = np.maximum(j - per, 0)
             ma = (c[j] - c[start]) / (j - start)
         index = mid[k:] - d[k:]
-        p2 = index + ma
+        p2 = ma
+        p2 += index
         iv, tick, t0 = mm.p.interval_ms, mm.tick_ms, mm.t0_ms + a * mm.tick_ms
         p1 = np.empty(b - a)  # index * (1 + last rate * share of the interval left), settlement by settlement
         i = 0
@@ -176,12 +179,13 @@ class BinanceMark:
             settle = (t // iv + 1) * iv
             n = min(-(-(settle - t) // tick), b - a - i)
             rate = mm.rate_for(settle - iv) if settle - iv > mm.t0_ms else mm.p.interest
-            left = (settle - t - tick * np.arange(n, dtype=np.float64)) * (rate / iv)
-            left += 1.0
-            np.multiply(index[i:i + n], left, out=p1[i:i + n])
+            first = 1.0 + rate * (settle - t) / iv
+            np.multiply(index[i:i + n], np.linspace(first, first - rate * tick * (n - 1) / iv, n), out=p1[i:i + n])
             i += n
         last = self.last.series_slice(a, b)
-        return np.maximum(np.minimum(p1, p2), np.minimum(np.maximum(p1, p2), last))
+        lo_, hi_ = np.minimum(p1, p2), np.maximum(p1, p2, out=p1)
+        np.minimum(hi_, last, out=last)
+        return np.maximum(lo_, last, out=lo_)
 
     def at(self, i: int) -> float:
         return float(self._block(i, i + 1)[0])

@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli import batch, calibrate, market, run, scenarios
+from sim.cli import batch, calibrate, market, run, scenarios, serve
 from sim.cli.common import resolve_scenario_arg
 from sim.scenario.errors import ScenarioError
 
 # each subcommand lives in its own module with an ``add_parser(sub)``; the order here is the help's
-COMMANDS = (run, batch, scenarios, calibrate, market)
+COMMANDS = (run, batch, scenarios, calibrate, serve, market)
 
 
 def parser() -> argparse.ArgumentParser:

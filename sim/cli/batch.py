@@ -43,6 +43,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     broken = int((table.filter(like="invariants_held") == False).sum().sum())  # noqa: E712
     print(f"{len(table)} runs: {counts.get('ok', 0)} ok, {counts.get('expect_failed', 0)} failed an expectation, "
           f"{counts.get('error', 0)} raised, {broken} broke an invariant")
+    from sim.report.sweep import sweep_summary
+
+    for line in sweep_summary(table):
+        print(line)
     print(f"results  {Path(args.out) / 'results.parquet'}")
     print(f"report   {Path(args.out) / 'report.html'}")
     return 0 if counts.get("ok", 0) == len(table) else 1

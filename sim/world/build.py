@@ -140,10 +140,16 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
     return path, facts
 
 
+GBM_SPREAD_BPS = 1.0
+
+
 def spread_bps(sc: Scenario, first_price: float) -> float:
-    """The quoted spread: ``liquidity.spread_bps``, or one tick at the path's first price (BTCUSDT's)."""
+    """The quoted spread: ``liquidity.spread_bps``, or one tick at the path's first price (BTCUSDT's); on a
+    GBM path, whose mid is continuous and not on the tick grid, 1 bps as before the realistic defaults."""
     liq = sc.liquidity
-    return liq.spread_bps if liq.spread_bps is not None else float(sc.market.tick_size) / first_price * 1e4
+    if liq.spread_bps is not None:
+        return liq.spread_bps
+    return GBM_SPREAD_BPS if sc.market.model == "gbm" else float(sc.market.tick_size) / first_price * 1e4
 
 
 def depth_profile(sc: Scenario, first_price: float) -> DepthProfile:

@@ -147,7 +147,7 @@ class Scenario(Strict):
         if self.scenario.start_ms + duration >= int(LATEST_END.timestamp() * 1000):
             problems.append(("scenario.duration", f"{self.scenario.duration} from the start would end after "
                                                   f"{LATEST_END:%Y-%m-%d}"))
-        if m.model == "gbm" and m.s0 < 100 * float(m.tick_size):
+        if m.model in ("gbm", "msm", "bootstrap") and m.s0 < 100 * float(m.tick_size):
             problems.append(("market.s0", f"{m.s0} is {m.s0 / float(m.tick_size):.3g} ticks of market.tick_size "
                                           f"{m.tick_size}: it must be at least 100 ticks, or prices round to nothing"))
         venue_max = max(t.max_leverage for t in ex.margin_tiers) if ex.margin_tiers else ex.max_leverage

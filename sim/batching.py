@@ -276,7 +276,7 @@ def _simulate(spec: RunSpec, run_dir: Path, row: dict[str, Any], ideal_twin: boo
         result = sim.run(parse_scenario(spec.data, spec.scenario_file), seed=spec.seed, out=run_dir,
                          ideal_twin=ideal_twin, report=False)
         row.update(flatten(result.summary))
-        row["status"] = "ok" if result.passed else "expect_failed"
+        row["status"] = "broken" if result.broken_invariants else "ok" if result.passed else "expect_failed"
         row["error"] = None
     except RunInterrupted:  # Ctrl-C in a serial batch: the user stops the batch, not this run alone
         raise KeyboardInterrupt from None
@@ -342,7 +342,7 @@ def _completed(out: Path, spec: RunSpec) -> dict[str, Any] | None:
         row = json.loads(f.read_text())
     except (OSError, ValueError):  # not there, or cut short
         return None
-    if row.get("status") not in ("ok", "expect_failed"):
+    if row.get("status") not in ("ok", "expect_failed", "broken"):
         return None
     if row.get("scenario_hash") != spec.scenario_hash or row.get("sim_version") != code_version():
         return None

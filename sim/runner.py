@@ -149,6 +149,11 @@ class RunResult:
         return all(c.passed for c in self.checks)
 
     @property
+    def broken_invariants(self) -> dict[str, list[str]]:
+        """The invariants this run broke, with their problems (empty: every one held)."""
+        return {name: v["problems"] for name, v in self.summary.get("invariants", {}).items() if not v["held"]}
+
+    @property
     def plot(self) -> RunPlots:
         """The report's figures of this run as Plotly objects (``result.plot.price()``), read from its directory."""
         from sim.report.load import load_run

@@ -1,9 +1,11 @@
 """DESIGN.md section 8 invariants over random scenarios and fault schedules (hypothesis).
 
-Each generated case is a whole scenario: market, liquidity, latency, message loss, update loss,
-rate limits, strategy, sizing, flip and partial-fill policies, and a random list of interventions,
-faults and crashes. Every run must keep every invariant. A failing case is written out as a
-scenario file under ``reports/regressions/`` that reproduces it; keep it in ``tests/regressions/``.
+Each generated case is a whole scenario: market, liquidity, latency, message loss, receive window,
+update loss, rate limits, strategy, sizing, exposure limits (``max_position``, ``max_leverage``),
+flip and partial-fill policies, and a random list of interventions (external market and limit
+orders with every time in force), faults, venue refusals (``reject_orders`` with every reason) and
+crashes. Every run must keep every invariant. A failing case is written out as a scenario file
+under ``reports/regressions/`` that reproduces it; keep it in ``tests/regressions/``.
 
 ``AETHERSIM_PROPERTY_EXAMPLES`` raises the number of generated runs (default 200).
 """
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.scenario.loader import parse_scenario
+from sim.scenario.schema.events import REJECT_REASONS
 from sim.scenario.writer import dump_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +34,7 @@ def _event(draw: st.DrawFn, duration_s: int) -> dict:
     kind = draw(st.sampled_from([
         "external_close", "external_reduce", "external_add", "external_order", "cancel_protective",
         "move_protective", "set_leverage", "transfer_out", "transfer_in", "latency_spike", "outage",
-        "drop_updates", "thin_liquidity", "price_gap", "bot_crash"]))
+        "drop_updates", "thin_liquidity", "price_gap", "bot_crash", "reject_orders"]))
     e: dict = {"at": at, "kind": kind}
     dur = f"{draw(st.integers(5, 600))}s"
     match kind:
@@ -39,9 +42,13 @@ def _event(draw: st.DrawFn, duration_s: int) -> dict:
             e["fraction"] = draw(st.sampled_from([0.1, 0.5, 0.9, 1.0]))
         case "external_add":
             e["qty"] = draw(st.sampled_from(["0.01", "0.05", "0.2"]))
-        case "external_order":
+        case "external_order":  # market, or a limit with every time in force, reduce-only or not
             e |= {"side": draw(st.sampled_from(["buy", "sell"])), "qty": draw(st.sampled_from(["0.02", "0.1"])),
-                  "price_offset_pct": draw(st.sampled_from([None, -0.002, 0.002]))}
+                  "price_offset_pct": draw(st.sampled_from([None, -0.002, 0.002])),
+                  "time_in_force": draw(st.sampled_from(["gtc", "ioc", "post_only"])),
+                  "reduce_only": draw(st.booleans())}
+        case "reject_orders":
+            e |= {"duration": dur, "reason": draw(st.sampled_from(REJECT_REASONS))}
         case "cancel_protective":
             e["which"] = draw(st.sampled_from(["tp", "sl", "both"]))
         case "move_protective":
@@ -91,6 +98,7 @@ def scenarios(draw: st.DrawFn) -> dict:
             "latency": {"median_ms": draw(st.sampled_from([5.0, 40.0, 300.0])),
                         "sigma": draw(st.sampled_from([0.0, 0.7]))},
             "transport": {"timeout": draw(st.sampled_from(["1s", "5s"])),
+                          "recv_window": draw(st.sampled_from([None, "500ms", "2s", "60s"])),
                           "request_loss_prob": draw(st.sampled_from([0.0, 0.02])),
                           "response_loss_prob": draw(st.sampled_from([0.0, 0.05]))},
             "updates": {"drop_prob": draw(st.sampled_from([0.0, 0.5, 1.0]))},
@@ -110,6 +118,8 @@ def scenarios(draw: st.DrawFn) -> dict:
         data["exchange"]["rate_limit"] = {"requests": draw(st.sampled_from([4, 20])), "per": "1s"}
     if draw(st.booleans()):
         data["bot"]["max_position"] = "0.25"
+    if draw(st.booleans()):
+        data["bot"]["max_leverage"] = draw(st.sampled_from([0.5, 1.0, 3.0]))
     return data
 
 

@@ -36,8 +36,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary(result.summary)
     for c in result.checks:
         print(f"  expect   {_check(c)}")
+    broken = result.broken_invariants
+    for name, problems in broken.items():  # DESIGN.md section 8: a broken invariant fails the run (exit 1)
+        print(f"  invariant BROKEN {name}: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1
+                                                               else ""))
+    if not broken:
+        print(f"  invariants held ({len(result.summary.get('invariants', {}))})")
     print(f"  report   {result.run_dir / 'report.html'}")
-    return 0 if result.passed else 1
+    return 0 if result.passed and not broken else 1
 
 
 def _report(run_dir: Any) -> None:

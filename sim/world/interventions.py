@@ -83,6 +83,7 @@ def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) 
     inst = venue.instrument
     close_side = Side.SELL if pos > 0 else Side.BUY
     detail = ""
+    amount = None  # money moved by a transfer, as the venue booked it (the checker's wallet arithmetic reads it)
     match event:
         case ExternalClose():
             if pos != 0:
@@ -115,9 +116,11 @@ def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) 
             detail = f"leverage {lev}" + ("" if refused is None else
                                           f" refused by the venue ({refused.code} {refused.name})")
         case TransferOut(amount=a):
-            detail = f"transferred out {-venue.transfer(-a, now):.2f} of {a:.2f} asked"
+            amount = venue.transfer(-a, now)
+            detail = f"transferred out {-amount:.2f} of {a:.2f} asked"
         case TransferIn(amount=a):
-            detail = f"transferred in {venue.transfer(a, now):.2f}"
+            amount = venue.transfer(a, now)
+            detail = f"transferred in {amount:.2f}"
         case ExternalOrder(side=side, qty=q, price_offset_pct=off, time_in_force=tif, reduce_only=ro):
             price = None if off is None else inst.price(venue.path.mid_at(now) * (1 + off))
             done = venue.external_market(Side(side), inst.qty_down(q), now, reduce_only=ro, price=price,
@@ -130,7 +133,7 @@ def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) 
             detail = f"the venue refuses the bot's orders ({reason}) for {duration}"
         case _:
             detail = "window begins"
-    log.event(now, f"intervention_{event.kind}", "intervention", detail=detail)
+    log.event(now, f"intervention_{event.kind}", "intervention", qty=amount, detail=detail)
 
 
 def schedule_interventions(env: simpy.Environment, events: list[Event], start_ms: int, venue: SimExchange,

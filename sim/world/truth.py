@@ -17,8 +17,10 @@ from sim.core.ids import parse_client_id
 from sim.core.messages import AlgoOrderReport, FillReport, SubmitOrder
 from sim.core.types import FillKind, OrderRole, RejectReason
 from sim.world.exchange import SimExchange
+from sim.world.ledger import Ledger
 from sim.world.runlog import RunLog
 from sim.world.venue_orders import VenueOrder
+from sim.world.watch import Watch
 
 _GONE = object()
 PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
@@ -59,14 +61,20 @@ class GroundTruth:
         self.duplicates = 0
         self._intents: dict[tuple, list[VenueOrder]] = {}
         # each bot fill that grew the position: (ts, client id, position after, its notional / equity),
-        # for invariant 5; and protection found larger than the live position right after a bot action
-        # (a protective order accepted, a bot fill), for invariant 4
+        # for invariant 5; and protection found larger than the live position right after a bot fill
+        # (at acceptance and during the run: see `Watch`), for invariant 4
         self.exposure_steps: list[tuple[int, str, Decimal, float]] = []
         self.protection_breaches: list[str] = []
         self.publish: Callable[[int, object], None] | None = None  # the venue's pushed-update stream
+        self.ledger = Ledger()  # the account by the checker's own arithmetic (invariants 1 and 2)
+        self.watch = Watch(self)  # the bot's reads and acts (invariants 2, 3 and 4 during the run)
+        self.entry_tolerance_bps = 1.0
+        self.down = False  # the bot process is dead: no record is in use, the timeline marks the gap
+        self.venue_changes = 0  # orders and fills the venue reported so far (has anything changed since?)
 
     # ---------------------------------------------------------------- venue observer
     def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None:
+        self.venue_changes += 1
         if self.publish is not None:
             self.publish(ts, order.report(ts))
         price = order.trigger_price if order.trigger_price is not None else order.avg_price
@@ -80,10 +88,8 @@ class GroundTruth:
             self._compare_orders(ts)
         if what == "accepted":
             parsed = parse_client_id(order.client_id)
-            if parsed is not None and parsed.role in PROTECTIVE and self.exchange is not None and \
-                    (order.remaining > abs(self.exchange.book.qty) or self.exchange.book.qty == 0):
-                self.protection_breaches.append(f"t={ts}: protective {order.client_id} for {order.remaining} "
-                                                f"accepted on a position of {self.exchange.book.qty}")
+            if parsed is not None and parsed.role in PROTECTIVE and order.source == "bot":
+                self.watch.accepted(ts, order, parsed.role)
             if parsed is not None:
                 siblings = self._intents.setdefault(parsed.intent_key, [])
                 if any(o.status.is_open or o.filled_qty > 0 for o in siblings):
@@ -106,8 +112,17 @@ class GroundTruth:
         self.log.event(ts, f"algo_{what.split(':')[0].replace(' ', '_')}", "venue", report.client_algo_id,
                        report.side.value, None if report.qty is None else float(report.qty),
                        float(report.trigger_price), what)
+        cid = report.client_algo_id
+        if parse_client_id(cid) is not None and (self.record is None or self._ours(cid)):
+            if report.status.is_open:  # our live TP/SL at the venue, as for a legacy-route order
+                self.venue_orders[cid] = report.trigger_price
+            else:
+                self.venue_orders.pop(cid, None)
+            self._compare_orders(ts)
 
     def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None:
+        self.ledger.add(fill)
+        self.venue_changes += 1
         if self.publish is not None:
             self.publish(fill.ts, fill)
         self.log.event(fill.ts, f"fill_{fill.kind.value}", "venue", fill.client_id, fill.side.value,
@@ -161,8 +176,40 @@ class GroundTruth:
         elif self.diverged_since is not None and qty == self.exchange_qty:
             self._compare(ts)
 
+    def bot_received(self, ts: int, reply: object, error: Exception | None) -> None:
+        """The bot is about to read an answer (or an error) from the venue."""
+        if reply is not None or error is not None:
+            self.watch.received(ts, reply, error)
+
+    def bot_request(self, ts: int, request: object) -> None:
+        """The bot sends a request (after its record was sampled: see `after_bot_step`)."""
+        self.watch.request(ts, request)
+
+    def bot_finished(self, ts: int) -> None:
+        """The bot's generator returned (the final pass at the end of the run)."""
+        self.after_bot_step(ts)
+        self.watch.finished(ts)
+
+    def bot_down(self, ts: int) -> None:
+        """The bot process died: until a new one starts there is no record in use (the timeline says
+        so with a gap, rather than showing the dead process's last view as drift)."""
+        self.watch.down()
+        self._timeline(ts)
+        self.down = True
+        self._timeline(ts)
+
+    def bot_up(self, ts: int) -> None:
+        """A new bot process starts from its record: the timeline resumes with what that record holds."""
+        if not self.down:
+            return
+        self.down = False
+        self._belief_version = (0, -1)
+        self.after_bot_step(ts)
+        self._timeline(ts)
+
     def before_submit(self, ts: int, request: SubmitOrder) -> None:
         """Count a stale action: an order sent while the record differs from the venue."""
+        self.watch.before_submit(request)
         if self.record_qty != self.exchange_qty:
             self.stale_actions += 1
             self.log.event(ts, "stale_action", "truth", request.client_id, request.side.value, float(request.qty),
@@ -205,11 +252,13 @@ class GroundTruth:
         ex = self.exchange
         if ex is None:
             return
-        rec_eq = self.record.equity() if self.record is not None else None
+        down = self.down
+        rec_eq = self.record.equity() if self.record is not None and not down else None
         mid = ex.path.mark_at(ts)
         book = ex.book
         equity = book.wallet + (float(book.qty) * (mid - book.entry) if book.qty else 0.0)
-        self.log.timeline.append(ts, mid, float(self.record_qty), float(self.exchange_qty), equity, rec_eq)
+        self.log.timeline.append(ts, mid, None if down else float(self.record_qty), float(self.exchange_qty), equity,
+                                 rec_eq)
 
     def began_for(self, detected_ms: int, kind: str | None = None) -> int | None:
         """When the divergence the bot detected at ``detected_ms`` began (None: none was open then).

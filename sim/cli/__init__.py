@@ -10,12 +10,12 @@ import argparse
 import difflib
 import sys
 
-from sim.cli import batch, calibrate, live, run, scenarios, serve
+from sim.cli import batch, calibrate, live, market, run, scenarios, serve
 from sim.cli.common import resolve_scenario_arg
 from sim.scenario.errors import ScenarioError
 
 # each subcommand lives in its own module with an ``add_parser(sub)``; the order here is the help's
-COMMANDS = (run, batch, scenarios, calibrate, serve, live)
+COMMANDS = (run, batch, scenarios, calibrate, market, serve, live)
 
 
 def version() -> str:

@@ -38,8 +38,12 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
         problems.append(f"bot.params: strategy {scenario.bot.strategy!r} does not accept these parameters: {exc}")
     if problems:
         raise ScenarioError(file, problems)
+    if scenario.market.mark_file:
+        scenario = _with_mark_file(scenario, file)
     if scenario.market.model == "replay":
         scenario = _with_replay_data(scenario, file)
+    elif scenario.market.model == "bootstrap":
+        scenario = _with_replay_data(scenario, file, window=False)
     scenario._source = file
     return scenario
 
@@ -51,8 +55,28 @@ def replay_spec(scenario: Scenario) -> ReplaySpec:
                       parse_duration_ms(m.max_gap), tuple(m.exclude_trade_types))
 
 
-def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
-    """Resolve the data file (relative to the scenario file), check it, and take its start if none is given."""
+def _with_mark_file(scenario: Scenario, file: str) -> Scenario:
+    """Resolve and read the recorded mark-price stream (relative to the scenario file)."""
+    from sim.data.markprice import load_mark_stream
+
+    m = scenario.market
+    base = Path(file).parent if file != "<memory>" else Path.cwd()
+    path = (base / str(m.mark_file)).resolve()
+    if m.model != "replay":
+        raise ScenarioError(file, ['market.mark_file: a recorded mark-price stream goes with market.model = '
+                                   f'"replay" (this market is "{m.model}")'])
+    if not path.is_file():
+        raise ScenarioError(file, [f"market.mark_file ({m.mark_file}): file not found: {path}"])
+    try:
+        load_mark_stream(path)
+    except MarketDataError as exc:
+        raise ScenarioError(file, [f"market.mark_file ({m.mark_file}): {exc}"]) from None
+    return scenario.model_copy(update={"market": m.model_copy(update={"mark_file": str(path)})})
+
+
+def _with_replay_data(scenario: Scenario, file: str, window: bool = True) -> Scenario:
+    """Resolve the data file (relative to the scenario file), check it, and take its start if none is given
+    (``window=False``, a bootstrap: only resolve and check the file; the run's dates are its own)."""
     m = scenario.market
     base = Path(file).parent if file != "<memory>" else Path.cwd()
     path = (base / str(m.file)).resolve()
@@ -64,6 +88,8 @@ def _with_replay_data(scenario: Scenario, file: str) -> Scenario:
                                    "scenario file's folder)"])
     try:
         data = load_replay(spec)
+        if not window:
+            return scenario
         start = scenario.scenario.start
         if start is None:
             start = datetime.fromtimestamp(data.first_ms / 1000, tz=UTC)

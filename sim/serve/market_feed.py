@@ -60,7 +60,7 @@ class MarketFeed:
         v = w.venue
         sym, lo = w.symbol, w.symbol.lower()
         path = v.path
-        mark = path.mid_at(now)
+        mark = path.mark_at(now)  # the venue's mark (Binance's median on realistic markets, else the mid)
         t = wall(now)
         e = self.hub.server_ms()
         profile = v.liquidity.at(now)
@@ -70,7 +70,8 @@ class MarketFeed:
             if kind.startswith("markPrice") and (kind.endswith("@1s") or now % 3000 < self.step_ms):
                 if kind.endswith("@1s") and now % 1000 >= self.step_ms:
                     continue
-                self.hub.push_market(s, {"e": "markPriceUpdate", "E": e, "s": sym, "p": num(mark), "i": num(mark),
+                self.hub.push_market(s, {"e": "markPriceUpdate", "E": e, "s": sym, "p": num(mark),
+                                         "i": num(path.index_price_at(now) or mark),
                                          "P": num(mark), "r": num(w.funding_rate, 8),
                                          "T": wall(_next_funding(self.ctx, now))})
             elif kind.startswith("kline_"):

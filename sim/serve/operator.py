@@ -125,7 +125,7 @@ class Operator:
                       for ts, k, s, c, d in zip(cols["ts"], cols["kind"], cols["source"], cols["client_id"],
                                                 cols["detail"], strict=True) if ts >= t0]
             return {"time": self.ctx.wall(now), "sim_time_ms": now, "symbol": w.symbol,
-                    "position": {"qty": str(v.book.qty), "entry": v.book.entry, "mark": v.path.mid_at(now)},
+                    "position": {"qty": str(v.book.qty), "entry": v.book.entry, "mark": v.path.mark_at(now)},
                     "wallet": v.book.wallet, "equity": v.equity(now), "leverage": v.leverage,
                     "open_orders": [order_json(o, self.ctx.wall) for o in v.resting],
                     "orders": len(v.orders), "fills": len(v.fills), "events": events,

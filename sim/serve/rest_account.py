@@ -32,7 +32,7 @@ def position_row(ctx: Ctx, now: int, v2: bool) -> dict:
     qty = rep.qty(ctx.world.symbol)
     p = rep.get(ctx.world.symbol)
     entry = float(p.entry_price) if p is not None else 0.0
-    mark = v.path.mid_at(now)
+    mark = v.path.mark_at(now)
     notional = float(qty) * mark
     liq = v.liquidation_price()
     im = abs(notional) / v.leverage

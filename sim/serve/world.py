@@ -31,12 +31,12 @@ from sim.scenario.schema import (
 )
 from sim.serve import wire_events as ev
 from sim.serve.tap import Tap
-from sim.world.build import instrument_of, price_path, replay_path
+from sim.world.build import depth_profile, instrument_of, price_path, replay_path
 from sim.world.driver import VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
 from sim.world.interventions import apply_intervention
-from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
+from sim.world.liquidity import IDEAL, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
 from sim.world.rng import RunStreams
 from sim.world.runlog import RunLog
@@ -209,8 +209,7 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
     else:
         path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
-    base = IDEAL if liq.ideal else DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty, liq.levels,
-                                                liq.depth_exponent)
+    base = IDEAL if liq.ideal else depth_profile(sc, float(path.mid[0]))  # one tick unless spread_bps is set
     ex = sc.exchange
     rules = VenueRules(taker_fee=ex.taker_fee, maker_fee=ex.maker_fee, leverage=sc.account.leverage,
                        max_leverage=ex.max_leverage, maintenance_margin_rate=ex.maintenance_margin_rate,

@@ -21,8 +21,12 @@ from sim.bot.strategy.base import resolve_strategy
 from sim.core.instrument import Instrument
 from sim.core.types import RejectReason, TriggerBy
 from sim.data.errors import MarketDataError
+from sim.data.markprice import load_mark_stream
 from sim.data.paths import bars_to_ticks, trades_to_ticks
 from sim.data.replay import load_replay
+from sim.market.mark import BinanceMark, MarkModel
+from sim.market.msm import on_tick_grid
+from sim.market.scenario import funding_mode, index_params, synthetic_mid
 from sim.scenario.loader import replay_spec, strategy_kwargs
 from sim.scenario.schema import (
     BotCrash,
@@ -42,7 +46,7 @@ from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
 from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
-from sim.world.market import BidAskBounce, GbmParams, PricePath, apply_gaps, gbm_path
+from sim.world.market import BidAskBounce, GbmParams, PricePath, TickLast, apply_gaps, gbm_path
 from sim.world.rng import RunStreams
 from sim.world.runlog import RunLog
 from sim.world.transport import Faults, Gateway, LatencyModel, RateLimit, Transport, Window
@@ -119,9 +123,38 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
         raise MarketDataError(f"the data gives prices from {_iso(start)} to {_iso(covered)} only; the run needs them "
                               f"to {_iso(end)} (a shorter scenario.duration, or more data)")
     mid = np.ascontiguousarray(mid)
-    half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
-    return PricePath(start, res, mid, last=last if last is not None else
-                     BidAskBounce(mid, half_spread, streams.stream("last"))), facts
+    half_spread = 0.5 * spread_bps(sc, float(mid[0])) * 1e-4
+    last = last if last is not None else BidAskBounce(mid, half_spread, streams.stream("last"))
+    if not m.mark_file:
+        return PricePath(start, res, mid, last=last), facts
+    stream = load_mark_stream(m.mark_file)
+    mark, before = stream.on_grid(stream.mark, start, n_ticks, res)
+    index, _ = stream.on_grid(stream.index, start, n_ticks, res)
+    mark[:before], index[:before] = mid[:before], mid[:before]  # before the stream's first row: the trade price
+    path = PricePath(start, res, mid, last=last, mark=mark)
+    path.index_slice = lambda a, b: index[a:b]
+    path.funding_rate = stream.rate_for
+    facts.update(mark="recorded", mark_file=Path(m.mark_file).name, mark_ticks_before_stream=before)
+    return path, facts
+
+
+GBM_SPREAD_BPS = 1.0
+
+
+def spread_bps(sc: Scenario, first_price: float) -> float:
+    """The quoted spread: ``liquidity.spread_bps``, or one tick at the path's first price (BTCUSDT's); on a
+    GBM path, whose mid is continuous and not on the tick grid, 1 bps as before the realistic defaults."""
+    liq = sc.liquidity
+    if liq.spread_bps is not None:
+        return liq.spread_bps
+    return GBM_SPREAD_BPS if sc.market.model == "gbm" else float(sc.market.tick_size) / first_price * 1e4
+
+
+def depth_profile(sc: Scenario, first_price: float) -> DepthProfile:
+    """The book of ``[liquidity]`` (its spread resolved against the path's first price)."""
+    liq = sc.liquidity
+    return DepthProfile(spread_bps(sc, first_price), liq.level_step_bps, liq.level0_qty, liq.levels,
+                        liq.depth_exponent)
 
 
 def _iso(t_ms: int) -> str:
@@ -129,15 +162,31 @@ def _iso(t_ms: int) -> str:
 
 
 def price_path(sc: Scenario, streams: RunStreams, gaps: list[PriceGap] | None = None) -> PricePath:
-    """The run's price path: GBM mid (= mark), price gaps applied, last-trade bounce built on first use."""
+    """The run's synthetic price path: the model's mid (= mark), price gaps applied, last-trade bounce built
+    on first use. GBM is continuous with a bounce of the quoted spread; the realistic models (``msm``,
+    ``bootstrap``) sit on the tick grid and their last trade is the one-tick bid or ask."""
     tick = ms(sc.market.tick)
     n_ticks = sc.duration_ms // tick + 1
     m = sc.market
-    mid = gbm_path(GbmParams(m.s0, m.sigma, m.drift), n_ticks, tick, streams.stream("market"))
+    if m.model == "gbm":
+        mid = gbm_path(GbmParams(m.s0, m.sigma, m.drift), n_ticks, tick, streams.stream("market"))
+    else:
+        mid = synthetic_mid(m, replay_spec(sc) if m.model == "bootstrap" else None, n_ticks, tick,
+                            streams.stream("market"))
     if gaps:
         apply_gaps(mid, [(min(ms(g.at) // tick, n_ticks - 1), g.pct) for g in gaps])
-    half_spread = 0.5 * sc.liquidity.spread_bps * 1e-4
-    return PricePath(sc.scenario.start_ms, tick, mid, last=BidAskBounce(mid, half_spread, streams.stream("last")))
+    if m.model == "gbm":
+        half_spread = 0.5 * spread_bps(sc, float(mid[0])) * 1e-4
+        return PricePath(sc.scenario.start_ms, tick, mid, last=BidAskBounce(mid, half_spread, streams.stream("last")))
+    if gaps:
+        on_tick_grid(mid, float(m.tick_size))
+    last = TickLast(mid, float(m.tick_size), streams.stream("last"))
+    model = MarkModel(index_params(sc), sc.scenario.start_ms, tick, n_ticks, streams.stream("basis"))
+    path = PricePath(sc.scenario.start_ms, tick, mid, last=last, mark=BinanceMark(model, mid, last))
+    path.index_slice = lambda a, b: model.index(mid[a:b], a)
+    if funding_mode(sc) == "premium":
+        path.funding_rate = model.rate_for
+    return path
 
 
 def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.random.Generator, end: int,
@@ -151,6 +200,8 @@ def _funding(env: simpy.Environment, venue: SimExchange, sc: Scenario, rng: np.r
     while t <= end:
         yield env.timeout(t - env.now)
         rate = next(series, None)
+        if rate is None and venue.path.funding_rate is not None and funding_mode(sc) != "fixed":
+            rate = venue.path.funding_rate(t)
         if rate is None:
             rate = ex.funding_rate + (ex.funding_rate_sd * float(rng.standard_normal()) if ex.funding_rate_sd
                                       else 0.0)
@@ -171,8 +222,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     elif path is None:
         path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
-    base = IDEAL if (ideal or liq.ideal) else DepthProfile(liq.spread_bps, liq.level_step_bps, liq.level0_qty,
-                                                           liq.levels, liq.depth_exponent)
+    base = IDEAL if (ideal or liq.ideal) else depth_profile(sc, float(path.mid[0]))
     liquidity = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
                                                     e.depth_factor, e.spread_factor)
                                          for e in events if isinstance(e, ThinLiquidity)])

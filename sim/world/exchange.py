@@ -85,7 +85,7 @@ class SimExchange(VenueCore):
             case FetchTicker():
                 mid = self.path.mid_at(now_ms)
                 bid, ask = self.liquidity.at(now_ms).touch(mid)
-                return Ticker(now_ms, bid, ask, self.path.price_at("last", now_ms), mid)
+                return Ticker(now_ms, bid, ask, self.path.price_at("last", now_ms), self.path.mark_at(now_ms))
             case FetchOpenAlgoOrders():
                 return OpenAlgoOrdersReport(now_ms, tuple(a.report(now_ms) for a in self.algo.armed))
             case FetchAlgoOrder(client_algo_id=cid, algo_id=aid):
@@ -112,7 +112,7 @@ class SimExchange(VenueCore):
                                                          self.now, self.position_ms),))
 
     def equity(self, t_ms: int) -> float:
-        return self.book.wallet + self.book.unrealized(self.path.mid_at(t_ms))
+        return self.book.wallet + self.book.unrealized(self.path.mark_at(t_ms))
 
     def submit_algo(self, req: SubmitAlgoOrder, now: int, source: str) -> AlgoOrder:
         """Accept a conditional order into the algo service, or raise `Rejected`."""
@@ -142,7 +142,7 @@ class SimExchange(VenueCore):
         """Change the account's leverage; the code it is refused with, None when done: above the
         tier's maximum for the position (-2027), or leaving negative available margin (-2028)."""
         self.catch_up(now)
-        notional = abs(float(self.book.qty)) * self.path.mid_at(now)
+        notional = abs(float(self.book.qty)) * self.path.mark_at(now)
         if not 1 <= leverage <= self.margin.tier(notional).max_leverage:
             return vc.MAX_LEVERAGE_RATIO
         if leverage < self.leverage and self.account_report(leverage).available_margin < 0:
@@ -163,7 +163,7 @@ class SimExchange(VenueCore):
     def pay_funding(self, now: int, rate: float) -> float:
         """Settle one funding interval at the mark price; returns what the account received."""
         self.catch_up(now)
-        paid = funding_payment(float(self.book.qty), self.path.mid_at(now), rate)
+        paid = funding_payment(float(self.book.qty), self.path.mark_at(now), rate)
         self.book.wallet += paid
         self.book.funding += paid
         if paid:

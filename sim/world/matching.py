@@ -100,7 +100,7 @@ class VenueCore:
     def account_report(self, leverage: int | None = None) -> AccountReport:
         """Margin figures; open orders reserve initial margin (as on Binance) for what they would open."""
         lev = self.leverage if leverage is None else leverage
-        mark = self.path.mid_at(self.now)
+        mark = self.path.mark_at(self.now)
         upnl = self.book.unrealized(mark)
         equity = self.book.wallet + upnl
         im = self.book.initial_margin(mark, lev) + open_order_margin(self.book.qty, mark, self.resting, lev)
@@ -184,7 +184,7 @@ class VenueCore:
                 raise refuse(vc.WOULD_TRIGGER, reason, now)
             order.trigger_price = req.trigger_price
         if req.price is not None and order.type is OrderType.LIMIT:
-            mid, band, p = self.path.mid_at(now), self.rules.price_band_pct, float(req.price)
+            mid, band, p = self.path.mark_at(now), self.rules.price_band_pct, float(req.price)
             if order.side is Side.BUY and p > mid * (1 + band):
                 raise refuse(vc.PRICE_ABOVE_MULTIPLIER_UP, f"buy limit {p} > mark {mid:.2f} x {1 + band:g}", now)
             if order.side is Side.SELL and p < mid * (1 - band):
@@ -341,7 +341,7 @@ class VenueCore:
             order = heapq.heappop(self.pending)[2]
             if order.status.is_open:
                 self._match(order, t)
-        mark = self.path.mid_at(t)  # the last-trade series is read (and built) only if a trigger watches it
+        mark = self.path.mark_at(t)  # the last-trade series is read (and built) only if a trigger watches it
         for o in list(self.resting):
             if o not in self.resting:
                 continue

@@ -138,7 +138,7 @@ class GroundTruth:
         mine = parse_client_id(last.client_id) if last is not None and last.kind is FillKind.TRADE else None
         if mine is not None and ex is not None and mine.role not in PROTECTIVE:
             if abs(qty) > abs(before):
-                mid = ex.path.mid_at(ts)
+                mid = ex.path.mark_at(ts)
                 equity = ex.book.wallet + (float(qty) * (mid - ex.book.entry) if qty else 0.0)
                 lev = abs(float(qty)) * mid / equity if equity > 0 else float("inf")
                 self.exposure_steps.append((ts, last.client_id, qty, lev))  # type: ignore[arg-type]
@@ -254,7 +254,7 @@ class GroundTruth:
             return
         down = self.down
         rec_eq = self.record.equity() if self.record is not None and not down else None
-        mid = ex.path.mid_at(ts)
+        mid = ex.path.mark_at(ts)
         book = ex.book
         equity = book.wallet + (float(book.qty) * (mid - book.entry) if book.qty else 0.0)
         self.log.timeline.append(ts, mid, None if down else float(self.record_qty), float(self.exchange_qty), equity,

@@ -33,8 +33,8 @@ def scenario(duration: str = "10m", seed: int = 1, cycle: str = "1m", targets: l
         data["exchange"] = exchange
     if events:
         data["events"] = events
-    if market:
-        data["market"] = market
+    # GBM: these tests script fills at times found on GBM paths; they test the driver, not the market
+    data["market"] = {"model": "gbm", **(market or {})}
     return parse_scenario(data)
 
 

@@ -125,10 +125,10 @@ class Scenario(Strict):
         problems: list[tuple[str, str]] = []
         duration = ms(self.scenario.duration)
         m, ex, lev = self.market, self.exchange, self.account.leverage
-        if m.model == "replay":
+        if m.model in ("replay", "bootstrap"):
             for key in ("file", "format"):
                 if not getattr(m, key):
-                    problems.append((f"market.{key}", 'required when market.model = "replay"'))
+                    problems.append((f"market.{key}", f'required when market.model = "{m.model}"'))
             if m.format in ("csv", "parquet") and m.kind is None:
                 problems.append(("market.kind", f'"ohlcv" or "trades" is needed with market.format = "{m.format}"'))
         if lev > ex.max_leverage:
@@ -136,6 +136,9 @@ class Scenario(Strict):
         elif ex.margin_tiers and lev > ex.margin_tiers[0].max_leverage:
             problems.append(("account.leverage", f"{lev} exceeds the first margin tier's max_leverage "
                                                  f"{ex.margin_tiers[0].max_leverage} (exchange.margin_tiers[1])"))
+        if ms(m.vol_longest) < ms(m.vol_shortest):
+            problems.append(("market.vol_longest", f"{m.vol_longest} is shorter than market.vol_shortest "
+                                                   f"{m.vol_shortest}"))
         if ms(self.bot.cycle) < ms(m.tick):
             problems.append(("bot.cycle", f"{self.bot.cycle} is shorter than market.tick {m.tick}"))
         if ms(self.bot.cycle) > duration:
@@ -144,7 +147,7 @@ class Scenario(Strict):
         if self.scenario.start_ms + duration >= int(LATEST_END.timestamp() * 1000):
             problems.append(("scenario.duration", f"{self.scenario.duration} from the start would end after "
                                                   f"{LATEST_END:%Y-%m-%d}"))
-        if m.model == "gbm" and m.s0 < 100 * float(m.tick_size):
+        if m.model in ("gbm", "msm", "bootstrap") and m.s0 < 100 * float(m.tick_size):
             problems.append(("market.s0", f"{m.s0} is {m.s0 / float(m.tick_size):.3g} ticks of market.tick_size "
                                           f"{m.tick_size}: it must be at least 100 ticks, or prices round to nothing"))
         venue_max = max(t.max_leverage for t in ex.margin_tiers) if ex.margin_tiers else ex.max_leverage

@@ -78,10 +78,9 @@ class Exchange(Strict):
     # answered ACKNOWLEDGED with nothing filled and matches `matching_delay` later
     order_response: Literal["result", "ack"] = "result"
     matching_delay: MatchingDelayCfg = MatchingDelayCfg()
-    # "algo": STOP_MARKET / TAKE_PROFIT_MARKET only as algo orders, -4120 otherwise (Binance USD-M
-    # since 2025-12-09, the default); "legacy": also as ordinary orders (Binance before; NautilusTrader
-    # 1.221 still sends them so)
-    conditional_orders: Literal["legacy", "algo"] = "algo"
+    # "legacy": STOP_MARKET / TAKE_PROFIT_MARKET are also taken as ordinary orders (Binance before
+    # 2025-12-09; NautilusTrader still sends them so); "algo": only as algo orders, -4120 otherwise
+    conditional_orders: Literal["legacy", "algo"] = "legacy"
 
 
 class Account(Strict):

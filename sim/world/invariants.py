@@ -75,9 +75,10 @@ def one_live_order_per_intent(world: World, record_path: Path | None = None) -> 
 
     Counted three ways: two orders of one intent live or filled (a retry that did not ask first);
     two live protective orders of ours for one role at once (`Watch`); and the fills of one
-    decision's orders adding up to more than the decision's quantity (a blind retry under a new
-    intent: both orders reached the venue and filled). The decisions are the bot's record's; the
-    fills are the venue's.
+    decision's orders adding up to more than the move it decided (from the position before to its
+    target; a partial-fill chase stays within it, a blind retry under a new intent does not: both
+    orders reached the venue and filled). The decisions are the bot's record's; the fills are the
+    venue's.
     """
     problems = [f"{world.truth.duplicates} duplicate live orders"] if world.truth.duplicates else []
     problems += world.truth.watch.duplicate_problems.listed()
@@ -87,8 +88,9 @@ def one_live_order_per_intent(world: World, record_path: Path | None = None) -> 
 
 
 def _decision_overfills(world: World, record_path: Path) -> list[str]:
-    with sqlite3.connect(record_path) as conn:
-        decided = {int(i): Decimal(q) for i, q in conn.execute("SELECT id, qty FROM decisions")}
+    with sqlite3.connect(record_path) as conn:  # a decision moves the position from before to its target
+        decided = {int(i): abs(Decimal(t) - Decimal(b)) if t is not None else Decimal(q) for i, q, b, t in
+                   conn.execute("SELECT id, qty, position_before, target_qty FROM decisions")}
         order_of = {cid: int(d) for cid, d in conn.execute(
             "SELECT client_id, decision_id FROM orders WHERE decision_id IS NOT NULL")}
     filled: dict[int, Decimal] = {}
@@ -96,8 +98,8 @@ def _decision_overfills(world: World, record_path: Path) -> list[str]:
         d = order_of.get(f.client_id) if f.client_id else None
         if d is not None:
             filled[d] = filled.get(d, Decimal(0)) + f.qty
-    return [f"decision {d} for {decided[d]} filled {q} across its orders" for d, q in sorted(filled.items())
-            if d in decided and q > decided[d]][:5]
+    return [f"decision {d} to move the position by {decided[d]} filled {q} across its orders"
+            for d, q in sorted(filled.items()) if d in decided and q > decided[d]][:5]
 
 
 def reduce_only_and_protection(world: World) -> list[str]:

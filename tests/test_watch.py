@@ -28,7 +28,7 @@ CHAOS = Path(__file__).resolve().parent.parent / "scenarios" / "basics" / "chaos
 
 def _world(qty: str) -> SimpleNamespace:
     venue = SimpleNamespace(fills=[], book=SimpleNamespace(qty=D(qty)), resting=[], orders={})
-    return SimpleNamespace(exchange=venue, record=None, ledger=Ledger(), entry_tolerance_bps=1.0)
+    return SimpleNamespace(exchange=venue, record=None, ledger=Ledger(), entry_tolerance_bps=1.0, venue_changes=0)
 
 
 def _fill(truth: SimpleNamespace, cid: str | None, side: Side, qty: str, ts: int) -> None:

@@ -247,7 +247,7 @@ class Watch:
             return
         carried, self._carried = self._carried, {}
         key = (id(record), record.version, self.truth.venue_changes)
-        if key == self._quiet and not rec.lookups:  # nothing changed since the last clean one: the same verdict
+        if key == self._quiet and not rec.lookups and not rec.failed:  # nothing changed: the same verdict
             self.clean_reconciles += 1
             self._pending = carried
             return

@@ -120,21 +120,28 @@ def decision_counts(record_path: Path) -> dict[str, int]:
     return {str(a): int(n) for a, n in rows}
 
 
-def reject_counts(events: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """Orders the venue refused, by whose they were (``bot`` or ``external``) and by reason code.
+def reject_counts(events: pd.DataFrame) -> dict[str, dict]:
+    """Orders the venue refused, by whose they were (``bot`` or ``external``) and by reason, and
+    under ``by_code`` the same by the venue's (Binance's) code name, e.g. ``MIN_NOTIONAL``.
 
     Gateway refusals (rate limited, outage) are not orders the venue saw: `transport.refused`
     counts them.
     """
     out: dict[str, dict[str, int]] = {"bot": {}, "external": {}}
+    codes: dict[str, dict[str, int]] = {"bot": {}, "external": {}}
     if not len(events):
-        return out
+        return {**out, "by_code": codes}
     rejected = events[events["kind"] == "order_rejected"]
     for cid, detail in zip(rejected["client_id"], rejected["detail"], strict=True):
         whose = "external" if str(cid).startswith("ext-") else "bot"
-        reason = str(detail).split(":", 1)[0]
+        reason, _, rest = str(detail).partition(": ")
         out[whose][reason] = out[whose].get(reason, 0) + 1
-    return {whose: dict(sorted(counts.items())) for whose, counts in out.items()}
+        parts = rest.split(" ", 2)  # "-4164 MIN_NOTIONAL: ..." (the venue's code, then its name)
+        if len(parts) >= 2 and parts[0].lstrip("-").isdigit():
+            name = parts[1].rstrip(":")
+            codes[whose][name] = codes[whose].get(name, 0) + 1
+    return {**{whose: dict(sorted(counts.items())) for whose, counts in out.items()},
+            "by_code": {whose: dict(sorted(counts.items())) for whose, counts in codes.items()}}
 
 
 def default_run_dir(scenario: Scenario, seed: int) -> Path:

@@ -23,9 +23,17 @@ class ExchangeError(Exception):
 
 
 class Rejected(ExchangeError):
-    def __init__(self, reason: RejectReason, message: str = "", ts: int = 0) -> None:
-        super().__init__(f"rejected ({reason.value}){': ' + message if message else ''}", ts)
+    """The venue refused. ``reason`` is what the bot decides by; ``code`` / ``code_name`` are the
+    venue's own (Binance's, e.g. -4164 MIN_NOTIONAL; see `sim.core.venue_codes`), None when the
+    refusal did not come from a venue that gives one."""
+
+    def __init__(self, reason: RejectReason, message: str = "", ts: int = 0, code: int | None = None,
+                 code_name: str = "") -> None:
+        tag = f"{reason.value}" + (f" {code} {code_name}" if code is not None else "")
+        super().__init__(f"rejected ({tag}){': ' + message if message else ''}", ts)
         self.reason = reason
+        self.code = code
+        self.code_name = code_name
 
 
 class TransientError(ExchangeError):

@@ -19,7 +19,9 @@ class Instrument:
     tick_size: price increment (quote currency).
     lot_size: quantity increment (base currency).
     min_qty: smallest order quantity (base currency).
-    min_notional: smallest order notional (quote currency).
+    min_notional: smallest order notional (quote currency; reduce-only orders are exempt).
+    max_qty: largest limit order (LOT_SIZE maxQty); market_max_qty: largest market order
+    (MARKET_LOT_SIZE maxQty). Defaults are BTCUSDT's on Binance USD-M.
     """
 
     symbol: str
@@ -27,6 +29,8 @@ class Instrument:
     lot_size: Decimal
     min_qty: Decimal
     min_notional: Decimal
+    max_qty: Decimal = Decimal("1000")
+    market_max_qty: Decimal = Decimal("120")
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size"):

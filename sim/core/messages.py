@@ -3,6 +3,13 @@
 Commands are imperative (`SubmitOrder`), venue state comes back as noun reports
 (`PositionReport`). Every report carries ``ts``: the venue's time in integer milliseconds when
 it answered; that is how the bot learns the time (it never reads a clock).
+
+Two times, as on Binance: ``ts`` is the *event* time (when the venue sent the report: its answer,
+or the pushed update; Binance ``E``), ``updated_ms`` on an order, algo order or position the
+*transaction* time (when it last changed at the venue; Binance ``T`` / ``updateTime``). A fill's
+``ts`` is its trade time, its ``event_ms`` when the venue pushed it (a query's answer carries
+its own ``ts``).
+``0`` in these added fields means "not given" (reports built outside a venue, e.g. test fakes).
 """
 from __future__ import annotations
 
@@ -44,10 +51,19 @@ class FetchAccount:
 
 @dataclass(frozen=True, slots=True)
 class FetchOrder:
-    """Look an order up by our client id (how a timeout is resolved)."""
+    """Look an order up by our client id (how a timeout is resolved), or by the venue's id.
+
+    A client id is unique among *open* orders only (Binance): a closed order's id may be used
+    again, and then the lookup answers the newest order with it. With ``venue_id`` the lookup is by
+    the venue's id (how a triggered algo order's child, ``actual_order_id``, is found) and
+    ``client_id`` is ignored. An order is no longer found (UNKNOWN_ORDER, -2013) once it is
+    cancelled or expired with no fills and 3 days old, or any order 90 days old: "unknown order"
+    alone does not prove "never arrived".
+    """
 
     symbol: str
     client_id: ClientOrderId
+    venue_id: VenueOrderId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +91,19 @@ class FetchCandles:
 
 @dataclass(frozen=True, slots=True)
 class SubmitOrder:
+    """A new order. Its answer depends on the venue's ``exchange.order_response``:
+
+    ``"result"`` (what ccxt asks for): the order as it stands after matching (a market or IOC order
+    FILLED or EXPIRED with what it got). ``"ack"``: a market, IOC or FOK order is answered
+    ACKNOWLEDGED (Binance NEW) with nothing filled; it fills after the venue's matching delay, and
+    the bot learns that from a pushed update or a later query. Limit GTC orders are answered as
+    they rest either way.
+
+    STOP_MARKET / TAKE_PROFIT_MARKET here is Binance's legacy route: accepted while the venue's
+    ``exchange.conditional_orders = "legacy"``, refused -4120 under ``"algo"`` (use
+    `SubmitAlgoOrder`). ``trigger_by`` defaults to the contract (last) price, as on Binance.
+    """
+
     symbol: str
     client_id: ClientOrderId
     side: Side
@@ -82,7 +111,7 @@ class SubmitOrder:
     qty: Decimal
     price: Decimal | None = None  # limit price
     trigger_price: Decimal | None = None  # TP / SL trigger
-    trigger_by: TriggerBy = TriggerBy.MARK
+    trigger_by: TriggerBy = TriggerBy.LAST
     reduce_only: bool = False
     time_in_force: TimeInForce = TimeInForce.GTC
 
@@ -95,7 +124,12 @@ class CancelOrder:
 
 @dataclass(frozen=True, slots=True)
 class AmendOrder:
-    """Change a resting order in place: its quantity, limit price or trigger price."""
+    """Change a resting *limit* order in place (quantity or price); it loses its queue place.
+
+    Conditional orders cannot be amended (Binance): cancel and place another. A legacy-route
+    trigger order (venue ``conditional_orders = "legacy"``) may still have its ``trigger_price``
+    amended, as before.
+    """
 
     symbol: str
     client_id: ClientOrderId
@@ -128,8 +162,11 @@ class SubmitAlgoOrder:
 
 @dataclass(frozen=True, slots=True)
 class CancelAlgoOrder:
+    """Cancel an open conditional order (by client algo id, or by the venue's ``algo_id``)."""
+
     symbol: str
     client_algo_id: ClientOrderId
+    algo_id: AlgoOrderId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +175,7 @@ class FetchAlgoOrder:
 
     symbol: str
     client_algo_id: ClientOrderId
+    algo_id: AlgoOrderId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +219,7 @@ class PositionReport:
     qty: Decimal
     entry_price: Decimal
     ts: int
+    updated_ms: int = 0  # when the position last changed (transaction time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +254,10 @@ class OrderReport:
     status: OrderStatus
     filled_qty: Decimal
     avg_price: Decimal | None
-    ts: int
+    ts: int  # event time: when the venue sent this report
+    updated_ms: int = 0  # transaction time: when the order last changed at the venue
+    client_algo_id: ClientOrderId | None = None  # a triggered algo order's child: the algo order that made it
+    time_in_force: TimeInForce = TimeInForce.GTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +271,17 @@ class AlgoOrderReport:
     """A conditional order as the venue's algo service reports it.
 
     Once triggered, ``actual_order_id`` / ``actual_client_id`` name the child market order the venue
-    created (look it up with `FetchOrder`; its fills carry its ids, not the algo order's).
+    created (look it up with `FetchOrder`; its fills carry its ids, not the algo order's; the
+    child's `OrderReport.client_algo_id` names this order back). The child's client id is the
+    venue's, ``algo-<algo_id>``: never one of the bot's.
     ``ts`` is when the venue sent this report, ``updated_ms`` when the order last changed there.
+
+    Lifecycle in this venue: NEW (waiting) -> on trigger TRIGGERING -> TRIGGERED (the child exists)
+    -> FINISHED (the child filled or expired); or CANCELLED (by request, or when a liquidation
+    cancels every open order); REJECTED when the child is refused at trigger (``reason``: e.g.
+    "Reduce Only reject" when nothing is left to reduce); EXPIRED for a ``close_position`` order
+    whose position was gone when it triggered. Every change is pushed (in `Woke.updates`). An
+    algo order is found by `FetchAlgoOrder` under the same retention rules as orders.
     """
 
     symbol: str
@@ -250,6 +301,8 @@ class AlgoOrderReport:
     updated_ms: int
     trigger_ms: int | None = None
     reason: str = ""  # why it was rejected or expired (Binance's ``rm``)
+    actual_qty: Decimal = Decimal(0)  # what the child order filled (Binance ``aq``)
+    actual_price: Decimal | None = None  # its average price (Binance ``ap``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +335,9 @@ class FillReport:
     price: Decimal
     fee: float
     kind: FillKind
-    ts: int
+    ts: int  # trade (transaction) time
+    event_ms: int = 0  # when the venue pushed it (at once: the trade time); a query's answer time is FillsReport.ts
+    maker: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,8 @@ class OrderType(StrEnum):
 class TimeInForce(StrEnum):
     GTC = "gtc"
     IOC = "ioc"
-    POST_ONLY = "post_only"
+    POST_ONLY = "post_only"  # Binance GTX: refused (-5022) if it would take
+    FOK = "fok"  # fill whole at once or be refused (-5021)
 
 
 class TriggerBy(StrEnum):
@@ -134,6 +135,8 @@ class RejectReason(StrEnum):
     LEVERAGE_TOO_HIGH = "leverage_too_high"
     DUPLICATE_CLIENT_ID = "duplicate_client_id"
     UNKNOWN_ORDER = "unknown_order"
+    ABOVE_MAX_QTY = "above_max_qty"
+    WOULD_NOT_FILL = "would_not_fill"  # a fill-or-kill order the book could not fill whole
     INVALID = "invalid"
 
 

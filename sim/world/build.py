@@ -84,7 +84,7 @@ class World:
 
 def instrument_of(sc: Scenario) -> Instrument:
     m = sc.market
-    return Instrument(m.symbol, m.tick_size, m.lot_size, m.min_qty, m.min_notional)
+    return Instrument(m.symbol, m.tick_size, m.lot_size, m.min_qty, m.min_notional, m.max_qty, m.market_max_qty)
 
 
 def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
@@ -183,11 +183,14 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
                        leverage=sc.account.leverage, max_leverage=ex.max_leverage,
                        maintenance_margin_rate=ex.maintenance_margin_rate, liquidation_fee=ex.liquidation_fee,
                        price_band_pct=ex.price_band_pct, resting_fill_fraction=liq.resting_fill_fraction,
-                       margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers))
+                       margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers),
+                       order_response=ex.order_response, matching_delay_ms=ex.matching_delay.median_ms,
+                       matching_delay_sigma=ex.matching_delay.sigma, conditional_orders=ex.conditional_orders)
     log = RunLog()
     truth = GroundTruth(log)
     inst = instrument_of(sc)
-    venue = SimExchange(inst, path, liquidity, rules, sc.account.balance, truth)
+    venue = SimExchange(inst, path, liquidity, rules, sc.account.balance, truth,
+                        matching_rng=streams.stream("matching"))
     env = simpy.Environment(initial_time=start)
     clock = VenueClock(env, venue)
     venue.scheduler = clock.schedule

@@ -18,8 +18,10 @@ from sim.bot.clock import ReplyClock
 from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, Unavailable
 from sim.core.messages import (
     FetchAccount,
+    FetchAlgoOrder,
     FetchCandles,
     FetchFills,
+    FetchOpenAlgoOrders,
     FetchOpenOrders,
     FetchOrder,
     FetchPositions,
@@ -33,7 +35,8 @@ from sim.world.exchange import SimExchange
 from sim.world.transport import Gateway, Transport
 from sim.world.truth import GroundTruth
 
-_READS = frozenset({FetchPositions, FetchOpenOrders, FetchOrder, FetchFills, FetchAccount, FetchTicker, FetchCandles})
+_READS = frozenset({FetchPositions, FetchOpenOrders, FetchOrder, FetchFills, FetchAccount, FetchTicker, FetchCandles,
+                    FetchAlgoOrder, FetchOpenAlgoOrders})
 
 
 class VenueClock:

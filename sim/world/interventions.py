@@ -14,8 +14,8 @@ import simpy
 
 from sim.core.errors import Rejected
 from sim.core.ids import parse_client_id
-from sim.core.messages import AmendOrder
-from sim.core.types import OrderRole, Side, TimeInForce
+from sim.core.messages import AmendOrder, SubmitAlgoOrder
+from sim.core.types import ClientOrderId, OrderRole, Side, TimeInForce, TriggerBy
 from sim.scenario.schema import (
     BotCrash,
     CancelProtective,
@@ -31,6 +31,7 @@ from sim.scenario.schema import (
     TransferOut,
     ms,
 )
+from sim.world.algo_orders import AlgoOrder
 from sim.world.exchange import SimExchange
 from sim.world.runlog import RunLog
 
@@ -39,12 +40,41 @@ _ROLES = {"tp": {OrderRole.TAKE_PROFIT}, "sl": {OrderRole.STOP_LOSS},
 
 
 def _protective(venue: SimExchange, which: str) -> list:
-    out = []
+    """The bot's open TP/SL orders of a kind: resting trigger orders (legacy route) and algo orders."""
+    out: list = []
     for order in venue.open_triggers:
         parsed = parse_client_id(order.client_id)
         if parsed is not None and parsed.role in _ROLES[which]:
             out.append(order)
+    for algo in venue.algo.armed:
+        parsed = parse_client_id(algo.client_algo_id)
+        if parsed is not None and parsed.role in _ROLES[which]:
+            out.append(algo)
     return out
+
+
+def _move(venue: SimExchange, order: object, by: float, now: int) -> str:
+    """Move one TP/SL by ``by`` (a fraction of its trigger price). A legacy trigger order is amended
+    in place; an algo order cannot be amended, so the operator cancels it and places another with
+    an id of their own (``ext-algo-N``), as a person would on Binance."""
+    inst = venue.instrument
+    new = inst.price(float(order.trigger_price) * (1 + by))  # type: ignore[attr-defined]
+    if isinstance(order, AlgoOrder):
+        venue.algo.cancel(now, order.client_algo_id)
+        venue._external_seq += 1
+        cid = ClientOrderId(f"ext-algo-{venue._external_seq}")
+        req = SubmitAlgoOrder(order.symbol, cid, order.side, order.type, new, order.qty, TriggerBy(order.trigger_by),
+                              order.reduce_only, order.close_position)
+        try:
+            venue.submit_algo(req, now, source="external")
+        except Rejected as exc:
+            return f"{order.client_algo_id} cancelled, replacement {cid} refused ({exc.code_name})"
+        return f"{order.client_algo_id} cancelled, replaced by {cid} at {new}"
+    try:
+        venue.amend(AmendOrder(inst.symbol, order.client_id, trigger_price=new), now)  # type: ignore[attr-defined]
+    except Rejected as exc:
+        return f"{order.client_id} refused ({exc.reason.value})"  # type: ignore[attr-defined]
+    return f"{order.client_id}->{new}"  # type: ignore[attr-defined]
 
 
 def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) -> None:
@@ -69,22 +99,22 @@ def apply_intervention(event: Event, venue: SimExchange, now: int, log: RunLog) 
             done = venue.external_market(side, inst.qty_down(q), now)
             detail = f"added {side.value} {q}" + ("" if done else " (refused by the venue)")
         case CancelProtective(which=which):
-            cancelled = [o.client_id for o in _protective(venue, which)]
-            for cid in cancelled:
-                venue.cancel(cid, now)
+            cancelled = []
+            for o in _protective(venue, which):
+                if isinstance(o, AlgoOrder):
+                    venue.algo.cancel(now, o.client_algo_id)
+                    cancelled.append(o.client_algo_id)
+                else:
+                    venue.cancel(o.client_id, now)
+                    cancelled.append(o.client_id)
             detail = f"cancelled {', '.join(cancelled) or 'nothing'}"
         case MoveProtective(which=which, by_pct=by):
-            moved = []
-            for o in _protective(venue, which):
-                new = inst.price(float(o.trigger_price) * (1 + by))
-                try:
-                    venue.amend(AmendOrder(inst.symbol, o.client_id, trigger_price=new), now)
-                    moved.append(f"{o.client_id}->{new}")
-                except Rejected as exc:
-                    moved.append(f"{o.client_id} refused ({exc.reason.value})")
+            moved = [_move(venue, o, by, now) for o in _protective(venue, which)]
             detail = f"moved {', '.join(moved) or 'nothing'}"
         case SetLeverage(leverage=lev):
-            detail = f"leverage {lev}" + ("" if venue.set_leverage(lev, now) else " refused by the venue")
+            refused = venue.set_leverage(lev, now)
+            detail = f"leverage {lev}" + ("" if refused is None else
+                                          f" refused by the venue ({refused.code} {refused.name})")
         case TransferOut(amount=a):
             amount = venue.transfer(-a, now)
             detail = f"transferred out {-amount:.2f} of {a:.2f} asked"

@@ -5,7 +5,10 @@ perpetual venues publish them; a single flat rate is the one-tier case.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +59,25 @@ def liquidation_price(qty: float, entry: float, wallet: float, mmr: float) -> fl
 def funding_payment(qty: float, mark: float, rate: float) -> float:
     """What the account receives at a funding time (longs pay shorts when the rate is positive)."""
     return -qty * mark * rate
+
+
+def open_order_margin(qty: Decimal, mark: float, resting: Iterable[Any], leverage: int) -> float:
+    """Initial margin that resting limit orders reserve beyond the position's own.
+
+    The account is margined for the worse of its two directions: every buy filling (position plus
+    the buys' notional) or every sell filling (position minus the sells'), so orders that would
+    only close the position reserve nothing. Reduce-only and trigger orders reserve nothing.
+    """
+    buys = sells = 0.0
+    for o in resting:
+        if o.reduce_only or o.price is None or o.is_trigger:
+            continue
+        notional = float(o.remaining) * float(o.price)
+        if o.side.sign > 0:
+            buys += notional
+        else:
+            sells += notional
+    if not buys and not sells:
+        return 0.0
+    pos = float(qty) * mark
+    return max(0.0, max(abs(pos + buys), abs(pos - sells)) - abs(pos)) / leverage

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from sim.core.ids import parse_client_id
-from sim.core.messages import FillReport, SubmitOrder
+from sim.core.messages import AlgoOrderReport, FillReport, SubmitOrder
 from sim.core.types import FillKind, OrderRole, RejectReason
 from sim.world.exchange import SimExchange
 from sim.world.ledger import Ledger
@@ -99,8 +99,19 @@ class GroundTruth:
                 siblings.append(order)
 
     def on_reject(self, ts: int, request: SubmitOrder, reason: RejectReason, detail: str) -> None:
-        self.log.event(ts, "order_rejected", "venue", request.client_id, request.side.value, float(request.qty),
+        cid = getattr(request, "client_id", None) or getattr(request, "client_algo_id", None)
+        qty = getattr(request, "qty", None)
+        self.log.event(ts, "order_rejected", "venue", cid, request.side.value, None if qty is None else float(qty),
                        None, f"{reason.value}: {detail}")
+
+    def on_algo(self, ts: int, report: AlgoOrderReport, what: str) -> None:
+        """An algo (conditional) order changed: pushed to the bot and logged. (Its child order is
+        followed through `on_order`; protection invariants over algo orders are the checker's.)"""
+        if self.publish is not None:
+            self.publish(ts, report)
+        self.log.event(ts, f"algo_{what.split(':')[0].replace(' ', '_')}", "venue", report.client_algo_id,
+                       report.side.value, None if report.qty is None else float(report.qty),
+                       float(report.trigger_price), what)
 
     def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None:
         self.ledger.add(fill)

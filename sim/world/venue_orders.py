@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
-from sim.core.messages import FillReport, OrderReport, SubmitOrder
+from sim.core.messages import AlgoOrderReport, FillReport, OrderReport, SubmitOrder
 from sim.core.types import ClientOrderId, OrderStatus, OrderType, RejectReason, Side, TimeInForce, VenueOrderId
 
 PRICE_Q = Decimal("0.00000001")
@@ -47,6 +47,24 @@ class VenueOrder:
     last_fill_ms: int | None = None
     trade_throughs: int = 0  # resting limit: how many levels the price has traded through it
     half_spread_bps: float | None = None  # at the moment it took liquidity: the spread part of its cost
+    client_algo_id: ClientOrderId | None = None  # the child of a triggered algo order: that order
+
+    @property
+    def key(self) -> str:
+        return self.client_id
+
+    @property
+    def id(self) -> str:
+        return self.venue_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @property
+    def dropped_unfilled(self) -> bool:
+        """Cancelled or expired with nothing filled (Binance forgets these after 3 days)."""
+        return self.filled_qty == 0 and self.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
     @property
     def avg_price(self) -> float | None:
@@ -65,7 +83,8 @@ class VenueOrder:
         avg = self.avg_price
         return OrderReport(self.symbol, self.client_id, self.venue_id, self.side, self.type, self.qty, self.price,
                            self.trigger_price, self.reduce_only, self.status, self.filled_qty,
-                           None if avg is None else quote_price(avg), ts)
+                           None if avg is None else quote_price(avg), ts, self.ts_updated, self.client_algo_id,
+                           self.time_in_force)
 
     @property
     def fires_on_rise(self) -> bool:
@@ -81,6 +100,9 @@ class VenueObserver(Protocol):
     """What the world wants to hear from the venue (ground truth, the event log, pushed updates)."""
 
     def on_order(self, ts: int, order: VenueOrder, what: str, detail: str = "") -> None: ...
+    # ``request`` is a SubmitOrder or a SubmitAlgoOrder; ``detail`` begins with the venue's code and
+    # code name ("-4164 MIN_NOTIONAL: ..."), what a summary counts rejections by
     def on_reject(self, ts: int, request: SubmitOrder, reason: RejectReason, detail: str) -> None: ...
     def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None: ...
     def on_position(self, ts: int, qty: Decimal) -> None: ...
+    def on_algo(self, ts: int, report: AlgoOrderReport, what: str) -> None: ...

@@ -31,7 +31,7 @@ D = Decimal
 SYM = "BTCUSDT"
 T0 = 60_000 * 1000  # aligned to the minute
 TICK = 1000
-INST = Instrument(SYM, tick_size=D("0.1"), lot_size=D("0.001"), min_qty=D("0.01"), min_notional=D("5"))
+INST = Instrument(SYM, tick_size=D("0.001"), lot_size=D("0.001"), min_qty=D("0.01"), min_notional=D("5"))
 DEPTH = DepthProfile(spread_bps=1.0, level_step_bps=0.5, level0_qty=0.5, levels=400)
 
 
@@ -72,7 +72,8 @@ def limit(cid: str, side: Side, qty: str, price: str, tif: TimeInForce = TimeInF
 
 
 def trigger(cid: str, kind: OrderType, side: Side, qty: str, price: str, reduce_only: bool = True) -> SubmitOrder:
-    return SubmitOrder(SYM, ClientOrderId(cid), side, kind, D(qty), trigger_price=D(price), reduce_only=reduce_only)
+    return SubmitOrder(SYM, ClientOrderId(cid), side, kind, D(qty), trigger_price=D(price), trigger_by=TriggerBy.MARK,
+                       reduce_only=reduce_only)
 
 
 def position(ex: SimExchange, now: int) -> Decimal:
@@ -214,11 +215,21 @@ def test_position_always_equals_the_signed_sum_of_fills(seed):
 # ------------------------------------------------------------------------------------ rejects
 
 
-def test_duplicate_client_id_is_rejected():
+def test_duplicate_client_id_among_open_orders_is_rejected():
     ex = make_exchange(flat())
-    ex.handle(market("a", Side.BUY, "1"), t(1))
+    ex.handle(limit("a", Side.BUY, "1", "99"), t(1))
     expect_reject(ex, market("a", Side.BUY, "1"), t(2), RejectReason.DUPLICATE_CLIENT_ID)
-    assert position(ex, t(2)) == D("1")
+    assert position(ex, t(2)) == 0
+
+
+def test_a_closed_orders_client_id_may_be_used_again_and_the_second_order_executes():
+    ex = make_exchange(flat())
+    first = ex.handle(market("a", Side.BUY, "1"), t(1))
+    second = ex.handle(market("a", Side.BUY, "1"), t(2))  # Binance: unique among open orders only
+    assert first.venue_id != second.venue_id
+    assert position(ex, t(2)) == D("2")
+    assert ex.handle(FetchOrder(SYM, ClientOrderId("a")), t(3)).venue_id == second.venue_id
+    assert ex.handle(FetchOrder(SYM, ClientOrderId("a"), venue_id=first.venue_id), t(3)).venue_id == first.venue_id
 
 
 def test_quantity_below_min_qty_is_rejected():
@@ -277,10 +288,16 @@ def test_trigger_that_would_fire_at_once_is_rejected_as_would_trigger_immediatel
     assert not ex.open_triggers
 
 
-@pytest.mark.parametrize("price", ["94.9", "105.1"])
-def test_limit_price_too_far_from_the_mark_is_rejected_as_price_out_of_band(price):
-    ex = make_exchange(flat())  # default band: 5 % of the mark
-    expect_reject(ex, limit("a", Side.BUY, "1", price), t(1), RejectReason.PRICE_OUT_OF_BAND)
+@pytest.mark.parametrize(("side", "price"), [(Side.BUY, "105.1"), (Side.SELL, "94.9")])
+def test_limit_price_too_far_from_the_mark_is_rejected_as_price_out_of_band(side, price):
+    ex = make_exchange(flat())  # PERCENT_PRICE: a buy at most 5 % above the mark, a sell at most 5 % below
+    expect_reject(ex, limit("a", side, "1", price), t(1), RejectReason.PRICE_OUT_OF_BAND)
+
+
+@pytest.mark.parametrize(("side", "price"), [(Side.BUY, "94.9"), (Side.SELL, "105.1")])
+def test_percent_price_bounds_one_side_only(side, price):
+    ex = make_exchange(flat())  # a passive limit far from the mark is allowed (Binance: one bound per side)
+    assert ex.handle(limit("a", side, "1", price), t(1)).status is OrderStatus.ACKNOWLEDGED
 
 
 @pytest.mark.parametrize(("side", "price"), [(Side.BUY, "100.01"), (Side.BUY, "101"), (Side.SELL, "99.99")])
@@ -351,7 +368,7 @@ def test_amend_of_a_trigger_to_a_price_that_would_fire_at_once_is_rejected():
 def test_amend_of_a_limit_outside_the_band_or_to_a_bad_quantity_is_rejected():
     ex = make_exchange(flat())
     ex.handle(limit("a", Side.BUY, "2", "99"), t(1))
-    expect_reject(ex, AmendOrder(SYM, ClientOrderId("a"), price=D("90")), t(2), RejectReason.PRICE_OUT_OF_BAND)
+    expect_reject(ex, AmendOrder(SYM, ClientOrderId("a"), price=D("106")), t(2), RejectReason.PRICE_OUT_OF_BAND)
     expect_reject(ex, AmendOrder(SYM, ClientOrderId("a"), qty=D("0")), t(2), RejectReason.INVALID)
     expect_reject(ex, AmendOrder(SYM, ClientOrderId("a"), qty=D("1.0001")), t(2), RejectReason.INVALID)
     assert (ex.orders[ClientOrderId("a")].price, ex.orders[ClientOrderId("a")].qty) == (D("99"), D("2"))

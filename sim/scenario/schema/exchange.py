@@ -1,7 +1,7 @@
 """`[exchange]` and `[account]`: fees, margin, funding, latency, transport faults, rate limits, pushed updates."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -34,6 +34,14 @@ class UpdatesCfg(Strict):
     drop_prob: Fraction = 0.0
 
 
+class MatchingDelayCfg(Strict):
+    """How long after its acknowledgement an order matches (``order_response = "ack"``): lognormal
+    around ``median_ms``, drawn per order from the run's seeded stream, at least 1 ms."""
+
+    median_ms: NonNegative = 5.0
+    sigma: NonNegative = 0.5
+
+
 class MarginTierCfg(Strict):
     notional_cap: Positive
     mmr: Fraction
@@ -57,6 +65,13 @@ class Exchange(Strict):
     transport: TransportCfg = TransportCfg()
     rate_limit: RateLimitCfg | None = None
     updates: UpdatesCfg = UpdatesCfg()
+    # "result": a market/IOC/FOK order is answered after matching (what ccxt asks for); "ack": it is
+    # answered ACKNOWLEDGED with nothing filled and matches `matching_delay` later
+    order_response: Literal["result", "ack"] = "result"
+    matching_delay: MatchingDelayCfg = MatchingDelayCfg()
+    # "legacy": STOP_MARKET / TAKE_PROFIT_MARKET are also taken as ordinary orders (Binance before
+    # 2025-12-09; NautilusTrader still sends them so); "algo": only as algo orders, -4120 otherwise
+    conditional_orders: Literal["legacy", "algo"] = "legacy"
 
 
 class Account(Strict):

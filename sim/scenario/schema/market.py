@@ -32,7 +32,10 @@ class Market(Strict):
     # (gbm keys above: s0, sigma, drift, tick; replay keys: file ... exclude_trade_types)
     lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
     min_qty: Annotated[Decimal, Field(ge=0)] = Decimal("0.001")
-    min_notional: Annotated[Decimal, Field(ge=0)] = Decimal("5")
+    min_notional: Annotated[Decimal, Field(ge=0)] = Decimal("100")  # MIN_NOTIONAL; reduce-only exempt
+    max_qty: Annotated[Decimal, Field(gt=0)] = Decimal("1000")  # LOT_SIZE maxQty (limit orders)
+    market_max_qty: Annotated[Decimal, Field(gt=0)] = Decimal("120")  # MARKET_LOT_SIZE maxQty
+    # (tick_size ... market_max_qty: Binance USD-M BTCUSDT's filters by default)
 
 
 class Liquidity(Strict):

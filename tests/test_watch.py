@@ -100,3 +100,24 @@ def test_chaos_seeds_where_the_operator_lands_within_the_bots_latency_window_kee
     result = sim.run(sim.load_scenario(CHAOS), seed=seed, out=tmp_path / "r", ideal_twin=False, report=False)
     assert result.summary["invariants"]["reduce_only_and_protection"]["held"], \
         result.summary["invariants"]["reduce_only_and_protection"]["problems"]
+
+
+def test_a_protective_algo_order_left_on_a_flat_position_breaks_the_invariant(tmp_path):
+    """The venue's algo service holds conditional orders apart from its resting orders: an orphan
+    there is an orphan too."""
+    from sim.core.messages import SubmitAlgoOrder
+    from sim.runner import _simulate
+    from sim.scenario.loader import parse_scenario
+    from sim.world.build import build_world
+    from sim.world.invariants import reduce_only_and_protection
+
+    sc = parse_scenario({"scenario": {"name": "flat", "description": "no trading", "duration": "10m", "seed": 1},
+                         "bot": {"strategy": "scripted", "params": {"targets": []}}})
+    world = build_world(sc, 1, tmp_path / "record.sqlite")
+    _simulate(world)
+    assert world.venue.book.qty == 0 and reduce_only_and_protection(world) == []
+    mid = world.venue.path.mid_at(world.end_ms)
+    world.venue.handle(SubmitAlgoOrder("BTCUSDT", "ae-1-tp-0", Side.SELL, OrderType.TAKE_PROFIT_MARKET,
+                                       D(str(round(mid * 1.05))), D("0.1")), world.end_ms)
+    world.record.close()
+    assert any("ae-1-tp-0 live on a flat position" in p for p in reduce_only_and_protection(world))

@@ -122,14 +122,17 @@ def reduce_only_and_protection(world: World) -> list[str]:
             problems.append(f"t={f.ts}: reduce-only {f.client_id} took the position from {pos} to {after}")
         pos = after
     qty = world.venue.book.qty
-    for o in world.venue.resting:
-        p = parse_client_id(o.client_id)
+    live = [(o.client_id, o.remaining) for o in world.venue.resting]
+    algo = getattr(world.venue, "algo", None)  # conditional orders held by the venue's algo service, if any
+    live += [(a.client_algo_id, a.qty) for a in (algo.armed if algo is not None else ())]
+    for cid, remaining in live:
+        p = parse_client_id(cid)
         if p is None or p.role not in PROTECTIVE:
             continue
         if qty == 0:
-            problems.append(f"protective {o.client_id} live on a flat position")
-        elif o.remaining > abs(qty):
-            problems.append(f"protective {o.client_id} for {o.remaining} exceeds the position {abs(qty)}")
+            problems.append(f"protective {cid} live on a flat position")
+        elif remaining is not None and remaining > abs(qty):  # None: closes whatever the position is
+            problems.append(f"protective {cid} for {remaining} exceeds the position {abs(qty)}")
     return problems
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -27,6 +27,9 @@ from sim.scenario.schema import Scenario
 from sim.world.build import World, build_world
 from sim.world.invariants import check_all
 from sim.world.tables import drift_frame, events_frame, fills_frame, orders_frame, timeline_frame
+
+if TYPE_CHECKING:
+    from sim.report.notebook import RunPlots
 
 OUTPUTS = ("summary.json", "orders.parquet", "fills.parquet", "drift_episodes.parquet", "timeline.parquet",
            "events.parquet", "ideal_timeline.parquet", "record.sqlite", "record.sqlite-wal", "record.sqlite-shm",
@@ -111,6 +114,19 @@ class RunResult:
     def broken_invariants(self) -> dict[str, list[str]]:
         """The invariants this run broke, with their problems (empty: every one held)."""
         return {name: v["problems"] for name, v in self.summary.get("invariants", {}).items() if not v["held"]}
+
+    @property
+    def plot(self) -> RunPlots:
+        """The report's figures of this run as Plotly objects (``result.plot.price()``), read from its directory."""
+        from sim.report.load import load_run
+
+        return load_run(self.run_dir).plot
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the result as the run's summary card."""
+        from sim.report.notebook import summary_card
+
+        return summary_card(self.summary, self.run_dir)
 
 
 def decision_counts(record_path: Path) -> dict[str, int]:

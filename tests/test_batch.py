@@ -3,6 +3,7 @@ serial, process-pool and Dask backends."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -192,8 +193,10 @@ def test_batch_command_line_runs_and_reports(tmp_path, capsys):
                  "--out", str(tmp_path / "b")])
     out = capsys.readouterr().out
     assert code == 0 and "4 runs: 4 ok" in out
+    assert "median / worst, by bot.cycle" in out and "effect of the sweep:" in out  # compared, not just counted
     df = pd.read_parquet(tmp_path / "b" / "results.parquet")
     assert {"run_id", "scenario", "seed", "param.bot.cycle", "drift.detect_s_max", "invariants_held"} <= set(df.columns)
     html = (tmp_path / "b" / "report.html").read_text()
-    for src in [p.split('"')[0] for p in html.split('src="')[1:]]:
+    markup = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)  # the page itself, not the inlined library
+    for src in [p.split('"')[0] for p in markup.split('src="')[1:]]:
         assert (tmp_path / "b" / src).is_file()

@@ -1,19 +1,20 @@
-"""The run report's figures say what the data says: scales, counts and labels a reader can trust."""
+"""The run report's figures say what the data says: scales, counts, labels and hovers a reader can trust."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import sim
 from sim.report import load_run
+from sim.report.decimate import minmax_rows, step_rows
 from sim.report.figures import draw_equity, draw_position, draw_price, event_label, in_flight_mask
 from sim.report.figures_exec import (
     cost_breakdown,
     draw_costs,
     draw_distributions,
+    draw_drift_latency,
     draw_latency,
     draw_rejects,
     draw_slippage,
@@ -46,10 +47,8 @@ def chase(tmp_path_factory):
     return _run(tmp_path_factory, "fills/chase-partial.toml")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+def _names(fig) -> list[str]:
+    return [t.name for t in fig.data if t.showlegend is not False and t.name]
 
 
 def test_histogram_of_costs_equal_but_for_float_noise_is_one_bar_on_a_narrow_axis():
@@ -66,15 +65,30 @@ def test_histogram_bins_are_never_narrower_than_a_tenth_of_a_bp():
     assert edges[0] <= 0.0 and edges[-1] >= 0.6
 
 
-def test_cost_distributions_of_quickstart_show_its_constant_slippage_without_an_axis_offset(quickstart):
+def test_a_year_of_seconds_is_drawn_as_a_few_thousand_points_keeping_every_spike():
+    ts = np.arange(0, 365 * 86400, 1, dtype=np.int64)[::30] * 1000  # a year every 30 s: ~1.05 M rows
+    v = np.sin(ts / 3.6e6)
+    v[123_456], v[777_777] = 50.0, -50.0
+    rows = minmax_rows(ts, v)
+    assert len(rows) <= 4002 and {0, len(v) - 1, 123_456, 777_777} <= set(rows.tolist())
+    assert np.all(np.diff(rows) > 0)
+    small = np.arange(100)
+    assert minmax_rows(small, small.astype(float)).tolist() == small.tolist()  # short series stay whole
+
+
+def test_step_series_keep_only_their_change_points_and_draw_the_same_steps():
+    pos = np.array([0, 0, 0.1, 0.1, 0.1, -0.1, -0.1, 0])
+    rec = np.array([0, 0, 0, 0.1, 0.1, -0.1, -0.1, 0])
+    assert step_rows(pos, rec).tolist() == [0, 2, 3, 5, 7]
+
+
+def test_cost_distributions_of_quickstart_show_its_constant_slippage_on_a_narrow_axis(quickstart):
     fig = draw_distributions(quickstart)
-    fig.canvas.draw()
-    ax = fig.axes[0]
-    lo, hi = ax.get_xlim()
+    lo, hi = fig.layout.xaxis.range
     assert lo < 0.5 < hi and hi - lo <= 1.0
-    assert ax.xaxis.get_offset_text().get_text() == ""
-    heights = [p.get_height() for p in ax.patches]
-    assert heights == [len(quickstart.orders[quickstart.orders["slippage_bps"].notna()])]
+    bars = [t for t in fig.data if t.type == "bar" and t.xaxis == "x"]
+    assert [int(sum(b.y)) for b in bars] == [len(quickstart.orders[quickstart.orders["slippage_bps"].notna()])]
+    assert fig.layout.xaxis.exponentformat == "none"
 
 
 def test_position_gaps_while_the_bots_order_is_in_flight_are_not_counted_as_drift(quickstart):
@@ -90,36 +104,43 @@ def test_position_gaps_while_the_bots_order_is_in_flight_are_not_counted_as_drif
     assert (gap & in_episode).any() and not (gap & ~flight & ~in_episode).any()
 
 
-def test_position_figure_labels_in_flight_gaps_and_says_the_shading_is_widened(quickstart):
+def test_position_figure_draws_every_episode_at_its_true_width_with_a_hover_each(quickstart):
     fig = draw_position(quickstart)
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert any("order in flight, not drift" in label for label in labels)
-    assert any("widened" in t.get_text() for t in fig.texts)
-    markers = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
-    assert len(markers) == len(quickstart.drift_episodes)
-    assert {float(m.get_ydata()[0]) for m in markers} == {1.0}  # one height, the top edge
+    dr = quickstart.drift_episodes
+    assert any("order in flight, not drift" in n for n in _names(fig))
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert sum(len(t.hovertext) for t in markers) == len(dr)
+    assert all("began" in h and "correction" in h for t in markers for h in t.hovertext)
+    boxes = [t for t in fig.data if t.fill == "toself"]
+    xs = np.concatenate([np.asarray(t.x, dtype="datetime64[ms]") for t in boxes])
+    widths = (xs[2::6] - xs[1::6]).astype(np.int64)  # each box: began, began, end, end, began, gap
+    expected = (dr["resolved_ms"].fillna(dr["detected_ms"]) - dr["began_ms"]).astype(np.int64)
+    assert sorted(widths.tolist()) == sorted(expected.tolist())  # true widths, not widened
+    assert fig.layout.xaxis.matches == fig.layout.xaxis2.matches == "x3"  # the three panels zoom together
 
 
 def test_latency_of_a_single_order_is_drawn_as_visible_points_on_a_0_to_1_axis(liquidation):
     assert len(liquidation.orders) == 1
     fig = draw_latency(liquidation)
-    fig.canvas.draw()
-    ax = fig.axes[0]
-    drawn = [line for line in ax.lines if len(line.get_xdata()) and line.get_marker() not in (None, "None", "")]
+    drawn = [t for t in fig.data if "markers" in t.mode]
     assert len(drawn) >= 2
-    assert ax.get_ylim() == (0, 1.05)
-    lo, hi = ax.get_xlim()
-    assert all(lo < float(line.get_xdata()[0]) < hi for line in drawn)
-    tick_labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert tick_labels and not any("^" in t or "times" in t for t in tick_labels)  # plain milliseconds
+    assert tuple(fig.layout.yaxis.range) == (0, 1.05)
+    lo, hi = fig.layout.xaxis.range
+    assert all(lo < float(t.x[0]) < hi for t in drawn)
+    assert fig.layout.xaxis.exponentformat == "none"  # plain milliseconds, never 1e+5
+
+
+def test_latency_on_a_wide_spread_is_one_label_per_decade(tmp_path_factory):
+    run = _run(tmp_path_factory, "transport/latency-spike.toml")
+    fig = draw_latency(run)
+    if fig.layout.xaxis.type == "log":
+        assert fig.layout.xaxis.dtick == 1  # 10, 100, 1,000: labels that cannot run together
 
 
 def test_latency_includes_limit_orders_and_says_which_orders_it_shows(chase):
     fig = draw_latency(chase)
-    title = fig.axes[0].get_title()
-    assert "market, limit" in title
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert any("limit" in label and "resting" in label for label in labels)
+    assert "market, limit" in fig.layout.title.text
+    assert any("limit" in n and "resting" in n for n in _names(fig))
 
 
 def test_liquidation_fee_is_its_own_bar_outside_the_execution_cost_split(liquidation):
@@ -130,7 +151,7 @@ def test_liquidation_fee_is_its_own_bar_outside_the_execution_cost_split(liquida
     assert parts["fees"] == pytest.approx(bot_fees)
     assert sum(parts.values()) == pytest.approx(liquidation.summary["pnl"]["execution_cost"])
     assert abs(parts["path difference"]) < 0.2 * liq_fee  # no longer a large offset of the liquidation fee
-    labels = [t.get_text() for t in draw_costs(liquidation).axes[0].get_yticklabels()]
+    labels = list(draw_costs(liquidation).data[0].y)
     assert any(label.startswith("liquidation fee") for label in labels)
 
 
@@ -139,37 +160,58 @@ def test_money_never_prints_minus_zero():
 
 
 def test_price_figure_gives_liquidation_fills_their_own_marker_and_names_the_price_gap(liquidation):
-    ax = draw_price(liquidation).axes[0]
-    handles, labels = ax.get_legend_handles_labels()
-    liq = [h for h, label in zip(handles, labels, strict=True) if label.startswith("liquidation fill")]
-    assert len(liq) == 1 and not any(label.startswith("external") for label in labels)
-    assert "market fault: price gap" in labels and not any(label.startswith("operator") for label in labels)
+    fig = draw_price(liquidation)
+    names = _names(fig)
+    assert len([n for n in names if n.startswith("liquidation fill")]) == 1
+    assert not any(n.startswith("external") for n in names)
+    gap = [t for t in fig.data if t.name.startswith("market fault")]
+    assert gap and "price gap" in gap[0].hovertext[0] and not any(n.startswith("operator") for n in names)
 
 
-def test_world_events_are_labelled_by_kind_and_faults_are_not_called_operator_interventions():
+def test_price_figure_has_a_hover_for_every_fill_and_few_distinct_legend_entries(tmp_path_factory):
+    run = _run(tmp_path_factory, "basics/chaos.toml")
+    fig = draw_price(run)
+    names = _names(fig)
+    assert len(names) == len(set(names)) <= 14  # one entry per kind of mark, not one per event kind
+    fill_traces = [t for t in fig.data if t.meta == "fill"]
+    assert sum(len(t.hovertext) for t in fill_traces) == len(run.fills)
+    world = run.events[run.events["kind"].str.startswith("intervention_")]
+    events = [t for t in fig.data if t.meta == "event"]
+    assert sum(len(t.hovertext) for t in events) == 3 * len(world)  # one vertical line, one hover each
+
+
+def test_world_events_are_labelled_by_kind_and_faults_are_not_called_operator_actions():
     for kind in ("price_gap", "outage", "latency_spike", "thin_liquidity", "drop_updates", "bot_crash"):
         assert not event_label(f"intervention_{kind}")[0].startswith("operator"), kind
-    assert event_label("intervention_external_close")[0] == "operator: external close"
+    assert event_label("intervention_external_close")[0] == "operator action: external close"
     assert event_label("intervention_outage")[0] == "transport fault: outage"
     assert event_label("intervention_outage")[2] != event_label("intervention_external_close")[2]
 
 
 def test_equity_without_an_ideal_twin_does_not_promise_the_cost_of_execution(quickstart):
     assert quickstart.ideal_timeline is None
-    ax = draw_equity(quickstart).axes[0]
-    assert "ideal" not in ax.get_title().replace("no ideal twin", "")
-    assert "no ideal twin" in ax.get_title() and len(ax.lines) == 1
+    fig = draw_equity(quickstart)
+    title = fig.layout.title.text
+    assert "ideal" not in title.replace("no ideal twin", "")
+    assert "no ideal twin" in title and len(fig.data) == 1
 
 
 def test_slippage_with_fewer_than_three_sizes_draws_no_fit_and_says_so(quickstart):
     assert quickstart.orders.loc[quickstart.orders["filled_qty"] > 0, "filled_qty"].nunique() == 2
-    ax = draw_slippage(quickstart).axes[0]
-    assert "no fit (fewer than 3 sizes" in ax.get_title() and not ax.lines[1:]
-    legend = ax.get_legend()
-    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1  # beside the plot, not over it
+    fig = draw_slippage(quickstart)
+    assert "no fit (fewer than 3 sizes" in fig.layout.title.text
+    assert not any(t.name.startswith("fit") for t in fig.data)
 
 
 def test_rejects_figure_without_rejects_is_a_line_of_text_not_empty_axes(quickstart):
     fig = draw_rejects(quickstart)
-    assert not fig.axes[0].axison
-    assert "no rejects" in fig.axes[0].texts[0].get_text()
+    assert fig.layout.xaxis.visible is False and "no rejects" in fig.layout.annotations[0].text
+
+
+def test_drift_latency_places_each_episode_at_its_time_not_one_label_per_bar(tmp_path_factory):
+    run = _run(tmp_path_factory, "basics/chaos.toml")
+    fig = draw_drift_latency(run)
+    assert fig.layout.xaxis.type == "date" and not fig.layout.xaxis.tickvals
+    detect = [t for t in fig.data if t.showlegend is not False]
+    assert sum(len(t.x) for t in detect) == len(run.drift_episodes)
+    assert len(_names(fig)) == run.drift_episodes["cause"].nunique()

@@ -1,6 +1,7 @@
 """The run report's page: headline figures a reader can take in without looking anything up."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -64,3 +65,25 @@ def test_drift_episodes_table_says_when_each_episode_began(page):
 def test_cost_table_lists_the_liquidation_fee_outside_the_split_and_never_minus_zero(page):
     assert "liquidation fee (outside the split)" in page
     assert "-0.00" not in page
+
+
+def test_report_cites_the_projects_own_docs_and_every_definition_is_in_them(page):
+    assert "DESIGN.md" not in page and "docs/metrics.md" in page
+    docs = (ROOT / "docs" / "metrics.md").read_text()
+    missing = [k for k in DEFINITIONS if k not in ("sim_seconds", "wall_seconds", "events", "cycles")
+               and k.rsplit(".", 1)[0] not in docs and k not in docs and k.split(".")[0] + ".*" not in docs
+               and not k.startswith("final.")]
+    assert not missing
+
+
+def test_report_is_one_file_carrying_its_charts_and_every_order(tmp_path):
+    from sim.report import load_run
+
+    out = tmp_path / "run"
+    sim.run(sim.load_scenario(ROOT / "scenarios/quickstart.toml"), out=out, ideal_twin=False)
+    page = (out / "report.html").read_text()
+    assert not (out / "figures").exists() and "<img" not in page and 'src="' not in page.split("<body>")[1]
+    assert page.count("Plotly.newPlot") == 9 and len(re.findall(r"plotly\.js v\d", page)) == 1  # the library once
+    orders = load_run(out).orders
+    rows = json.loads(page.split("<h2>Orders</h2>")[1].split('class=rows>')[1].split("</script>")[0])
+    assert len(rows) == len(orders) > 100 and rows[0][1] == orders["client_id"].iloc[0]

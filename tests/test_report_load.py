@@ -69,3 +69,20 @@ def test_load_run_can_keep_time_as_a_column(with_twin):
 def test_load_run_refuses_a_directory_without_a_summary(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a run directory"):
         load_run(tmp_path)
+
+
+def test_a_run_shows_itself_as_a_card_and_offers_the_reports_figures(with_twin):
+    import plotly.graph_objects as go
+
+    run = load_run(with_twin)
+    card = run._repr_html_()
+    assert "aes-card" in card and "liquidation" in card and "drift episodes" in card and "report.html" in card
+    for name in ("position", "price", "equity", "drift", "slippage", "costs", "latency", "rejects", "cost_breakdown"):
+        fig = getattr(run.plot, name)()
+        assert isinstance(fig, go.Figure) and (fig.data or fig.layout.annotations), name
+
+
+def test_sim_run_result_shows_the_same_card_and_figures(tmp_path):
+    result = sim.run(sim.load_scenario(LIQUIDATION), out=tmp_path / "r", ideal_twin=False, report=False)
+    assert "aes-card" in result._repr_html_() and "liquidation" in result._repr_html_()
+    assert len(result.plot.price().data) >= 2

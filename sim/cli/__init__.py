@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli import batch, calibrate, run, scenarios
+from sim.cli import batch, calibrate, run, scenarios, serve
 from sim.cli.common import resolve_scenario_arg
 from sim.scenario.errors import ScenarioError
 
 # each subcommand lives in its own module with an ``add_parser(sub)``; the order here is the help's
-COMMANDS = (run, batch, scenarios, calibrate)
+COMMANDS = (run, batch, scenarios, calibrate, serve)
 
 
 def parser() -> argparse.ArgumentParser:

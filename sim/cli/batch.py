@@ -42,6 +42,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     counts = table["status"].value_counts().to_dict()
     print(f"{len(table)} runs: {counts.get('ok', 0)} ok, {counts.get('expect_failed', 0)} failed an expectation, "
           f"{counts.get('broken', 0)} broke an invariant, {counts.get('error', 0)} raised")
+    from sim.report.sweep import sweep_summary
+
+    for line in sweep_summary(table):
+        print(line)
     print(f"results  {Path(args.out) / 'results.parquet'}")
     print(f"report   {Path(args.out) / 'report.html'}")
     return 0 if counts.get("ok", 0) == len(table) else 1

@@ -1,4 +1,5 @@
-"""The batch report: distributions across seeds, parameter sweeps, the worst runs, the failures.
+"""The batch report: key metrics per parameter value, box plots split by it, the sweep's effect in words,
+the worst runs, the failures. One self-contained HTML file (Plotly inlined once).
 
 Reads ``results.parquet`` (and the run directories it links to) only.
 """
@@ -7,28 +8,15 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from sim.report.page import figure_div, page
+from sim.report.sweep import KEY_METRICS, effect_lines, fmt, group_columns, numeric, sweep_table
 
-from sim.report.html import CSS  # noqa: E402
-
-METRICS = (("drift.detect_s_max", "worst drift detection (s)"), ("drift.episodes", "drift episodes"),
-           ("execution.slippage_bps_mean", "mean slippage (bps)"), ("pnl.realistic", "PnL, realistic (quote)"),
-           ("stale_actions", "stale actions"), ("execution.fees", "fees (quote)"))
-
-
-def _numeric(df: pd.DataFrame, col: str) -> pd.Series:
-    return pd.to_numeric(df[col], errors="coerce") if col in df.columns else pd.Series(dtype=float)
-
-
-def _plain_axis(ax: plt.Axes) -> None:
-    """Plain numbers on a few ticks: no offset, no overlapping labels."""
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+METRICS = tuple((col, label) for col, label, _ in KEY_METRICS)
+_numeric = numeric
 
 
 def _constant(values: pd.Series) -> bool:
@@ -38,86 +26,72 @@ def _constant(values: pd.Series) -> bool:
 
 
 def _fmt_value(v: float) -> str:
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4g}"
+    return fmt(v)
 
 
-def draw_distributions(df: pd.DataFrame) -> plt.Figure:
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5))
-    for ax, (col, label) in zip(axes.flat, METRICS, strict=True):
-        groups = [(name, _numeric(g, col).dropna()) for name, g in df.groupby("scenario")]
-        groups = [(n, v) for n, v in groups if len(v)]
-        ax.set_title(label, fontsize=9)
-        values = pd.concat([v for _, v in groups]) if groups else pd.Series(dtype=float)
-        if not len(values) or _constant(values):  # nothing to spread: say the value, not a +-0.04 axis
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_color("#dddddd")
-            runs = "all runs" if len(values) == len(df) else f"all {len(values)} runs with a value"
-            text = ("no run has this figure\n(null: e.g. no drift episode)" if not len(values)
-                    else f"{runs}: {_fmt_value(values.iloc[0])}")
-            ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=10)
+def _group_labels(df: pd.DataFrame) -> pd.Series:
+    """Each run's group as a person reads it: ``20`` for one swept key, ``a=1, b=2`` for several."""
+    keys = group_columns(df)
+    if not keys:
+        return pd.Series("all runs", index=df.index)
+    if len(keys) == 1:
+        return df[keys[0]].map(fmt)
+    return df[keys].apply(lambda r: ", ".join(f"{k.removeprefix('param.')}={fmt(v)}" for k, v in r.items()), axis=1)
+
+
+def draw_distributions(df: pd.DataFrame) -> go.Figure:
+    """One box plot per key metric, a box per parameter value (or combination), every run a point with a hover."""
+    keys = group_columns(df)
+    fig = make_subplots(rows=2, cols=3, subplot_titles=[label for _, label in METRICS], vertical_spacing=0.18,
+                        horizontal_spacing=0.07)
+    groups = _group_labels(df) if len(df) else pd.Series(dtype=str)
+    order = list(dict.fromkeys(groups.loc[df.sort_values(keys, key=lambda c: pd.to_numeric(c, errors="coerce")
+                                                          .fillna(0) if c.dtype != object else c).index]
+                               if keys else groups))
+    hover = (df["run_id"].astype(str) + ", seed " + df["seed"].astype(str)) if {"run_id", "seed"} <= set(df.columns) \
+        else pd.Series("", index=df.index)
+    for i, (col, label) in enumerate(METRICS):
+        row, c = divmod(i, 3)
+        values = numeric(df, col)
+        have = values.dropna()
+        if not len(have) or _constant(have):  # nothing to spread: say the value, not a +-0.04 axis
+            runs = "all runs" if len(have) == len(df) else f"all {len(have)} runs with a value"
+            text = ("no run has this figure<br>(null: e.g. no drift episode)" if not len(have)
+                    else f"{runs}: {fmt(float(have.iloc[0]))}")
+            sub = fig.get_subplot(row + 1, c + 1)  # paper coordinates: an empty panel's axes are not drawn
+            fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=sum(sub.xaxis.domain) / 2,
+                               y=sum(sub.yaxis.domain) / 2, font=dict(size=13), name=label)
+            fig.update_xaxes(visible=False, row=row + 1, col=c + 1)
+            fig.update_yaxes(visible=False, row=row + 1, col=c + 1)
             continue
-        ax.boxplot([v for _, v in groups], tick_labels=[n for n, _ in groups], orientation="horizontal",
-                   showmeans=True)
-        ax.tick_params(axis="y", labelsize=7)
-        _plain_axis(ax)
-        ax.grid(alpha=0.3, axis="x")
-    fig.suptitle("Distributions across runs (box: quartiles; line: median; triangle: mean)", fontsize=10)
-    fig.tight_layout()
+        fig.add_trace(go.Box(x=groups[values.notna()], y=have, boxpoints="all", jitter=0.4, pointpos=0,
+                             boxmean=True, name=label, marker=dict(size=5, color="#1f77b4"), line=dict(width=1.2),
+                             hovertext=hover[values.notna()], showlegend=False,
+                             hovertemplate="%{hovertext}<br>%{y:,.4g}<extra></extra>"), row + 1, c + 1)
+        fig.update_xaxes(categoryorder="array", categoryarray=order, type="category", row=row + 1, col=c + 1)
+        fig.update_yaxes(exponentformat="none", separatethousands=True, row=row + 1, col=c + 1)
+    by = ", ".join(k.removeprefix("param.") for k in keys) or "all runs"
+    fig.update_layout(title=dict(text=f"Distributions across seeds, split by {html.escape(by)} (box: quartiles; "
+                                 "line: median; dashed: mean; dots: runs)", font=dict(size=14)),
+                      height=620, template="plotly_white", margin=dict(l=60, r=20, t=80, b=50))
     return fig
 
 
-def distributions_figure(df: pd.DataFrame, out: Path) -> Path:
-    fig = draw_distributions(df)
-    path = out / "batch_distributions.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def sweep_figure(df: pd.DataFrame, out: Path) -> Path | None:
-    params = [c for c in df.columns if c.startswith("param.")]
-    if not params:
-        return None
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    picks = (("drift.detect_s_max", "worst detection (s)"), ("execution.slippage_bps_mean", "mean slippage (bps)"),
-             ("pnl.realistic", "PnL realistic (quote)"))
-    if len(params) == 1:
-        p = params[0]
-        for ax, (col, label) in zip(axes, picks, strict=True):
-            for name, g in df.groupby("scenario"):
-                stats = g.assign(v=_numeric(g, col)).groupby(p)["v"].agg(["mean", "std"]).sort_index()
-                x = stats.index.astype(str) if stats.index.dtype == object else stats.index
-                ax.errorbar(x, stats["mean"], yerr=stats["std"].fillna(0), marker="o", capsize=3, label=name)
-            ax.set_xlabel(p.removeprefix("param."))
-            ax.set_ylabel(label)
-            ax.grid(alpha=0.3)
-        axes[0].legend(fontsize=7)
-        title = f"Sweep of {params[0].removeprefix('param.')}: mean ± std across seeds"
-    else:
-        a, b = params[:2]
-        for ax, (col, label) in zip(axes, picks, strict=True):
-            table = df.assign(v=_numeric(df, col)).pivot_table(index=a, columns=b, values="v", aggfunc="mean")
-            if table.empty:  # no run has this figure (no drift episode anywhere, say): say so, draw no map
-                ax.text(0.5, 0.5, "no run has a value", ha="center", va="center", transform=ax.transAxes)
-                ax.set_axis_off()
-                ax.set_title(label, fontsize=9)
-                continue
-            im = ax.imshow(table.to_numpy(float), aspect="auto", cmap="viridis")
-            ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], fontsize=7)
-            ax.set_yticks(range(len(table.index)), [str(i) for i in table.index], fontsize=7)
-            ax.set_xlabel(b.removeprefix("param."))
-            ax.set_ylabel(a.removeprefix("param."))
-            ax.set_title(label, fontsize=9)
-            fig.colorbar(im, ax=ax)
-        title = f"Sweep of {a.removeprefix('param.')} x {b.removeprefix('param.')}: mean across seeds and scenarios"
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = out / "batch_sweep.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+def comparison_table(df: pd.DataFrame) -> str:
+    """The per-value table as HTML: runs, failures, and each key metric's median and worst across seeds."""
+    table = sweep_table(df)
+    if not len(table):
+        return "<p class=muted>no runs</p>"
+    keys = [c for c in table.columns if c not in ("runs", "not ok") and ":" not in c]
+    head = ("<tr>" + "".join(f"<th rowspan=2>{html.escape(k)}</th>" for k in keys)
+            + "<th rowspan=2>runs</th><th rowspan=2>not ok</th>"
+            + "".join(f"<th colspan=2>{html.escape(label)}</th>" for _, label in METRICS) + "</tr><tr>"
+            + "<th>median</th><th>worst</th>" * len(METRICS) + "</tr>")
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(r[k]))}</td>" for k in keys)
+                   + f"<td>{r['runs']:,}</td><td>{r['not ok']:,}</td>"
+                   + "".join(f"<td>{fmt(r[f'{label}: median'])}</td><td>{fmt(r[f'{label}: worst'])}</td>"
+                             for _, label in METRICS) + "</tr>" for r in table.to_dict("records"))
+    return f"<div class=scroll style='max-height:none'><table class=compare>{head}{body}</table></div>"
 
 
 def _params(df: pd.DataFrame) -> list[str]:
@@ -194,11 +168,6 @@ def _html_table(rows: list[dict[str, str]], columns: list[str]) -> str:
 def build_batch_report(batch_dir: str | Path, worst: int = 10) -> Path:
     batch_dir = Path(batch_dir)
     df = pd.read_parquet(batch_dir / "results.parquet")
-    figs = batch_dir / "figures"
-    figs.mkdir(exist_ok=True)
-    images = [distributions_figure(df, figs)] if len(df) else []
-    sweep = sweep_figure(df, figs) if len(df) else None
-    images += [sweep] if sweep else []
     params = _params(df)
     budget = [MAX_REPORTS_BUILT]
     worst_rows = []
@@ -218,9 +187,10 @@ def build_batch_report(batch_dir: str | Path, worst: int = 10) -> Path:
     inv_broken = len(fails[fails["broken invariants"] != ""]) if len(fails) else 0
     param_note = (f"<p class=muted>Parameter columns ({', '.join(html.escape(p) for p in params)}) are the "
                   "<code>--set</code> values of each run.</p>" if params else "")
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>aethersim batch</title>
-<style>{CSS}</style></head><body>
-<h1>Batch report <span class=muted>({len(df)} runs, {df['scenario'].nunique() if len(df) else 0} scenarios)</span></h1>
+    by = ", ".join(k.removeprefix("param.") for k in group_columns(df)) or "all runs"
+    effects = "".join(f"<li>{html.escape(line)}</li>" for line in effect_lines(df)) if len(df) else ""
+    body = f"""<h1>Batch report <span class=muted>({len(df)} runs, {df['scenario'].nunique() if len(df) else 0}
+scenarios)</span></h1>
 <div class=cards>
 <div class=card><div class=v>{counts.get('ok', 0)}</div><div class=k>runs ok</div></div>
 <div class=card><div class=v>{counts.get('expect_failed', 0)}</div><div class=k>expectations failed</div></div>
@@ -229,11 +199,14 @@ def build_batch_report(batch_dir: str | Path, worst: int = 10) -> Path:
 <h2>Failures</h2>{_html_table(fail_rows, fail_cols) if fail_rows else '<p class=muted>none</p>'}
 <p class=muted>Each run links to its report where its files allow one (a run that raised links to what it left:
 its partial report, its error or its directory).</p>
-<h2>Distributions and sweeps</h2>{''.join(f'<img src="figures/{p.name}" alt="{p.stem}">' for p in images)}
+<h2>Compared by {html.escape(by)}</h2>
+<p class=muted>Median and worst across seeds (worst: the highest where higher is worse, the lowest PnL).</p>
+{comparison_table(df)}
+<h3>The sweep's effect</h3><ul class=effects>{effects}</ul>
+{figure_div(draw_distributions(df)) if len(df) else ''}
 <h2>Worst runs</h2><p class=muted>By worst drift detection, then lowest PnL; each links to its run report.</p>
 {param_note}{_html_table(worst_rows, worst_cols)}
-<p class=muted>All rows: <code>results.parquet</code> (one row per run, the summary flattened with dotted names).</p>
-</body></html>"""
+<p class=muted>All rows: <code>results.parquet</code> (one row per run, the summary flattened with dotted names).</p>"""
     path = batch_dir / "report.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(page("aethersim batch", body), encoding="utf-8")
     return path

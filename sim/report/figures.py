@@ -1,17 +1,21 @@
-"""Figures of a run, each a PNG a reader can take in at a glance (labels, units, legends)."""
+"""The run's time figures (position, price, equity) as Plotly figures a reader zooms, pans and hovers.
+
+Plotly, not Bokeh: its figures are plain JSON, `include_plotlyjs` embeds the library once in a
+page that then works offline, the same objects render inline in Jupyter (and in VS Code and
+Colab) with no server, and NautilusTrader and freqtrade users already read Plotly charts.
+
+What is drawn is thinned (`sim.report.decimate`), what is measured never is: every fill, order
+level and drift episode is its own point with its own hover text.
+"""
 from __future__ import annotations
 
-from pathlib import Path
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.report.load import RunTables  # noqa: E402
+from sim.report.decimate import minmax_rows, step_envelope
+from sim.report.tables import RunTables
 
 CAUSE_COLOURS = {
     "take_profit_fill": "#2ca02c", "stop_loss_fill": "#d62728", "liquidation": "#7f0000",
@@ -19,40 +23,33 @@ CAUSE_COLOURS = {
     "order_vanished": "#e377c2", "unknown_order": "#7f7f7f", "protective_mismatch": "#bcbd22",
     "restart": "#17becf", "unexplained": "#000000",
 }
-
-
 ROLE_NAMES = {"en": "entry", "ex": "exit", "tp": "take-profit", "sl": "stop-loss", "entry": "entry", "exit": "exit",
               "take_profit": "take-profit", "stop_loss": "stop-loss"}
+TIME_HEIGHT = 330  # px of one time panel: tall enough to read, short enough for three on a laptop screen
+GL_ABOVE = 5000  # marks in one trace above which the browser draws them with WebGL (SVG slows past a few thousand)
 
 
-def _axes_time(ax: plt.Axes) -> None:
-    loc = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-    ax.set_xlabel("time (UTC)")
-    ax.grid(alpha=0.3)
+def scatter(n: int, **kw: object) -> go.Scatter | go.Scattergl:
+    """A scatter trace of ``n`` marks: SVG for the usual few hundred, WebGL for tens of thousands."""
+    return go.Scattergl(**kw) if n > GL_ABOVE else go.Scatter(**kw)
 
 
-def _legend_below(ax: plt.Axes, ncol: int = 4) -> None:
-    """Legend under the plot, so it never hides data."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=ncol,
-                  frameon=False)
+def times(ms: pd.Series | np.ndarray) -> np.ndarray:
+    """Integer UTC milliseconds as naive UTC datetimes (Plotly draws them as they are: UTC)."""
+    return pd.to_datetime(np.asarray(ms, dtype="int64"), unit="ms").to_numpy()
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def _ts(df: pd.DataFrame) -> np.ndarray:
+    return df["ts_ms"].to_numpy(np.int64) if "ts_ms" in df.columns else df.index.asi8 // 1_000_000
 
 
-def _ms_to_time(ms: pd.Series) -> pd.Series:
-    return pd.to_datetime(ms.astype("Int64"), unit="ms", utc=True)
-
-
-MIN_EPISODE_WIDTH = 0.004  # of the time axis: a drift episode of seconds in a run of days stays visible
+def time_layout(fig: go.Figure, title: str, height: int = TIME_HEIGHT, legend_y: float = -0.18) -> go.Figure:
+    """The look every time figure shares: a title, UTC axis, legend below, zoom by dragging."""
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height, template="plotly_white",
+                      margin=dict(l=70, r=20, t=50, b=40), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="top", y=legend_y, x=0, font=dict(size=11)))
+    fig.update_xaxes(type="date", showspikes=True, spikemode="across", spikethickness=1)
+    return fig
 
 
 def in_flight_mask(ts_ms: np.ndarray, orders: pd.DataFrame, drift: pd.DataFrame) -> np.ndarray:
@@ -82,184 +79,214 @@ def in_flight_mask(ts_ms: np.ndarray, orders: pd.DataFrame, drift: pd.DataFrame)
     return flight
 
 
-def _readable_span(td: pd.Timedelta) -> str:
-    s = td.total_seconds()
-    return f"{s:.0f} s" if s < 120 else (f"{s / 60:.0f} min" if s < 7200 else f"{s / 3600:.1f} h")
+def episode_text(ep: pd.Series) -> str:
+    """One drift episode in a few hover lines: what, when, how long, what the bot corrected."""
+    began = pd.to_datetime(ep["began_ms"] if pd.notna(ep["began_ms"]) else ep["detected_ms"], unit="ms")
+    resolve = ep["resolve_s"]
+    return (f"<b>drift #{int(ep['episode'])}: {str(ep['cause']).replace('_', ' ')}</b> ({ep['kind']})"
+            f"<br>began {began:%Y-%m-%d %H:%M:%S.%f}"[:-3]
+            + f"<br>detected after {ep['detect_s']:.3f} s"
+            + ("" if pd.isna(resolve) else f", resolved after {resolve:.3f} s")
+            + f"<br>record {ep['record_qty']:g} vs venue {ep['venue_qty']:g}"
+            + f"<br>correction: {str(ep['correction'])[:160]}")
 
 
-def draw_position(run: RunTables) -> plt.Figure:
-    """Record vs venue position over time, and the gap between them; drift episodes marked by cause.
+def draw_position(run: RunTables) -> go.Figure:
+    """Record vs venue position, the gap (drift red, order in flight grey), and the drift episodes.
 
-    Episodes often last seconds in a run of days, so each is drawn at least 0.4 % of the axis
-    wide (the caption says so) and marked with a triangle on the top edge where it began. Gaps while
-    the bot's own order is in flight are grey: the record catches up when the answer arrives.
+    Episodes are drawn at their true width in their own band (zoom in to see one of seconds in a
+    run of days), each marked by a triangle where it began that carries its details on hover.
     """
-    tl = run.timeline
-    fig, (ax, gap_ax) = plt.subplots(2, 1, figsize=(11, 5.6), sharex=True, height_ratios=[3, 1.3])
-    caption = "Gap panel: red = drift (record differs from the venue); grey = the bot's order is in flight."
+    tl, dr = run.timeline, run.drift_episodes
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.62, 0.24, 0.14])
     if len(tl):
-        ax.step(tl.index, tl["exchange_qty"], where="post", lw=2.2, color="#1f77b4", label="venue (truth)")
-        ax.step(tl.index, tl["record_qty"], where="post", lw=1.2, ls="--", color="#ff7f0e", label="platform record")
-        gap = (tl["record_qty"] - tl["exchange_qty"]).to_numpy(float)
-        flight = in_flight_mask(tl["ts_ms"].to_numpy(), run.orders, run.drift_episodes) & (gap != 0)
-        if flight.any():
-            gap_ax.step(tl.index, np.where(flight, gap, 0.0), where="post", lw=1.0, color="#9a9a9a",
-                        label="record − venue: order in flight, not drift")
-        drift = np.where(flight, 0.0, gap)
-        gap_ax.step(tl.index, drift, where="post", lw=1.3, color="#d62728",
-                    label="record − venue: drift" + ("" if drift.any() else " (none)"))
-    dr = run.drift_episodes
-    if len(dr) and len(tl):
-        min_w = (tl.index.max() - tl.index.min()) * MIN_EPISODE_WIDTH
-        caption += (f" Episode shading is widened to at least {MIN_EPISODE_WIDTH:.1%} of the time axis"
-                    f" ({_readable_span(min_w)}) so short episodes stay visible.")
-        seen = set()
-        top = ax.get_xaxis_transform()  # x in data, y in axes: every marker on the top edge
-        for _, ep in dr.iterrows():
-            began = pd.to_datetime(ep["began_ms"], unit="ms", utc=True)
-            end = pd.to_datetime(ep["resolved_ms"] if pd.notna(ep["resolved_ms"]) else ep["detected_ms"], unit="ms",
-                                 utc=True)
-            end = max(end, began + min_w)
-            cause = ep["cause"]
-            colour = CAUSE_COLOURS.get(cause, "grey")
-            for a in (ax, gap_ax):
-                a.axvspan(began, end, color=colour, alpha=0.3, lw=0)
-            ax.plot([began], [1.0], marker="v", color=colour, ms=7, clip_on=False, transform=top, ls="none",
-                    label=f"drift began: {cause.replace('_', ' ')}" if cause not in seen else None)
-            seen.add(cause)
-    ax.axhline(0, color="black", lw=0.6)
-    ax.set_ylabel("position (base units, + long)")
-    ax.set_title("Position: platform record vs venue; drift episodes shaded from began to resolved", pad=12)
-    gap_ax.set_ylabel("record − venue\n(base units)")
-    gap_ax.axhline(0, color="black", lw=0.6)
-    _axes_time(gap_ax)
-    ax.grid(alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
-    more = gap_ax.get_legend_handles_labels()
-    fig.legend(handles + more[0], labels + more[1], loc="lower center", ncol=4, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.035))
-    fig.text(0.5, 0.008, caption, ha="center", va="bottom", fontsize=7.5, color="#555555", wrap=True)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+        ts = _ts(tl)
+        venue, record = tl["exchange_qty"].to_numpy(float), tl["record_qty"].to_numpy(float)
+        rows = step_envelope(ts, venue, record)
+        t = times(ts[rows])
+        fig.add_trace(go.Scatter(x=t, y=venue[rows], name="venue (truth)", line=dict(shape="hv", width=2.4,
+                                 color="#1f77b4"), hovertemplate="venue %{y:g}<br>%{x}<extra></extra>"), 1, 1)
+        fig.add_trace(go.Scatter(x=t, y=record[rows], name="platform record", line=dict(
+            shape="hv", width=1.3, dash="dash", color="#ff7f0e"),
+            hovertemplate="record %{y:g}<br>%{x}<extra></extra>"), 1, 1)
+        gap = record - venue
+        flight = in_flight_mask(ts, run.orders, dr) & (gap != 0)
+        drift, grey = np.where(flight, 0.0, gap), np.where(flight, gap, 0.0)
+        rows = step_envelope(ts, drift, grey)
+        t = times(ts[rows])
+        if grey.any():
+            fig.add_trace(go.Scatter(x=t, y=grey[rows], name="record − venue: order in flight, not drift",
+                                     line=dict(shape="hv", width=1, color="#9a9a9a"),
+                                     hovertemplate="in flight %{y:g}<extra></extra>"), 2, 1)
+        fig.add_trace(go.Scatter(x=t, y=drift[rows], name="record − venue: drift" + ("" if drift.any() else " (none)"),
+                                 line=dict(shape="hv", width=1.4, color="#d62728"),
+                                 hovertemplate="drift gap %{y:g}<extra></extra>"), 2, 1)
+    if len(dr):
+        end_ms = dr["resolved_ms"].fillna(dr["detected_ms"]).astype("float64")
+        began_ms = dr["began_ms"].fillna(dr["detected_ms"]).astype("float64")  # began may be unknown
+        for cause, g in dr.assign(_end=end_ms, _began=began_ms).groupby("cause", sort=True):
+            colour = CAUSE_COLOURS.get(str(cause), "grey")
+            b, e = g["_began"].to_numpy(), g["_end"].to_numpy()
+            xs, ys = [], []
+            for b0, e0 in zip(b, e, strict=True):
+                xs += [b0, b0, e0, e0, b0, np.nan]
+                ys += [0, 1, 1, 0, 0, None]
+            x = pd.to_datetime(pd.Series(xs), unit="ms")
+            fig.add_trace(go.Scatter(x=x, y=ys, fill="toself", mode="lines", line=dict(width=0.5, color=colour),
+                                     fillcolor=colour, opacity=0.45, legendgroup=str(cause), showlegend=False,
+                                     hoverinfo="skip"), 3, 1)
+            fig.add_trace(go.Scatter(x=times(b.astype(np.int64)), y=np.full(len(g), 0.5), mode="markers",
+                                     marker=dict(symbol="triangle-down", size=10, color=colour,
+                                                 line=dict(width=0.5, color="black")),
+                                     name=f"drift: {str(cause).replace('_', ' ')} ({len(g)})", legendgroup=str(cause),
+                                     hovertext=[episode_text(ep) for _, ep in g.iterrows()],
+                                     hovertemplate="%{hovertext}<extra></extra>"), 3, 1)
+    fig.add_hline(0, line=dict(color="black", width=0.6), row=1, col=1)
+    fig.update_yaxes(title_text="position (base, + long)", row=1, col=1)
+    fig.update_yaxes(title_text="record − venue", row=2, col=1)
+    fig.update_yaxes(range=[0, 1], showticklabels=False, showgrid=False, title_text="drift", row=3, col=1,
+                     fixedrange=True)
+    time_layout(fig, "Position: platform record vs venue; drift episodes at their true width (drag to zoom)",
+                height=520, legend_y=-0.08)
     return fig
 
 
-def position_figure(run: RunTables, out: Path) -> Path:
-    fig = draw_position(run)
-    fig.savefig(out / "position.png", dpi=110)
-    plt.close(fig)
-    return out / "position.png"
-
-
-def draw_equity(run: RunTables) -> plt.Figure:
-    tl, ideal = run.timeline, run.ideal_timeline
-    twin = ideal is not None and len(ideal) > 0
-    fig, ax = plt.subplots(figsize=(11, 3.4))
-    if len(tl):
-        ax.plot(tl.index, tl["equity"], lw=1.5, label="realistic execution")
-    if twin:
-        times = ideal.index if "time" not in ideal.columns else ideal["time"]
-        ax.plot(times, ideal["equity"], lw=1.2, ls="--", label="ideal execution (test-mode twin)")
-        ax.set_title("Equity: realistic vs ideal execution (the gap is the cost of execution)")
-    else:
-        ax.set_title("Equity under realistic execution (no ideal twin in this run)")
-        ax.text(0.01, 0.96, "no ideal twin was run (--no-ideal-twin), so there is no cost of execution to show",
-                transform=ax.transAxes, ha="left", va="top", fontsize=8, color="#555555")
-    ax.set_ylabel("equity (quote currency)")
-    _axes_time(ax)
-    _legend_below(ax)
-    return fig
-
-
-def equity_figure(run: RunTables, out: Path) -> Path:
-    return _save(draw_equity(run), out / "equity.png")
-
-
-EVENT_GROUPS = {  # world events by who or what acted: (group label, line style); operators act, faults happen
-    "operator": ("operator", ":"),
-    "market": ("market fault", "--"),
-    "transport": ("transport fault", "-."),
-    "process": ("bot process", (0, (1, 1.5))),
-}
-EVENT_KINDS = {  # kind: (group, colour)
-    "external_close": ("operator", "#9467bd"), "external_reduce": ("operator", "#e377c2"),
-    "external_add": ("operator", "#1f3a93"), "cancel_protective": ("operator", "#c51b8a"),
-    "move_protective": ("operator", "#006d6f"), "set_leverage": ("operator", "#b8860b"),
-    "transfer_out": ("operator", "#5b3a29"), "transfer_in": ("operator", "#4f7942"),
-    "external_order": ("operator", "#4b0082"),
-    "price_gap": ("market", "#8c564b"), "thin_liquidity": ("market", "#d2691e"),
-    "latency_spike": ("transport", "#7f7f7f"), "outage": ("transport", "#000000"),
-    "drop_updates": ("transport", "#bcbd22"),
-    "bot_crash": ("process", "#000000"),
+ROLE_STYLES = (("entry", "buy", "triangle-up", "#2ca02c", "entry buy"),
+               ("entry", "sell", "triangle-down", "#d62728", "entry sell"),
+               ("exit", None, "square", "#555555", "exit"),
+               ("take_profit", None, "star", "#17becf", "take-profit fill"),
+               ("stop_loss", None, "x", "#ff7f0e", "stop-loss fill"))
+EVENT_GROUPS = {"operator": ("operator action", "#9467bd", "dot"), "market": ("market fault", "#8c564b", "dash"),
+                "transport": ("transport fault", "#555555", "dashdot"),
+                "process": ("bot process", "#000000", "longdash")}
+EVENT_KINDS = {
+    "external_close": "operator", "external_reduce": "operator", "external_add": "operator",
+    "cancel_protective": "operator", "move_protective": "operator", "set_leverage": "operator",
+    "transfer_out": "operator", "transfer_in": "operator", "external_order": "operator",
+    "price_gap": "market", "thin_liquidity": "market", "latency_spike": "transport", "outage": "transport",
+    "drop_updates": "transport", "bot_crash": "process",
 }
 
 
-def event_label(kind: str) -> tuple[str, str, object]:
-    """Legend label, colour and line style of a world event (``intervention_<kind>`` in the log)."""
+def event_label(kind: str) -> tuple[str, str, str]:
+    """Group label (``operator action: external close``), colour and dash of a world event."""
     kind = kind.removeprefix("intervention_")
-    group, colour = EVENT_KINDS.get(kind, ("operator", "#9467bd"))
-    label, ls = EVENT_GROUPS[group]
-    return f"{label}: {kind.replace('_', ' ')}", colour, ls
+    label, colour, dash = EVENT_GROUPS[EVENT_KINDS.get(kind, "operator")]
+    return f"{label}: {kind.replace('_', ' ')}", colour, dash
 
 
-def _event_order(kind: str) -> tuple[int, str]:
-    kind = kind.removeprefix("intervention_")
-    return list(EVENT_GROUPS).index(EVENT_KINDS.get(kind, ("operator", ""))[0]), kind
+def _fill_text(f: pd.DataFrame) -> list[str]:
+    return [f"<b>{ROLE_NAMES.get(str(r), str(r))} {s} {q:g} @ {p:,.2f}</b><br>{c}<br>fee {fee:,.4f}<br>{t}"
+            for r, s, q, p, c, fee, t in zip(f["role"], f["side"], f["qty"], f["price"], f["client_id"], f["fee"],
+                                             times(_ts(f)).astype("datetime64[ms]").astype(str), strict=True)]
 
 
-def draw_price(run: RunTables) -> plt.Figure:
-    """Mid price with fills by side and role, TP/SL trigger levels while live, world events by kind."""
-    tl, fills, ev = run.timeline, run.fills, run.events
-    fig, ax = plt.subplots(figsize=(11, 4.8))
+def draw_price(run: RunTables) -> go.Figure:
+    """Mid (min/max per pixel), every fill by role, TP/SL levels while live, orders never filled, world events."""
+    tl, fills, ev, orders = run.timeline, run.fills, run.events, run.orders
+    fig = go.Figure()
+    lo = hi = None
     if len(tl):
-        ax.plot(tl.index, tl["mid"], lw=0.8, color="#444444", label="mid (at each cycle and change)")
+        ts, mid = _ts(tl), tl["mid"].to_numpy(float)
+        rows = minmax_rows(ts, mid)
+        fig.add_trace(go.Scatter(x=times(ts[rows]), y=mid[rows], name="mid", line=dict(width=1, color="#444444"),
+                                 hovertemplate="mid %{y:,.2f}<br>%{x}<extra></extra>"))
+        lo, hi = float(np.nanmin(mid)), float(np.nanmax(mid))
     if len(fills):
         ours = fills[fills["source"] == "bot"]
-        styles = [("entry", "buy", "^", "#2ca02c", "entry buy"), ("entry", "sell", "v", "#d62728", "entry sell"),
-                  ("exit", None, "s", "#555555", "exit"), ("take_profit", None, "*", "#17becf", "take-profit fill"),
-                  ("stop_loss", None, "X", "#ff7f0e", "stop-loss fill")]
-        for role, side, marker, colour, label in styles:
+        for role, side, symbol, colour, label in ROLE_STYLES:
             f = ours[(ours["role"] == role) & ((ours["side"] == side) if side else True)]
             if len(f):
-                ax.scatter(f.index, f["price"], marker=marker, s=40, color=colour, zorder=3, label=label,
-                           edgecolors="black", linewidths=0.3)
-        for source, marker, colour, size, label in (
-                ("external", "D", "#9467bd", 34, "external fill (operator / other system)"),
-                ("liquidation", "P", "#7f0000", 90, "liquidation fill (the venue closed the position)")):
+                fig.add_trace(_markers(f, symbol, colour, 9, f"{label} ({len(f)})", _fill_text(f)))
+        for source, symbol, colour, size, label in (("external", "diamond", "#9467bd", 9, "external fill"),
+                                                    ("liquidation", "cross", "#7f0000", 14, "liquidation fill")):
             f = fills[fills["source"] == source]
             if len(f):
-                ax.scatter(f.index, f["price"], marker=marker, s=size, color=colour, zorder=4, label=label,
-                           edgecolors="black", linewidths=0.4)
+                fig.add_trace(_markers(f, symbol, colour, size, f"{label} ({len(f)})", _fill_text(f)))
     if len(ev):
-        acc = ev[(ev["kind"] == "order_accepted") & ev["price"].notna() & ev["client_id"].notna()]
-        ends = ev[ev["kind"].isin(["order_filled", "order_cancelled", "order_expired"])]
-        end_of = dict(zip(ends["client_id"], ends.index, strict=False))
-        last = tl.index.max() if len(tl) else None
-        cids = acc["client_id"].astype(str)
-        for tag, kind, colour in (("-tp-", "take-profit level", "#17becf"), ("-sl-", "stop-loss level", "#ff7f0e")):
-            levels = acc[cids.str.contains(tag, regex=False)]
-            if len(levels):  # one call per kind: a long run has thousands of levels
-                ends_at = [end_of.get(c, last) for c in levels["client_id"]]
-                ax.hlines(levels["price"], levels.index, ends_at, colors=colour, lw=1.0, alpha=0.7, label=kind)
+        _levels(fig, ev, tl)
         world = ev[ev["kind"].str.startswith("intervention_")]
-        for kind in sorted(world["kind"].unique(), key=_event_order):  # one call and one legend entry per kind
-            g = world[world["kind"] == kind]
-            label, colour, ls = event_label(str(kind))
-            ax.vlines(g.index, 0, 1, transform=ax.get_xaxis_transform(), colors=colour, linestyles=ls, lw=1.2,
-                      label=f"{label} ({len(g)})" if len(g) > 1 else label)
-    ax.set_ylabel("price (quote currency)")
-    ax.set_title("Price with the bot's fills, its TP/SL trigger levels while live, and world events by kind")
-    _axes_time(ax)
-    _legend_below(ax, ncol=4)
-    return fig
+        if len(world) and lo is not None:
+            for group, (label, colour, dash) in EVENT_GROUPS.items():
+                g = world[[EVENT_KINDS.get(k.removeprefix("intervention_"), "operator") == group
+                           for k in world["kind"]]]
+                if not len(g):
+                    continue
+                t = times(_ts(g))
+                text = [f"<b>{event_label(k)[0]}</b><br>{d}" for k, d in zip(g["kind"], g["detail"].astype(str),
+                                                                             strict=True)]
+                fig.add_trace(go.Scatter(x=np.repeat(t, 3), y=np.tile([lo, hi, None], len(g)), mode="lines",
+                                         line=dict(color=colour, dash=dash, width=1.2), name=f"{label} ({len(g)})",
+                                         meta="event",
+                                         hovertext=np.repeat(text, 3), hovertemplate="%{hovertext}<extra></extra>"))
+    if len(orders):
+        unfilled = orders[(orders["filled_qty"] <= 0) & ~orders["type"].isin(["take_profit_market", "stop_market"])]
+        price = unfilled["decision_price"] if "decision_price" in unfilled.columns else None
+        if price is not None and len(unfilled[price.notna()]):
+            u = unfilled[price.notna()]
+            text = [f"<b>{ROLE_NAMES.get(str(r), r)} {s} {q:g} ({ty}) not filled: {st}</b><br>{c}<br>{why or ''}"
+                    for r, s, q, ty, st, c, why in zip(u["role"], u["side"], u["qty"], u["type"], u["record_status"],
+                                                       u["client_id"], u["reject_reason"], strict=True)]
+            fig.add_trace(scatter(len(u), x=times(u["decided_ms"]), y=u["decision_price"], mode="markers",
+                                     marker=dict(symbol="circle-open", size=8, color="#b00000"),
+                                     name=f"order not filled ({len(u)})", hovertext=text,
+                                     hovertemplate="%{hovertext}<br>decided at %{y:,.2f}<extra></extra>"))
+    fig.update_yaxes(title_text="price (quote)")
+    return time_layout(fig, "Price with every fill, TP/SL levels while live, and world events (hover for details)",
+                       height=440, legend_y=-0.12)
 
 
-def price_figure(run: RunTables, out: Path) -> Path:
-    return _save(draw_price(run), out / "price.png")
+def _markers(f: pd.DataFrame, symbol: str, colour: str, size: int, name: str,
+             text: list[str]) -> go.Scatter | go.Scattergl:
+    return scatter(len(f), x=times(_ts(f)), y=f["price"], mode="markers", name=name, hovertext=text, meta="fill",
+                   marker=dict(symbol=symbol, size=size, color=colour, line=dict(width=0.6, color="black")),
+                   hovertemplate="%{hovertext}<extra></extra>")
 
 
-def all_figures(run: RunTables, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    from sim.report.figures_exec import exec_figures
+def _levels(fig: go.Figure, ev: pd.DataFrame, tl: pd.DataFrame) -> None:
+    """TP and SL trigger levels from acceptance to fill, cancel or expiry: one trace per kind, one hover per order."""
+    acc = ev[(ev["kind"] == "order_accepted") & ev["price"].notna() & ev["client_id"].notna()]
+    ends = ev[ev["kind"].isin(["order_filled", "order_cancelled", "order_expired"])]
+    end_of = dict(zip(ends["client_id"], _ts(ends), strict=False))
+    end_kind = dict(zip(ends["client_id"], ends["kind"].str.removeprefix("order_"), strict=False))
+    last = int(_ts(tl).max()) if len(tl) else None
+    cids = acc["client_id"].astype(str)
+    for tag, name, colour in (("-tp-", "take-profit level", "#17becf"), ("-sl-", "stop-loss level", "#ff7f0e")):
+        lv = acc[cids.str.contains(tag, regex=False)]
+        if not len(lv):
+            continue
+        start = _ts(lv)
+        stop = np.array([end_of.get(c, last) for c in lv["client_id"]], dtype=np.int64)
+        x = np.column_stack([times(start), times(stop), np.full(len(lv), np.datetime64("NaT"))]).ravel()
+        y = np.column_stack([lv["price"], lv["price"], np.full(len(lv), np.nan)]).ravel()
+        text = [f"<b>{name} {p:,.2f}</b><br>{c}<br>ended: {end_kind.get(c, 'live at the end')}"
+                for c, p in zip(lv["client_id"], lv["price"], strict=True)]
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=1.2), opacity=0.8,
+                                 name=f"{name} ({len(lv)})", hovertext=np.repeat(text, 3),
+                                 hovertemplate="%{hovertext}<extra></extra>"))
 
-    return [position_figure(run, out), equity_figure(run, out), price_figure(run, out),
-            *exec_figures(run, out)]
+
+def draw_equity(run: RunTables) -> go.Figure:
+    """Realistic equity against the ideal (test-mode) twin's: the gap is the cost of execution."""
+    tl, ideal = run.timeline, run.ideal_timeline
+    twin = ideal is not None and len(ideal) > 0
+    fig = go.Figure()
+    if len(tl):
+        ts, eq = _ts(tl), tl["equity"].to_numpy(float)
+        rows = minmax_rows(ts, eq)
+        fig.add_trace(go.Scatter(x=times(ts[rows]), y=eq[rows], name="realistic execution", line=dict(width=1.6),
+                                 hovertemplate="realistic %{y:,.2f}<br>%{x}<extra></extra>"))
+    if twin:
+        ts, eq = _ts(ideal), ideal["equity"].to_numpy(float)
+        rows = minmax_rows(ts, eq)
+        fig.add_trace(go.Scatter(x=times(ts[rows]), y=eq[rows], name="ideal execution (test-mode twin)",
+                                 line=dict(width=1.3, dash="dash"),
+                                 hovertemplate="ideal %{y:,.2f}<br>%{x}<extra></extra>"))
+        title = "Equity: realistic vs ideal execution (the gap is the cost of execution)"
+    else:
+        title = "Equity under realistic execution (no ideal twin in this run)"
+        fig.add_annotation(text="no ideal twin was run (--no-ideal-twin), so there is no cost of execution to show",
+                           xref="paper", yref="paper", x=0, y=1.02, showarrow=False, xanchor="left",
+                           font=dict(size=11, color="#555555"))
+    fig.update_yaxes(title_text="equity (quote)")
+    return time_layout(fig, title, height=320, legend_y=-0.2)

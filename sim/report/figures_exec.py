@@ -1,18 +1,13 @@
-"""Execution-quality and drift-latency figures (the transaction-cost view of a run)."""
+"""Execution-quality and drift-latency figures (the transaction-cost view of a run), as Plotly figures."""
 from __future__ import annotations
 
-from pathlib import Path
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
-
-from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, _save  # noqa: E402
-from sim.report.load import RunTables  # noqa: E402
+from sim.report.decimate import ranks
+from sim.report.figures import CAUSE_COLOURS, ROLE_NAMES, episode_text, scatter, time_layout, times
+from sim.report.tables import RunTables
 
 EXECUTED = ("market", "take_profit_market", "stop_market", "limit")
 
@@ -37,39 +32,48 @@ def sqrt_fit(qty: np.ndarray, slip_bps: np.ndarray) -> tuple[float, float] | Non
     return float(a), float(b)
 
 
-def draw_slippage(run: RunTables) -> plt.Figure:
+def draw_slippage(run: RunTables) -> go.Figure:
+    """Slippage of every executed order against its filled size, by role, with the square-root fit."""
     ex = executed(run)
-    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    fig = go.Figure()
     title = "Slippage vs filled size"
     if len(ex):
-        markers = {"en": "o", "ex": "s", "tp": "*", "sl": "X"}
+        symbols = {"en": "circle", "ex": "square", "tp": "star", "sl": "x"}
         for role, g in ex.groupby("role"):
-            ax.scatter(g["filled_qty"], g["slippage_bps"], s=30, label=f"{ROLE_NAMES.get(role, role)} ({len(g)})",
-                       alpha=0.6, marker=markers.get(role, "o"))
+            text = [f"<b>{c}</b><br>{s} {q:g} @ {p:,.2f} ({t})<br>arrival mid {m:,.2f}"
+                    for c, s, q, p, t, m in zip(g["client_id"], g["side"], g["filled_qty"], g["avg_price"], g["type"],
+                                                g["arrival_mid"], strict=True)]
+            fig.add_trace(scatter(len(g), x=g["filled_qty"], y=g["slippage_bps"], mode="markers", opacity=0.7,
+                                     name=f"{ROLE_NAMES.get(role, role)} ({len(g)})", hovertext=text,
+                                     marker=dict(symbol=symbols.get(role, "circle"), size=8),
+                                     hovertemplate="%{hovertext}<br>slippage %{y:.3f} bps<extra></extra>"))
         fit = sqrt_fit(ex["filled_qty"].to_numpy(float), ex["slippage_bps"].to_numpy(float))
         if fit is not None:
             q = np.linspace(ex["filled_qty"].min(), ex["filled_qty"].max(), 100)
-            ax.plot(q, fit[0] + fit[1] * np.sqrt(q), color="black", lw=1,
-                    label=f"fit: {fit[0]:.2f} + {fit[1]:.2f}·√qty bps")
+            fig.add_trace(go.Scatter(x=q, y=fit[0] + fit[1] * np.sqrt(q), mode="lines", line=dict(color="black"),
+                                     name=f"fit: {fit[0]:.2f} + {fit[1]:.2f}·√qty bps"))
             title += ", with the square-root fit"
         else:
-            sizes = ex["filled_qty"].nunique()
-            title += f": no fit (fewer than {MIN_FIT_SIZES} sizes; here {sizes})"
-        ax.legend(fontsize=8, title="order role (count)", title_fontsize=8, loc="upper left",
-                  bbox_to_anchor=(1.01, 1.0), frameon=False)
+            title += f": no fit (fewer than {MIN_FIT_SIZES} sizes; here {ex['filled_qty'].nunique()})"
     else:
-        ax.text(0.5, 0.5, "no executed orders", ha="center", va="center", transform=ax.transAxes)
-    ax.axhline(0, color="black", lw=0.6)
-    ax.ticklabel_format(useOffset=False)
-    ax.set_xlabel("filled quantity per order (base units)")
-    ax.set_ylabel("slippage vs arrival mid (bps, + = cost)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
+        _say(fig, "no executed orders")
+    fig.add_hline(0, line=dict(color="black", width=0.6))
+    fig.update_xaxes(title_text="filled quantity per order (base units)", exponentformat="none")
+    fig.update_yaxes(title_text="slippage vs arrival mid (bps, + = cost)")
+    return _layout(fig, title, 380, legend_title="order role (count)")
+
+
+def _layout(fig: go.Figure, title: str, height: int, legend_title: str = "") -> go.Figure:
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height, template="plotly_white",
+                      margin=dict(l=70, r=20, t=50, b=50), legend=dict(title=dict(text=legend_title)))
     return fig
 
 
-def slippage_figure(run: RunTables, out: Path) -> Path:
-    return _save(draw_slippage(run), out / "slippage.png")
+def _say(fig: go.Figure, text: str) -> None:
+    """A figure with nothing to draw says why, in words, instead of showing empty axes."""
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=14))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
 
 
 MIN_BIN_BPS = 0.1  # narrower bins only draw float noise (costs are quoted to a hundredth of a bp at best)
@@ -97,36 +101,37 @@ def histogram_bins(values: pd.Series | np.ndarray, min_width: float = MIN_BIN_BP
     return v, edges, (lo - pad, float(edges[-1]) + pad)
 
 
-def draw_distributions(run: RunTables) -> plt.Figure:
+def draw_distributions(run: RunTables) -> go.Figure:
+    """Histograms of slippage and shortfall per order, bins at least a tenth of a bp wide."""
+    from plotly.subplots import make_subplots
+
     ex = executed(run)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for ax, col, title in ((axes[0], "slippage_bps", "slippage vs arrival mid"),
-                           (axes[1], "shortfall_bps", "implementation shortfall vs decision mid")):
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("slippage vs arrival mid",
+                                                        "implementation shortfall vs decision mid"))
+    for i, col in enumerate(("slippage_bps", "shortfall_bps"), start=1):
         data = ex[col].dropna() if len(ex) else pd.Series(dtype=float)
-        if len(data):
-            v, edges, xlim = histogram_bins(data)
-            ax.hist(v, bins=edges, color="#1f77b4", alpha=0.8,
-                    label=(f"1 order at {v[0]:.2f} bps" if len(v) == 1 else f"{len(v)} orders"
-                           + (f", all within {MIN_BIN_BPS / 2:g} bps of {edges.mean():.2f}" if len(edges) == 2
-                              else "")))
-            ax.axvline(v.mean(), color="black", ls="--", lw=1, label=f"mean {v.mean():.2f} bps (per order)")
-            ax.set_xlim(*xlim)
-            ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend above the bars
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.legend(fontsize=8, loc="upper right")
-        else:
-            ax.text(0.5, 0.5, "no data (e.g. no decision price for TP/SL)", ha="center", va="center",
-                    transform=ax.transAxes, fontsize=8)
-        ax.ticklabel_format(axis="x", useOffset=False, style="plain")
-        ax.set_xlabel(f"bps (+ = cost; bins at least {MIN_BIN_BPS:g} bps wide)")
-        ax.set_ylabel("orders")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-    return fig
-
-
-def distributions_figure(run: RunTables, out: Path) -> Path:
-    return _save(draw_distributions(run), out / "cost_distributions.png")
+        if not len(data):
+            sub = fig.get_subplot(1, i)  # paper coordinates: an empty panel's axes are not drawn
+            fig.add_annotation(text="no data (e.g. no decision price for TP/SL)", showarrow=False, xref="paper",
+                               yref="paper", x=sum(sub.xaxis.domain) / 2, y=sum(sub.yaxis.domain) / 2)
+            continue
+        v, edges, xlim = histogram_bins(data)
+        counts, _ = np.histogram(v, bins=edges)
+        name = (f"1 order at {v[0]:.2f} bps" if len(v) == 1 else f"{len(v)} orders"
+                + (f", all within {MIN_BIN_BPS / 2:g} bps of {edges.mean():.2f}" if len(edges) == 2 else ""))
+        fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), name=name,
+                             marker_color="#1f77b4", opacity=0.85, legendgroup=col,
+                             customdata=np.column_stack([edges[:-1], edges[1:]]),
+                             hovertemplate="%{customdata[0]:.2f} to %{customdata[1]:.2f} bps: %{y} orders"
+                                           "<extra></extra>"), 1, i)
+        mean = float(v.mean())
+        fig.add_trace(go.Scatter(x=[mean, mean], y=[0, counts.max() * 1.1], mode="lines", legendgroup=col,
+                                 line=dict(color="black", dash="dash"), name=f"mean {mean:.2f} bps (per order)"),
+                      1, i)
+        fig.update_xaxes(range=list(xlim), row=1, col=i)
+    fig.update_xaxes(title_text=f"bps (+ = cost; bins at least {MIN_BIN_BPS:g} bps wide)", exponentformat="none")
+    fig.update_yaxes(title_text="orders", rangemode="tozero")
+    return _layout(fig, "Cost per order", 360)
 
 
 TYPE_NAMES = {"market": "market", "limit": "limit", "take_profit_market": "TP", "stop_market": "SL"}
@@ -158,100 +163,85 @@ def latency_legs(orders: pd.DataFrame) -> list[tuple[str, np.ndarray, list[str]]
     return legs
 
 
-def draw_latency(run: RunTables) -> plt.Figure:
+def draw_latency(run: RunTables) -> go.Figure:
     """Empirical CDFs of each leg: decision -> venue has it -> fills -> the bot knows; markers when few."""
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig = go.Figure()
     legs = latency_legs(run.orders)
-    styles = [("-", 4.0, 0.35, "o", 10), (":", 2.0, 1.0, "s", 7), ("--", 2.5, 0.8, "^", 8), ("-", 1.5, 1.0, "D", 5),
-              ("-.", 1.5, 1.0, "v", 7)]  # overlaps stay visible
-    hi = 0.0
-    for (label, d, types), (ls, lw, alpha, marker, ms) in zip(legs, styles, strict=False):
+    dashes = ("solid", "dot", "dash", "longdash", "dashdot")
+    for (label, d, types), dash in zip(legs, dashes, strict=False):
         y = np.arange(1, len(d) + 1) / len(d)
         few = len(d) <= FEW_POINTS
-        ax.step(d, y, where="post", ls=ls, lw=lw, alpha=alpha, marker=marker if few else None, ms=ms,
-                mfc="none" if few else None, label=f"{label} ({', '.join(types)}; n={len(d)})")
-        hi = max(hi, float(d.max()))
+        keep = ranks(len(d))  # the CDF's shape in at most a couple of thousand steps; n counts every order
+        fig.add_trace(go.Scatter(x=d[keep], y=y[keep], mode="lines+markers" if few else "lines", name=f"{label} "
+                                 f"({', '.join(types)}; n={len(d)})", line=dict(shape="hv", dash=dash, width=2),
+                                 marker=dict(size=7, symbol="circle-open"),
+                                 hovertemplate="%{x:,.1f} ms: %{y:.0%} of orders<extra></extra>"))
     if not legs:
-        ax.text(0.5, 0.5, "no orders reached the venue", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
+        _say(fig, "no orders reached the venue")
+        return _layout(fig, "Order latency after the decision", 200)
+    positive = np.concatenate([d[d > 0] for _, d, _ in legs])
+    hi = max(float(d.max()) for _, d, _ in legs)
+    lo = float(positive.min()) if len(positive) else 0.0
+    if lo > 0 and hi / lo > 20:  # a wide spread: log scale, one label per decade so numbers never run together
+        fig.update_xaxes(type="log", range=[np.log10(lo / 1.5), np.log10(hi * 1.5)], dtick=1,
+                         title_text="milliseconds after the decision (log scale)")
     else:
-        positive = np.concatenate([d[d > 0] for _, d, _ in legs])
-        lo = float(positive.min()) if len(positive) else 0.0
-        if lo > 0 and hi / lo > 20:  # a wide spread: log scale (zero-latency orders sit on the left edge)
-            ax.set_xscale("log")
-            ax.set_xlim(lo / 1.5, hi * 1.5)
-            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-            ax.set_xlabel("milliseconds after the decision (log scale)")
-        else:
-            ax.set_xlim(0, max(hi, 1.0) * 1.15)
-            ax.set_xlabel("milliseconds after the decision")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 or v == 0 else f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylim(0, 1.05)
-        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-        ax.set_ylabel("fraction of orders with the leg")
-        ax.grid(alpha=0.3, which="both")
+        fig.update_xaxes(range=[0, max(hi, 1.0) * 1.15], nticks=8, title_text="milliseconds after the decision")
+    fig.update_xaxes(tickformat=",~r", exponentformat="none")
+    fig.update_yaxes(range=[0, 1.05], title_text="fraction of orders with the leg", tickformat=".0%")
     shown = sorted({t for _, _, types in legs for t in types}, key=list(TYPE_NAMES.values()).index)
-    ax.set_title("Order latency after the decision (CDF per leg)\n"
-                 + (f"orders shown: {', '.join(shown)}; fill legs: market and limit orders only (a TP/SL fills "
-                   "when its trigger crosses)"
-                    if legs else ""), fontsize=9)
+    fig = _layout(fig, "Order latency after the decision (CDF per leg)<br><sup>orders shown: " + ", ".join(shown)
+                  + "; fill legs: market and limit orders only (a TP/SL fills when its trigger crosses)</sup>", 420)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     return fig
 
 
-def latency_figure(run: RunTables, out: Path) -> Path:
-    return _save(draw_latency(run), out / "latency.png")
-
-
-def draw_rejects(run: RunTables) -> plt.Figure:
+def draw_rejects(run: RunTables) -> go.Figure:
     o = run.orders
     rej = o[o["record_status"] == "rejected"]["reject_reason"].fillna("unknown") if len(o) else pd.Series(dtype=str)
+    fig = go.Figure()
     if not len(rej):
-        fig, ax = plt.subplots(figsize=(6.5, 1.2))
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, f"Rejects by reason: no rejects (of {len(o)} orders)", ha="center", va="center",
-                transform=ax.transAxes, fontsize=11)
-        return fig
-    fig, ax = plt.subplots(figsize=(6.5, 1.6 + 0.35 * rej.nunique()))
+        _say(fig, f"Rejects by reason: no rejects (of {len(o)} orders)")
+        return _layout(fig, "", 120)
     counts = rej.value_counts().sort_values()
-    ax.barh(counts.index, counts.values, color="#d62728")
-    for i, v in enumerate(counts.values):
-        ax.text(v, i, f" {v}", va="center", fontsize=8)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("orders")
-    ax.set_title(f"Rejects by reason ({len(rej)} of {len(o)} orders)")
-    return fig
+    fig.add_trace(go.Bar(x=counts.values, y=counts.index, orientation="h", marker_color="#d62728",
+                         text=counts.values, textposition="outside", hovertemplate="%{y}: %{x} orders<extra></extra>"))
+    fig.update_xaxes(title_text="orders", rangemode="tozero")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, f"Rejects by reason ({len(rej)} of {len(o)} orders)", 160 + 30 * len(counts))
 
 
-def rejects_figure(run: RunTables, out: Path) -> Path:
-    return _save(draw_rejects(run), out / "rejects.png")
+def draw_drift_latency(run: RunTables) -> go.Figure:
+    """Each episode at the time it began: how long until detected (filled) and until resolved (open).
 
-
-def drift_latency_figure(run: RunTables, out: Path) -> Path:
+    A time axis (linked to the others in the report) instead of one bar per episode: hundreds of
+    episodes never crowd their labels, and a hover names each.
+    """
     dr = run.drift_episodes
-    fig, ax = plt.subplots(figsize=(11, 3.4))
-    if len(dr):
-        x = np.arange(len(dr))
-        colours = [CAUSE_COLOURS.get(c, "grey") for c in dr["cause"]]
-        ax.bar(x - 0.2, dr["detect_s"], width=0.4, color=colours, label="detection latency (began → detected)")
-        ax.bar(x + 0.2, dr["resolve_s"].fillna(dr["detect_s"]), width=0.4, color=colours, alpha=0.45,
-               hatch="//", label="time in drift (began → resolved)")
-        ax.set_xticks(x, [f"#{int(e)}\n{c.replace('_', ' ')}" for e, c in zip(dr["episode"], dr["cause"], strict=True)],
-                      fontsize=7)
-        top = float(max(dr["resolve_s"].fillna(dr["detect_s"]).max(), dr["detect_s"].max(), 0.001))
-        if top > 60:
-            ax.set_yscale("symlog", linthresh=1)
-            ax.set_ylabel("seconds (log scale above 1 s)")
-            ax.set_ylim(0, top * 4)
-        else:
-            ax.set_ylabel("seconds")
-            ax.set_ylim(0, top * 1.2)
-        ax.legend(fontsize=8)
+    fig = go.Figure()
+    if not len(dr):
+        _say(fig, "no drift episodes")
+        return _layout(fig, "Drift episodes: how long until detected, and until resolved", 200)
+    began = dr["began_ms"].fillna(dr["detected_ms"]).astype("int64")
+    for cause, g in dr.assign(_b=began).groupby("cause", sort=True):
+        colour = CAUSE_COLOURS.get(str(cause), "grey")
+        text = [episode_text(ep) for _, ep in g.iterrows()]
+        t = times(g["_b"])
+        fig.add_trace(go.Scatter(x=t, y=g["detect_s"].astype(float), mode="markers", legendgroup=str(cause),
+                                 name=f"{str(cause).replace('_', ' ')} ({len(g)})", hovertext=text,
+                                 marker=dict(color=colour, size=9, line=dict(width=0.5, color="black")),
+                                 hovertemplate="%{hovertext}<extra>detection</extra>"))
+        fig.add_trace(go.Scatter(x=t, y=g["resolve_s"].fillna(g["detect_s"]).astype(float), mode="markers",
+                                 legendgroup=str(cause), showlegend=False, hovertext=text,
+                                 marker=dict(color=colour, size=9, symbol="diamond-open"),
+                                 hovertemplate="%{hovertext}<extra>time in drift</extra>"))
+    top = float(max(dr["resolve_s"].fillna(dr["detect_s"]).max(), dr["detect_s"].max(), 0.001))
+    if top > 60:
+        fig.update_yaxes(type="log", title_text="seconds (log scale)")
     else:
-        ax.text(0.5, 0.5, "no drift episodes", ha="center", va="center", transform=ax.transAxes)
-    ax.set_title("Drift episodes: how long until detected, and until resolved")
-    ax.grid(alpha=0.3, axis="y")
-    return _save(fig, out / "drift_latency.png")
+        fig.update_yaxes(title_text="seconds", rangemode="tozero")
+    return time_layout(fig, "Drift episodes by when they began: detection latency (filled) and time in drift "
+                       "(open diamond)", height=340, legend_y=-0.2)
 
 
 def cost_breakdown(run: RunTables) -> dict[str, float]:
@@ -298,39 +288,23 @@ def money(v: float) -> str:
     return f"{round(v, 2) + 0.0:,.2f}"
 
 
-def draw_costs(run: RunTables) -> plt.Figure:
+def draw_costs(run: RunTables) -> go.Figure:
+    """The cost of execution split by cause, and the fees outside the split below a dashed line."""
     parts, outside = cost_breakdown(run), fees_outside_split(run)
-    names = list(parts) + [f"{k}\n(outside the split)" for k in outside]
+    names = list(parts) + [f"{k} (outside the split)" for k in outside]
     values = list(parts.values()) + list(outside.values())
-    fig, ax = plt.subplots(figsize=(7.5, 3.4 + 0.35 * len(outside)))
     colours = ["#d62728" if v > 0 else "#2ca02c" for v in parts.values()] + ["#bbbbbb"] * len(outside)
-    bars = ax.barh(names, values, color=colours)
-    for bar in bars[len(parts):]:
-        bar.set_hatch("//")
-        bar.set_edgecolor("#666666")
-    for i, v in enumerate(values):
-        label = money(v)
-        ax.text(v, i, f" {label} " if label.startswith("-") else f" {label}", va="center",
-                ha="right" if label.startswith("-") else "left", fontsize=8)
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=colours, text=[money(v) for v in values],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{y}: %{text}<extra></extra>"))
     if outside:
-        ax.axhline(len(parts) - 0.5, color="#666666", ls="--", lw=0.8)
-    ax.axvline(0, color="black", lw=0.6)
+        fig.add_hline(len(parts) - 0.5, line=dict(color="#666666", dash="dash", width=0.8))
+    fig.add_vline(0, line=dict(color="black", width=0.6))
     total = run.summary["pnl"]["execution_cost"]
-    ax.set_title("Cost of execution by cause" + (f" (ideal − realistic PnL = {money(total)})" if total is not None
-                                                  else " (no ideal twin: run with --ideal-twin)"), fontsize=10)
-    ax.set_xlabel("quote currency (+ = cost, − = gain)"
-                  + ("; below the line: fees of fills the bot did not send" if outside else ""))
     lo, hi = min(0.0, *values), max(0.0, *values)
-    pad = 0.18 * (hi - lo or 1.0)  # room for the value labels
-    ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
-    ax.invert_yaxis()
-    return fig
-
-
-def cost_figure(run: RunTables, out: Path) -> Path:
-    return _save(draw_costs(run), out / "cost_breakdown.png")
-
-
-def exec_figures(run: RunTables, out: Path) -> list[Path]:
-    return [drift_latency_figure(run, out), slippage_figure(run, out), distributions_figure(run, out),
-            latency_figure(run, out), rejects_figure(run, out), cost_figure(run, out)]
+    pad = 0.25 * (hi - lo or 1.0)  # room for the value labels
+    fig.update_xaxes(range=[lo - (pad if lo < 0 else 0), hi + pad], title_text="quote currency (+ = cost, − = gain)")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return _layout(fig, "Cost of execution by cause" + (f" (ideal − realistic PnL = {money(total)})"
+                                                         if total is not None else " (no ideal twin: run with "
+                                                         "--ideal-twin)"), 300 + 30 * len(outside))

@@ -2,30 +2,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-TABLES = ("orders", "fills", "drift_episodes", "timeline", "events")
+from sim.report.notebook import RunPlots, summary_card
+from sim.report.tables import TABLES, RunTables
 
 
-@dataclass
-class RunTables:
-    """A run's summary and tables (each indexed by its UTC time column).
+class Run(RunTables):
+    """A loaded run: its tables, its figures (``run.plot.price()``) and, in Jupyter, a summary card."""
 
-    ``ideal_timeline`` is the ideal (test-mode) twin's timeline, or None when the run had no twin
-    (``--no-ideal-twin``); a missing table of the run itself is an empty DataFrame.
-    """
+    @property
+    def plot(self) -> RunPlots:
+        """The report's figures as Plotly objects: ``run.plot.position()``, ``.price()``, ``.equity()``, ..."""
+        return RunPlots(self)
 
-    path: Path
-    summary: dict
-    orders: pd.DataFrame
-    fills: pd.DataFrame
-    drift_episodes: pd.DataFrame
-    timeline: pd.DataFrame
-    events: pd.DataFrame
-    ideal_timeline: pd.DataFrame | None = None
+    def _repr_html_(self) -> str:
+        """Jupyter shows a run as a summary card (headline figures, failed checks, where the report is)."""
+        return summary_card(self.summary, self.path)
 
 
 def _read(f: Path, index_by_time: bool) -> pd.DataFrame:
@@ -35,7 +30,7 @@ def _read(f: Path, index_by_time: bool) -> pd.DataFrame:
     return df
 
 
-def load_run(run_dir: str | Path, index_by_time: bool = True) -> RunTables:
+def load_run(run_dir: str | Path, index_by_time: bool = True) -> Run:
     """Read a run directory: ``summary.json``, the tables and, when present, ``ideal_timeline.parquet``.
 
     With ``index_by_time`` every table is indexed by its ``time`` column (a UTC DatetimeIndex);
@@ -47,4 +42,7 @@ def load_run(run_dir: str | Path, index_by_time: bool = True) -> RunTables:
     summary = json.loads((p / "summary.json").read_text())
     frames = {name: _read(p / f"{name}.parquet", index_by_time) for name in TABLES}
     ideal = p / "ideal_timeline.parquet"
-    return RunTables(p, summary, **frames, ideal_timeline=_read(ideal, index_by_time) if ideal.is_file() else None)
+    return Run(p, summary, **frames, ideal_timeline=_read(ideal, index_by_time) if ideal.is_file() else None)
+
+
+__all__ = ["Run", "RunTables", "load_run"]

@@ -1,4 +1,4 @@
-"""The summary figures, computed from a run's tables (DESIGN.md section 5 defines each).
+"""The summary figures, computed from a run's tables (docs/metrics.md defines each).
 
 Pure functions of DataFrames, so a notebook can recompute any figure from the files alone.
 A figure whose ingredients do not exist in the run is ``None``, never an invented number.
@@ -78,7 +78,7 @@ def summarize(*, scenario: str, seed: int, sim_seconds: float, wall_seconds: flo
               unintended_exposure: int, record_position: float, exchange_position: float, equity: float,
               initial_balance: float, ideal_equity: float | None, funding: float = 0.0,
               transfers: float = 0.0) -> dict[str, Any]:
-    """The run's headline figures (DESIGN.md section 5).
+    """The run's headline figures (docs/metrics.md).
 
     PnL is what trading made: equity less the initial balance *and less the margin moved in or
     out* (a transfer is not profit). The ideal twin runs without events, so it has no transfers.

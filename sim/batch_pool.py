@@ -6,6 +6,7 @@ and carries on with the others.
 """
 from __future__ import annotations
 
+import signal
 from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +29,18 @@ def _started(out: str, spec: RunSpec) -> bool:
     return (Path(out) / "runs" / spec.run_id / STARTED).exists()
 
 
+def _leave_ctrl_c_to_the_parent() -> None:
+    """In a worker: ignore Ctrl-C (the terminal sends it to every process); the batch stops its workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's workers and drop its queue (a run in flight keeps what it wrote, as after a crash)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):  # no public handle on the workers
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _pool_round(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, workers: int,
                 size: int) -> Generator[dict[str, Any], None, list[RunSpec]]:
     """Run specs on a fresh process pool, yielding rows; return the specs a dying worker left unfinished."""
@@ -39,7 +52,8 @@ def _pool_round(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, wor
     if _START_METHOD == "forkserver":
         ctx.set_forkserver_preload(["sim.runner", "sim.batching", "sim.batch_pool"])  # import once, fork each worker
     lost: list[RunSpec] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_leave_ctrl_c_to_the_parent)
+    try:
         futures = {pool.submit(_run_chunk, specs[i:i + size], out, keep, ideal_twin): specs[i:i + size]
                    for i in range(0, len(specs), size)}
         for fut in as_completed(futures):
@@ -61,6 +75,10 @@ def _pool_round(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, wor
                     yield lost_row(spec, out, error)
                 else:
                     lost.append(spec)
+    except BaseException:  # Ctrl-C, or the caller stopped early: end the runs in flight, do not wait for them
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return lost
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from sim.rundir import run_dir_in
 from sim.scenario.errors import ScenarioError
 
 log = logging.getLogger(__name__)
@@ -160,9 +161,10 @@ def expand(paths: Iterable[str | Path], seeds: Iterable[int],
     """The product scenarios x seeds x parameter values, each with its stable run id.
 
     Every scenario, with every combination of parameter values applied, is validated here,
-    before any run starts: an unknown key or a bad value raises `ScenarioError` naming the file,
-    the key and the ``--set`` values that caused it.
+    before any run starts: an unknown key or a bad value (or a run too large for this machine's
+    memory) raises `ScenarioError` naming the file, the key and the ``--set`` values that caused it.
     """
+    from sim.resources import check_memory
     from sim.scenario.loader import parse_scenario
 
     grid = grid or {}
@@ -180,7 +182,7 @@ def expand(paths: Iterable[str | Path], seeds: Iterable[int],
             label = ", ".join(f"{k}={value_text(v)}" for k, v in params)
             try:
                 data = apply_overrides(base, params)
-                parse_scenario(data, str(file))
+                check_memory(parse_scenario(data, str(file)))  # each run alone must fit this machine
             except ScenarioError as exc:
                 for problem in exc.problems:
                     problems.setdefault(problem, []).append(label)
@@ -267,6 +269,7 @@ def read_row(out: str | Path, spec: RunSpec) -> dict[str, Any] | None:
 def _simulate(spec: RunSpec, run_dir: Path, row: dict[str, Any], ideal_twin: bool) -> None:
     """Run the spec into ``run_dir`` and complete its row; an error becomes the row's ``error`` and ``error.txt``."""
     import sim
+    from sim.runner import RunInterrupted
     from sim.scenario.loader import parse_scenario
 
     try:
@@ -275,6 +278,8 @@ def _simulate(spec: RunSpec, run_dir: Path, row: dict[str, Any], ideal_twin: boo
         row.update(flatten(result.summary))
         row["status"] = "broken" if result.broken_invariants else "ok" if result.passed else "expect_failed"
         row["error"] = None
+    except RunInterrupted:  # Ctrl-C in a serial batch: the user stops the batch, not this run alone
+        raise KeyboardInterrupt from None
     except (Exception, SystemExit) as exc:  # isolation: one bad run (even one calling sys.exit) must not stop the batch
         row["status"] = "error"
         row["error"] = f"{type(exc).__name__}: {exc}"
@@ -291,7 +296,7 @@ def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = F
     ``error.txt``) reach the batch directory: nothing is written to ``--out``, possibly shared
     storage, only to be deleted.
     """
-    run_dir = Path(out_dir) / "runs" / spec.run_id
+    run_dir = run_dir_in(Path(out_dir) / "runs", spec.run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / STARTED).write_text(f"{os.getpid()}\n")
     (run_dir / "error.txt").unlink(missing_ok=True)
@@ -317,7 +322,7 @@ def run_one(spec: RunSpec, out_dir: str, keep: str = "all", ideal_twin: bool = F
 
 def lost_row(spec: RunSpec, out_dir: str | Path, error: str) -> dict[str, Any]:
     """The error row of a run whose worker never gave an answer (it died, say), written as its ``row.json``."""
-    run_dir = Path(out_dir) / "runs" / spec.run_id
+    run_dir = run_dir_in(Path(out_dir) / "runs", spec.run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     row = _row_head(spec) | {"status": "error", "error": error}
     (run_dir / "error.txt").write_text(error + "\n")
@@ -403,13 +408,19 @@ def batch(scenarios: Iterable[str | Path], seeds: Iterable[int] = (0,), params: 
     table = writable(pd.DataFrame([rows[i] for i in ids]))
     table.to_parquet(out / "results.parquet", index=False)
     if report:
-        from sim.report.batch_html import build_batch_report
-
-        # matplotlib warns about an empty panel (the heatmap of a figure no run has, say): the panel stays
-        # empty in the report, and the warning, only noise on stderr, goes to the log
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            build_batch_report(out)
-        for w in caught:
-            log.debug("batch report: %s: %s (%s:%s)", w.category.__name__, w.message, w.filename, w.lineno)
+        write_report(out)
     return table
+
+
+def write_report(out: str | Path) -> Path:
+    """Build the batch directory's ``report.html`` (`batch` does, unless ``report=False``)."""
+    from sim.report.batch_html import build_batch_report
+
+    # matplotlib warns about an empty panel (the heatmap of a figure no run has, say): the panel stays
+    # empty in the report, and the warning, only noise on stderr, goes to the log
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = build_batch_report(Path(out))
+    for w in caught:
+        log.debug("batch report: %s: %s (%s:%s)", w.category.__name__, w.message, w.filename, w.lineno)
+    return path

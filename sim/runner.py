@@ -1,8 +1,10 @@
 """One run: build the world, run it, settle, write the run directory, check `[expect]`.
 
 Also runs the ideal twin (the same strategy and price path in test mode) so the report can say
-what execution cost. A run that fails midway (a strategy raising, say) still writes what it has,
-marks where it stopped in ``summary.json`` and raises `RunFailed`.
+what execution cost. A run that fails midway (a strategy raising, a bug in the world, Ctrl-C)
+still writes what it has (events, orders, fills, timeline so far), marks where it stopped in
+``summary.json`` (and, for an unexpected error, its traceback in ``traceback.txt``) and raises
+`RunFailed` (`RunInterrupted` for Ctrl-C).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.core.errors import StrategyError
+from sim.resources import check_memory
+from sim.rundir import run_dir_in
 from sim.scenario.expect import CheckResult, evaluate
 from sim.scenario.schema import Scenario
 from sim.world.build import World, build_world
@@ -33,7 +38,8 @@ if TYPE_CHECKING:
 
 OUTPUTS = ("summary.json", "orders.parquet", "fills.parquet", "drift_episodes.parquet", "timeline.parquet",
            "events.parquet", "ideal_timeline.parquet", "record.sqlite", "record.sqlite-wal", "record.sqlite-shm",
-           "report.html")
+           "report.html", "traceback.txt")
+INTERRUPTED = "interrupted (Ctrl-C)"
 
 
 def _elapsed(ms: int) -> str:
@@ -74,6 +80,38 @@ class RunFailed(RuntimeError):
         self.run_dir = run_dir
         self.at_ms = at_ms
         self.start_ms = start_ms
+
+
+class RunInterrupted(RunFailed):
+    """The run was stopped by Ctrl-C (KeyboardInterrupt); what it had done is written, as for `RunFailed`."""
+
+
+@dataclass
+class _Stop:
+    """Why and when a run stopped early: the simulated instant, a sentence, and a traceback if unexpected."""
+
+    at_ms: int
+    error: str
+    trace: str | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.error == INTERRUPTED
+
+
+def _stop(at_ms: int, exc: BaseException) -> _Stop:
+    """A `_Stop` for ``exc``: a strategy's error as it says, Ctrl-C as such, anything else with where it was raised."""
+    if isinstance(exc, KeyboardInterrupt):
+        return _Stop(at_ms, INTERRUPTED)
+    if isinstance(exc, StrategyError):
+        return _Stop(at_ms, str(exc))
+    origin = exc
+    while isinstance(origin.__cause__, type(origin)):  # SimPy re-raises a process's error as a copy of it
+        origin = origin.__cause__
+    frames = traceback.extract_tb(origin.__traceback__)
+    where = f" (raised at {frames[-1].filename} line {frames[-1].lineno})" if frames else ""
+    trace = "".join(traceback.format_exception(exc))
+    return _Stop(at_ms, f"{type(exc).__name__}: {exc}{where}", trace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +199,19 @@ def reject_counts(events: pd.DataFrame) -> dict[str, dict]:
 
 
 def default_run_dir(scenario: Scenario, seed: int) -> Path:
-    return Path("reports") / "runs" / f"{scenario.scenario.name}-seed{seed}"
+    """``reports/runs/NAME-seedN``; a name that would lead outside ``reports/runs`` raises `UnsafeRunName`."""
+    return run_dir_in(Path("reports") / "runs", f"{scenario.scenario.name}-seed{seed}")
 
 
 def _simulate(world: World, progress: ProgressCallback | None = None,
               phase: str = "run") -> tuple[int | None, str | None]:
     """Run to the end and settle with a final reconcile; returns (stopped_at, error) on failure."""
+    stop = _run_world(world, progress, phase)
+    return (None, None) if stop is None else (stop.at_ms, stop.error)
+
+
+def _run_world(world: World, progress: ProgressCallback | None = None, phase: str = "run") -> _Stop | None:
+    """Run to the end and settle with a final reconcile; on any failure (Ctrl-C included), why it stopped."""
     gc_before = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)  # a long run holds millions of log entries: collect less often
     try:
@@ -196,7 +241,7 @@ def _advance(world: World, progress: ProgressCallback | None, phase: str) -> Non
                              time.perf_counter() - t0))
 
 
-def _simulate_gc(world: World, progress: ProgressCallback | None, phase: str) -> tuple[int | None, str | None]:
+def _simulate_gc(world: World, progress: ProgressCallback | None, phase: str) -> _Stop | None:
     try:
         _advance(world, progress, phase)
         if world.driver.down and world.driver.restarter is not None:
@@ -205,20 +250,26 @@ def _simulate_gc(world: World, progress: ProgressCallback | None, phase: str) ->
         if not world.driver.down:  # a final reconcile, nothing in flight
             world.driver.settle(world.bot.settle())
             world.record.flush()
-    except StrategyError as exc:
-        return int(world.env.now), str(exc)
-    return None, None
+    except (Exception, KeyboardInterrupt) as exc:  # the run stops here; the caller writes what it has
+        return _stop(int(world.env.now), exc)
+    return None
 
 
 def _ideal_twin(scenario: Scenario, seed: int, world: World,
                 progress: ProgressCallback | None = None) -> tuple[float, pd.DataFrame]:
     with tempfile.TemporaryDirectory() as tmp:
         twin = build_world(scenario, seed, Path(tmp) / "record.sqlite", ideal=True, path=world.venue.path)
-        stopped, error = _simulate(twin, progress, "ideal twin")
+        stop = _run_world(twin, progress, "ideal twin")
         twin.record.close()
-        if error is not None:
-            raise RuntimeError(f"ideal twin stopped at {stopped}: {error}")
+        if stop is not None:
+            raise _TwinStopped(stop)
         return twin.venue.equity(twin.end_ms), timeline_frame(twin)
+
+
+class _TwinStopped(Exception):
+    def __init__(self, stop: _Stop) -> None:
+        super().__init__(stop.error)
+        self.stop = stop
 
 
 def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = None, ideal_twin: bool = True,
@@ -226,10 +277,12 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
     """Run one scenario with one seed and write its run directory (see README, "A run directory").
 
     ``progress``, when given, is called a few hundred times per simulated run (and per ideal twin)
-    with a `RunProgress`; the CLI draws a progress bar with it on a terminal.
+    with a `RunProgress`; the CLI draws a progress bar with it on a terminal. A run that stops
+    early writes what it has and raises `RunFailed` (`RunInterrupted` after Ctrl-C).
     """
     seed = scenario.scenario.seed if seed is None else seed
     run_dir = Path(out) if out is not None else default_run_dir(scenario, seed)
+    check_memory(scenario)
     run_dir.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:
         (run_dir / name).unlink(missing_ok=True)
@@ -237,30 +290,87 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
     record_path = run_dir / "record.sqlite"
 
     t0 = time.perf_counter()
-    world = build_world(scenario, seed, record_path)
-    stopped_at, error = _simulate(world, progress)
+    try:
+        world = build_world(scenario, seed, record_path)
+    except KeyboardInterrupt:  # nothing simulated yet: say so, as for a stop mid-run
+        start = scenario.scenario.start_ms
+        raise RunInterrupted(run_dir, start, f"{INTERRUPTED} while the world was being built, before the first "
+                                             "tick") from None
+    stop = _run_world(world, progress)
     wall = time.perf_counter() - t0
-    invariants = check_all(world, record_path) if error is None else {}
+    invariants: dict[str, list[str]] = {}
+    if stop is None:
+        try:
+            invariants = check_all(world, record_path)
+        except (Exception, KeyboardInterrupt) as exc:
+            stop = _stop(world.end_ms, exc)
     world.record.close()
     ideal_equity, ideal_tl = (None, None)
-    if ideal_twin and error is None:
-        ideal_equity, ideal_tl = _ideal_twin(scenario, seed, world, progress)
+    if ideal_twin and stop is None:
+        try:
+            ideal_equity, ideal_tl = _ideal_twin(scenario, seed, world, progress)
+        except _TwinStopped as exc:
+            stop = _Stop(exc.stop.at_ms, f"the ideal twin (test mode) stopped: {exc.stop.error}", exc.stop.trace)
+            stop = _Stop(exc.stop.at_ms, INTERRUPTED) if exc.stop.interrupted else stop
+        except (Exception, KeyboardInterrupt) as exc:
+            stop = _stop(world.end_ms, exc)
 
-    tables = {
-        "orders": orders_frame(world, record_path),
-        "fills": fills_frame(world),
-        "drift_episodes": drift_frame(world, record_path),
-        "timeline": timeline_frame(world),
-        "events": events_frame(world),
-    }
-    for name, df in tables.items():
-        df.to_parquet(run_dir / f"{name}.parquet", index=False)
+    tables, not_written = _write_tables(world, record_path, run_dir, ideal_tl)
+    end = world.end_ms if stop is None else min(int(world.env.now), world.end_ms)
+    try:
+        summary = _summary(scenario, seed, world, tables, record_path, end, wall, ideal_equity, invariants, stop)
+    except Exception as exc:  # on a partial run the figures may not compute: say so, keep the rest
+        stop = stop or _stop(end, exc)
+        summary = {"scenario": scenario.scenario.name, "seed": seed, "sim_seconds": (end - world.start_ms) / 1000.0,
+                   "wall_seconds": wall, "summary_error": f"{type(exc).__name__}: {exc}"}
+    checks = evaluate(scenario.expect, summary) if stop is None else []
+    summary["expect"] = {c.key: {"expected": c.expected, "actual": c.actual, "passed": c.passed} for c in checks}
+    if stop is not None:
+        summary["stopped"] = {"at_ms": stop.at_ms, "error": stop.error}
+        if not_written:
+            summary["stopped"]["not_written"] = not_written
+        if stop.trace:
+            (run_dir / "traceback.txt").write_text(stop.trace)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    if report:
+        from sim.report.html import build_report
+
+        try:
+            build_report(run_dir)
+        except Exception:
+            if stop is None:
+                raise
+            # a partial run may lack what a chart needs; its files and summary are what matter
+    if stop is not None:
+        kind = RunInterrupted if stop.interrupted else RunFailed
+        raise kind(run_dir, stop.at_ms, stop.error, world.start_ms)
+    return RunResult(summary, run_dir, checks, tables)
+
+
+def _write_tables(world: World, record_path: Path, run_dir: Path,
+                  ideal_tl: pd.DataFrame | None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Each table built and written on its own, so one that cannot be built (after a failure) loses only itself."""
+    builders = {"orders": lambda: orders_frame(world, record_path), "fills": lambda: fills_frame(world),
+                "drift_episodes": lambda: drift_frame(world, record_path), "timeline": lambda: timeline_frame(world),
+                "events": lambda: events_frame(world)}
+    tables: dict[str, pd.DataFrame] = {}
+    not_written: dict[str, str] = {}
+    for name, build in builders.items():
+        try:
+            tables[name] = build()
+            tables[name].to_parquet(run_dir / f"{name}.parquet", index=False)
+        except Exception as exc:
+            not_written[name] = f"{type(exc).__name__}: {exc}"
     if ideal_tl is not None:
         ideal_tl.to_parquet(run_dir / "ideal_timeline.parquet", index=False)
+    return tables, not_written
 
+
+def _summary(scenario: Scenario, seed: int, world: World, tables: dict[str, pd.DataFrame], record_path: Path,
+             end: int, wall: float, ideal_equity: float | None, invariants: dict[str, list[str]],
+             stop: _Stop | None) -> dict[str, Any]:
     from sim.report.metrics import summarize
 
-    end = world.end_ms if error is None else int(world.env.now)
     summary = summarize(
         scenario=scenario.scenario.name, seed=seed, sim_seconds=(end - world.start_ms) / 1000.0, wall_seconds=wall,
         events=world.events, cycles=world.cycles, orders=tables["orders"], fills=tables["fills"],
@@ -274,19 +384,8 @@ def run(scenario: Scenario, seed: int | None = None, out: str | Path | None = No
     summary["market"] = world.market_facts
     summary["invariants"] = {name: {"held": not problems, "problems": problems}
                              for name, problems in invariants.items()}
-    summary["invariants_held"] = all(not p for p in invariants.values()) if error is None else None
+    summary["invariants_held"] = all(not p for p in invariants.values()) if stop is None else None
     summary["transport"] = {"requests": world.driver.requests, "timeouts": world.driver.timeouts,
                             "refused": world.driver.gateway.refused, "crashes": world.driver.crashes,
                             "updates_sent": world.updates.sent, "updates_dropped": world.updates.dropped}
-    checks = evaluate(scenario.expect, summary) if error is None else []
-    summary["expect"] = {c.key: {"expected": c.expected, "actual": c.actual, "passed": c.passed} for c in checks}
-    if error is not None:
-        summary["stopped"] = {"at_ms": stopped_at, "error": error}
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    if report:
-        from sim.report.html import build_report
-
-        build_report(run_dir)
-    if error is not None:
-        raise RunFailed(run_dir, stopped_at or 0, error, world.start_ms)
-    return RunResult(summary, run_dir, checks, tables)
+    return summary

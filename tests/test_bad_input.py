@@ -2,11 +2,14 @@
 traceback, never a silent default. Every case goes through the command line, as a user meets it."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import sim
@@ -90,6 +93,35 @@ CASES: dict[str, tuple[str | bytes, dict[str, str | bytes], str | None, tuple[st
                                                                                                "freqtrade_json"),
                                                       {"c.json": "[[1, 2]]"}, "market.file (c.json)",
                                                       ("cannot be read as market.format = 'freqtrade_json'",)),
+    # numbers that are not finite, or far past anything a market or a venue does (issue 15)
+    "NaN drift": (BASE + "[market]\ndrift = nan\n", {}, "market.drift", ("finite number",)),
+    "infinite s0": (BASE + "[market]\ns0 = inf\n", {}, "market.s0", ("finite number",)),
+    "infinite latency": (BASE + "[exchange.latency]\nmedian_ms = inf\n", {}, "exchange.latency.median_ms",
+                         ("finite number",)),
+    "infinite spike factor": (BASE + EVENT.format(kind="latency_spike") + 'duration = "1m"\nfactor = inf\n', {},
+                              "events[1].factor (the 1st [[events]] entry, latency_spike)", ("finite number",)),
+    "infinite depth": (BASE + "[liquidity]\nlevel0_qty = inf\n", {}, "liquidity.level0_qty", ("finite number",)),
+    "infinite spread": (BASE + "[liquidity]\nspread_bps = inf\n", {}, "liquidity.spread_bps", ("finite number",)),
+    "absurd volatility": (BASE + "[market]\nsigma = 1e6\n", {}, "market.sigma", ("less than or equal to 10",)),
+    "tick size below any venue's": (BASE + "[market]\ntick_size = 1e-30\n", {}, "market.tick_size",
+                                    ("greater than or equal to 1E-10",)),
+    "duration of ages": (BASE.replace('"1h"', '"99999999999999d"'), {}, "scenario.duration",
+                         ("longer than the longest accepted duration", "36500d")),
+    "start in year 9999": (BASE + "start = 9999-12-31T00:00:00Z\n", {}, "scenario.start",
+                           ("between 1970-01-01 and 2100-01-01",)),
+    "expectation of a word for a count": (BASE + '[expect]\nduplicates = "zero"\n', {}, "expect.duplicates",
+                                          ("needs a number", "'zero'")),
+    "infinite balance": (BASE + "[account]\nbalance = inf\n", {}, "account.balance", ("finite number",)),
+    "funding every millisecond": (BASE + '[exchange]\nfunding_interval = "1ms"\n', {}, "exchange.funding_interval",
+                                  ("at least 1m",)),
+    "a cycle longer than the run": (BASE + '[bot]\ncycle = "2h"\n', {}, "bot.cycle",
+                                    ("longer than the run", "scenario.duration = 1h")),
+    "a name that climbs out of the output folder": (BASE.replace('"x"', '"../../../escaped/run"', 1), {},
+                                                    "scenario.name", ("letters, digits",)),
+    "an absolute path as a name": (BASE.replace('"x"', '"/tmp/escaped-run"', 1), {}, "scenario.name",
+                                   ("letters, digits",)),
+    "a price of a few ticks": (BASE + "[market]\ns0 = 0.5\ntick_size = 0.1\n", {}, "market.s0",
+                               ("at least 100 ticks",)),
 }
 
 
@@ -181,3 +213,157 @@ def test_the_installed_program_exits_2_without_a_traceback(tmp_path):
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2, done.stderr
     assert_one_paragraph_naming(done.stderr, f, "bot.strategy", ("bi_proc_syntax.py line 1", "SyntaxError"))
+
+
+STRATEGY_RUN = (BASE + '[bot]\nstrategy = "tests.user_strategy:{cls}"\n'
+                '[[events]]\nat = "1m"\nkind = "external_add"\nqty = 0.01\n')  # something in the log before
+
+
+@pytest.mark.parametrize(("cls", "says"), [("ReturnsAString", "'long please' (a str), not a Target or None"),
+                                           ("ReturnsNaNQuantity", "quantity nan"),
+                                           ("ReturnsInfiniteQuantity", "quantity Infinity")])
+def test_a_strategy_returning_garbage_stops_the_run_clearly_and_keeps_what_it_wrote(cls, says, tmp_path, capsys):
+    f = tmp_path / "garbage.toml"
+    f.write_text(STRATEGY_RUN.format(cls=cls))
+    assert main(["run", str(f), "--out", str(tmp_path / "r"), "--no-ideal-twin"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "run stopped 3m" in err, err
+    assert f"strategy {cls} returned" in err and says in err, err
+    summary = json.loads((tmp_path / "r/summary.json").read_text())
+    assert f"strategy {cls} returned" in summary["stopped"]["error"]
+    assert "intervention_external_add" in set(pd.read_parquet(tmp_path / "r/events.parquet")["kind"])
+
+
+def _bypassing_the_schema(name: str) -> sim.Scenario:
+    """A scenario whose name never went through validation (built in code, say)."""
+    sc = sim.load_scenario(ROOT / "scenarios/basics/flip.toml")
+    return sc.model_copy(update={"scenario": sc.scenario.model_copy(update={"name": name})})
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/aethersim-escaped", "a/../../b", "a/b"])
+def test_the_run_directory_code_never_writes_outside_its_folder(name, tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    before = set(tmp_path.rglob("*")) | set(Path("/tmp").glob("aethersim-escaped*"))
+    with pytest.raises(ValueError, match="outside"):
+        sim.run(_bypassing_the_schema(name), ideal_twin=False, report=False)
+    with pytest.raises(ValueError, match="outside"):
+        from sim.batching import RunSpec, run_one
+        run_one(RunSpec(f"{name}-s0", "f.toml", name, {}, 0, (), ""), str(tmp_path / "batch"))
+    after = set(tmp_path.rglob("*")) | set(Path("/tmp").glob("aethersim-escaped*"))
+    assert after == before
+
+
+def test_an_unexpected_error_inside_the_world_keeps_what_the_run_wrote(tmp_path, monkeypatch, capsys):
+    """Not only a strategy's error: any exception mid-run leaves events, orders and a summary saying where."""
+    from sim.world.exchange import SimExchange
+
+    def broken(self, t, rate):
+        raise RuntimeError("venue bug in funding")
+
+    monkeypatch.setattr(SimExchange, "pay_funding", broken)
+    f = tmp_path / "funding-bug.toml"
+    f.write_text(BASE + '[exchange]\nfunding_interval = "20m"\n'
+                 '[bot]\nstrategy = "tests.user_strategy:EveryOtherCandle"\n'
+                 "params = { every = 3 }\n[[events]]\nat = \"1m\"\nkind = \"external_add\"\nqty = 0.01\n")
+    assert main(["run", str(f), "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "run stopped 20m00.0s into the run" in err, err
+    assert "RuntimeError: venue bug in funding (raised at " in err and "test_bad_input.py line" in err, err
+    assert "venue bug in funding" in (tmp_path / "r/traceback.txt").read_text()  # for whoever fixes it
+    summary = json.loads((tmp_path / "r/summary.json").read_text())
+    assert summary["stopped"]["at_ms"] == 1_704_067_200_000 + 20 * 60_000
+    assert "venue bug in funding" in summary["stopped"]["error"]
+    assert summary["orders"]["submitted"] >= 1 and summary["sim_seconds"] == 1200
+    for table in ("events", "orders", "fills", "timeline"):
+        assert (tmp_path / f"r/{table}.parquet").is_file(), table
+    assert (tmp_path / "r/report.html").is_file()
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "flip", "--seed", "-1"], "argument --seed: must be a whole number, 0 or more (got '-1')"),
+    (["run", "flip", "--seed", "x"], "argument --seed: must be a whole number, 0 or more (got 'x')"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seeds", "0"], "argument --seeds: must be a whole number, 1 or more "
+                                                            "(got '0')"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seeds", "-3"], "argument --seeds: must be a whole number, 1 or more"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seed-list", "1,x"], "argument --seed-list: 'x' is not a whole number"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seed-list", "1,,2"], "argument --seed-list: an empty seed"),
+    (["batch", "flip", "--out", "{tmp}/b", "--seed-list", "3,-1"], "argument --seed-list: '-1' is not"),
+    (["batch", "flip", "--out", "{tmp}/b", "--workers", "0"], "argument --workers: must be a whole number, 1 or more"),
+    (["run", "flip", "--out", "{tmp}/a-file"], "argument --out: {tmp}/a-file is a file, not a folder"),
+    (["batch", "flip", "--out", "{tmp}/a-file"], "argument --out: {tmp}/a-file is a file, not a folder"),
+])
+def test_bad_command_line_arguments_exit_2_naming_the_argument(argv, says, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    with pytest.raises(SystemExit) as info:
+        main([a.format(tmp=tmp_path) for a in argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and says.format(tmp=tmp_path) in err, err
+    assert not (tmp_path / "b").exists()
+
+
+ABSURD = BASE.replace('"1h"', '"4w"') + '[market]\ntick = "1ms"\n'
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_run_too_large_for_the_machine_is_refused_before_anything_is_built(command, tmp_path):
+    """1 ms ticks over four weeks: 2.4 billion ticks, ~41 GB. Refused at once, in a real process (no allocation)."""
+    f = tmp_path / "absurd.toml"
+    f.write_text(ABSURD)
+    extra = ["--out", str(tmp_path / "run"), "--no-ideal-twin"] if command == "run" else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("AETHERSIM_MEMORY_CHECK", None)
+    done = subprocess.run([sys.executable, "-m", "sim", command, str(f), *extra], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 2, done.stderr
+    err = done.stderr
+    assert "Traceback" not in err and err.startswith(f"{f}: too large for this machine"), err
+    assert "market.tick: 2,419,200,001 ticks (scenario.duration 4w at market.tick 1ms)" in err, err
+    assert "of memory; this machine has" in err and "AETHERSIM_MEMORY_CHECK=off" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_memory_estimate_grows_with_ticks_and_cycles_and_the_check_can_be_switched_off(monkeypatch):
+    from sim.resources import TooLarge, check_memory, estimate
+    from sim.scenario.loader import parse_scenario
+
+    day = parse_scenario(tomllib.loads(BASE.replace('"1h"', '"1d"')))
+    absurd = parse_scenario(tomllib.loads(ABSURD))
+    assert estimate(day).ticks == 86_401 and estimate(day).cycles == 1_440
+    assert estimate(absurd).bytes > 2_419_200_001 * 9
+    monkeypatch.delenv("AETHERSIM_MEMORY_CHECK", raising=False)
+    check_memory(day, available=2**30)
+    with pytest.raises(TooLarge):
+        check_memory(day, available=estimate(day).bytes - 1)
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "off")
+    check_memory(absurd, available=2**30)
+
+
+def test_no_memory_check_lets_validate_pass_a_file_it_would_refuse(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "on")  # and restored after: the flag sets it for the process
+    f = tmp_path / "absurd.toml"
+    f.write_text(ABSURD)
+    assert main(["validate", "--no-memory-check", str(f)]) == 0
+
+
+def test_a_batch_with_a_run_too_large_is_refused_before_any_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "on")
+    f = tmp_path / "sweep.toml"
+    f.write_text(BASE.replace('"1h"', '"4w"'))
+    code = main(["batch", str(f), "--set", "market.tick=1s,1ms", "--out", str(tmp_path / "b")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "market.tick: 2,419,200,001 ticks" in err and "market.tick=1ms" in err, err
+    assert not (tmp_path / "b" / "runs").exists()
+
+
+def test_a_storm_of_random_faults_too_large_for_the_machine_is_refused_naming_the_rates(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AETHERSIM_MEMORY_CHECK", "on")
+    f = tmp_path / "storm.toml"
+    f.write_text(BASE.replace('"1h"', '"36500d"') + '[market]\ntick = "1h"\n[bot]\ncycle = "1h"\n'
+                 "params = { interval = \"1h\" }\n[faults]\nrates = { outage = 10000, latency_spike = 10000 }\n")
+    assert main(["validate", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "faults.rates: about 730,000,000 random fault events" in err and "Use lower rates" in err, err

@@ -88,3 +88,109 @@ def test_python_dash_m_sim_is_the_same_program():
     done = subprocess.run([sys.executable, "-m", "sim", "list"], cwd=ROOT, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0 and "quickstart" in done.stdout
+
+
+def test_list_with_no_bundled_scenarios_found_says_so_and_fails(tmp_path, capsys, monkeypatch):
+    import sim.scenario.bundled as bundled
+
+    monkeypatch.setattr(bundled, "PACKAGE", tmp_path / "sim")  # an install that lost its scenarios
+    assert main(["list"]) == 1
+    err = capsys.readouterr().err
+    assert "no bundled scenarios found" in err and "reinstall" in err
+
+
+def test_version_bare_and_a_mistyped_command(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and re.fullmatch(r"aethersim \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+    assert main([]) == 0  # bare: the help, no argparse error
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: aethersim") and "run" in out and "batch" in out and not err
+    assert main(["rnu", "quickstart"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'rnu'; did you mean 'run'?" in err and "Traceback" not in err
+
+
+def test_the_summary_printout_uses_one_number_format(tmp_path, capsys):
+    assert main(["run", str(ROOT / "scenarios/quickstart.toml"), "--out", str(tmp_path / "r"), "--no-ideal-twin"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if not line.lstrip().startswith("report")]
+    text = "\n".join(lines)
+    assert "None" not in text and "n/a" in text  # no ideal twin: its figures are absent, said the same way
+    found = re.findall(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?", text.replace("seed 42", "").replace("p50", ""))
+    numbers = [n.rstrip(",") for n in found]  # a list's comma is not the number's
+    # counts with thousands separators; measures with two decimals (a position size with four: lots of 0.001)
+    assert numbers and all(re.fullmatch(r"-?\d{1,3}(,\d{3})*(\.\d\d|\.\d{4})?", n) for n in numbers), numbers
+
+
+def test_ctrl_c_stops_a_run_cleanly_keeps_what_it_wrote_and_exits_130(tmp_path):
+    import os
+    import signal
+    import time
+
+    f = _long_scenario(tmp_path)
+    out = tmp_path / "r"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(f), "--out", str(out), "--no-ideal-twin"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not _has_orders(out / "record.sqlite") and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)  # until the bot has traded: inside the simulation (120 days take far longer)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr and "run stopped" in stderr, stderr
+    assert f"partial run directory: {out}" in stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stopped"]["error"] == "interrupted (Ctrl-C)" and 0 < summary["sim_seconds"] < 120 * 86400
+    events = pd.read_parquet(out / "events.parquet")
+    # the log holds what happened up to the stop (and what was already in flight then: a leg's latency ahead)
+    assert (events["ts_ms"] <= summary["stopped"]["at_ms"]).sum() > 0
+    assert events["ts_ms"].max() <= summary["stopped"]["at_ms"] + 60_000
+    assert (out / "orders.parquet").is_file()
+
+
+def _has_orders(record: Path) -> bool:
+    """Whether the bot has recorded an order yet: the run is past its set-up, inside the simulation."""
+    import sqlite3
+
+    if not record.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{record}?mode=ro", uri=True, timeout=0.5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
+def _long_scenario(tmp_path: Path) -> Path:
+    f = tmp_path / "long.toml"
+    f.write_text((ROOT / "scenarios/quickstart.toml").read_text().replace('duration = "1d"', 'duration = "120d"')
+                 .replace('name = "quickstart"', 'name = "long"'))
+    return f
+
+
+def test_ctrl_c_stops_a_batch_at_once_and_says_how_to_resume(tmp_path):
+    """Ctrl-C to the batch alone (workers ignore it): the workers are ended, not waited for (120-day runs)."""
+    import os
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for workers in ("2", "1"):
+        out = tmp_path / f"b{workers}"
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(_long_scenario(tmp_path)), "--seeds", "3",
+                                 "--workers", workers, "--out", str(out)], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while (not any(_has_orders(r) for r in out.glob("runs/*/record.sqlite")) and time.monotonic() < deadline
+               and proc.poll() is None):
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (workers, stderr)
+        assert "Traceback" not in stderr and "batch interrupted" in stderr and "resumes" in stderr, stderr

@@ -45,3 +45,35 @@ class Exploding:
 
     def target(self, now_ms: int) -> Target | None:
         return None
+
+
+class _Garbage:
+    """Asks for candles, then, on its third, returns what ``garbage()`` gives: a user's bug."""
+
+    def __init__(self, *, interval_ms: int = 60_000, start_ms: int = 0) -> None:
+        self.candle_interval_ms: int | None = interval_ms
+        self._n = 0
+
+    def on_candle(self, candle: Candle) -> None:
+        self._n += 1
+
+    def target(self, now_ms: int) -> object:
+        return self.garbage() if self._n >= 3 else None
+
+    def garbage(self) -> object:
+        raise NotImplementedError
+
+
+class ReturnsAString(_Garbage):
+    def garbage(self) -> object:
+        return "long please"
+
+
+class ReturnsNaNQuantity(_Garbage):
+    def garbage(self) -> object:
+        return Target(PositionSide.LONG, float("nan"))  # type: ignore[arg-type]
+
+
+class ReturnsInfiniteQuantity(_Garbage):
+    def garbage(self) -> object:
+        return Target(PositionSide.LONG, Decimal("Infinity"))

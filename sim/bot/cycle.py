@@ -20,7 +20,7 @@ from sim.bot.record import PlatformRecord
 from sim.bot.refusals import send
 from sim.bot.sizing import SizingPolicy
 from sim.bot.state import OrderState
-from sim.bot.strategy.base import Strategy
+from sim.bot.strategy.base import Strategy, target_problem
 from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, StrategyError
 from sim.core.ids import parse_client_id
 from sim.core.instrument import Instrument
@@ -322,11 +322,16 @@ class Bot:
                     strat.on_candle(c)
                     self.last_candle_open = c.open_ms
             target = strat.target(self.clock.now)
+            problem = target_problem(target)
+            if problem is not None:
+                raise StrategyError(f"strategy {type(strat).__name__} returned {problem} at t={self.clock.now}")
             if self.warming:  # signals replayed from before a restart are history, not news
                 self.warming = False
                 return None
         except ExchangeError:
             return None
+        except StrategyError:
+            raise
         except Exception as exc:  # a user strategy's bug: stop the run, say where
             raise StrategyError(f"strategy {type(strat).__name__} raised at t={self.clock.now}: {exc!r}") from exc
         return target

@@ -6,17 +6,20 @@ import sys
 import tomllib
 from pathlib import Path
 
-from sim.cli.common import _bundled_dir, resolve_scenario_arg
+from sim.cli.common import add_memory_check_flag, resolve_scenario_arg
+from sim.scenario.bundled import bundled_dir, bundled_files
 from sim.scenario.errors import ScenarioError
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     import sim
+    from sim.resources import check_memory
 
     bad = 0
     for arg in args.scenarios:
         try:
             sc = sim.load_scenario(resolve_scenario_arg(arg))
+            check_memory(sc)
             print(f"ok    {arg}: {sc.scenario.name}")
         except ScenarioError as exc:
             bad += 1
@@ -26,8 +29,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """The bundled scenarios by folder (top-level ones first), each with its one-line description."""
-    root = _bundled_dir()
-    files = sorted(root.rglob("*.toml"), key=lambda p: (len(p.relative_to(root).parts) > 1, str(p)))
+    root, files = bundled_dir(), bundled_files()
+    if not files:
+        print(f"aethersim: no bundled scenarios found (looked in {root}); the installation is incomplete: "
+              "reinstall aetherpro-sim", file=sys.stderr)
+        return 1
     folder = None
     for f in files:
         rel = f.relative_to(root)
@@ -57,6 +63,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenarios", nargs="+")
+    add_memory_check_flag(v)
     v.set_defaults(func=cmd_validate)
     listing = sub.add_parser("list", help="list the bundled scenarios")
     listing.set_defaults(func=cmd_list)

@@ -11,6 +11,7 @@ import difflib
 import re
 import types
 import typing
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -100,7 +101,9 @@ def _nearest(got: str, names: list[str] | tuple[str, ...]) -> str:
 
 
 def _shown(got: Any, msg: str) -> str:
-    return "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
+    if isinstance(got, dict | list | date) or got is None or repr(got) in msg:  # a date: the message shows it
+        return ""
+    return f" (got {got!r})"
 
 
 def _one(err: dict[str, Any]) -> tuple[str, str]:

@@ -26,6 +26,7 @@ SUMMARY_PATHS = (
 ALIASES = {"residual_size_gap": "drift.residual_size_gap"}
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "approx", "tol")
 NUMERIC_OPS = ("lt", "le", "gt", "ge", "approx", "tol")  # bounds that only a number can be
+TEXT_FIGURES = ("scenario",)  # the only figures a word can equal
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,12 @@ def check_key_problems(key: str, value: Any) -> list[str]:
         near = difflib.get_close_matches(path, SUMMARY_PATHS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         problems.append(f"expect.{key}: no such summary figure{hint}")
+    if path not in TEXT_FIGURES:
+        for op, v in ([("eq", value)] if not isinstance(value, dict) else
+                      [(op, v) for op, v in value.items() if op in ("eq", "ne")]):
+            if isinstance(v, str):
+                shown = f"{{ {op} = ... }}" if isinstance(value, dict) else "a value"
+                problems.append(f"expect.{key}: {shown} needs a number (or true/false), got {v!r}")
     if isinstance(value, dict):
         bad = [k for k in value if k not in OPS]
         if bad:

@@ -40,6 +40,26 @@ class Target:
         return self.qty if self.side is PositionSide.LONG else -self.qty
 
 
+def target_problem(value: object) -> str | None:
+    """What is wrong with a value a strategy's ``target()`` returned, or None when it is usable.
+
+    A strategy is user code: a string, a float size or a ``nan`` would otherwise surface as an
+    obscure error deep in the engine, several calls after the strategy that caused it.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Target):
+        return f"{value!r} (a {type(value).__name__}), not a Target or None"
+    if not isinstance(value.side, PositionSide):
+        return f"a Target whose side is {value.side!r}, not a PositionSide"
+    qty = value.qty
+    if isinstance(qty, bool) or not isinstance(qty, Decimal | int):
+        return f"a Target of quantity {qty!r} (a {type(qty).__name__}): use a Decimal, e.g. Decimal(\"0.1\")"
+    if isinstance(qty, Decimal) and not qty.is_finite():
+        return f"a Target of quantity {qty}: it must be finite"
+    return None
+
+
 @runtime_checkable
 class Strategy(Protocol):
     """What the bot's cycle needs from a strategy.

@@ -5,10 +5,11 @@ is in the settlement currency; quantities in base units. Unknown keys are errors
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from sim.scenario.errors import KeyedProblems, event_key
 from sim.scenario.schema.base import (
@@ -56,13 +57,38 @@ from sim.scenario.schema.exchange import (
 )
 from sim.scenario.schema.market import Liquidity, Market
 
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
+LATEST_END = datetime(2200, 1, 1, tzinfo=UTC)
+# a scenario's name becomes a folder name (reports/runs/NAME-seedN, a batch's runs/NAME-sN-...):
+# no path separators, no "..", nothing that would write outside the output folder
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
 
 class ScenarioMeta(Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=1)
     duration: PositiveDuration
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     start: datetime | None = None  # default: 2024-01-01 for synthetic markets, the data's start for replay
+
+    @field_validator("name")
+    @classmethod
+    def _a_folder_name(cls, name: str) -> str:
+        if not re.match(NAME_PATTERN, name) or ".." in name:
+            raise ValueError(f"{name!r} is used as a folder name: use letters, digits, '.', '_' and '-' only "
+                             "(no '/', '\\', '..', spaces, and not starting with '.' or '-')")
+        return name
+
+    @field_validator("start")
+    @classmethod
+    def _a_sensible_start(cls, start: datetime | None) -> datetime | None:
+        if start is None:
+            return None
+        aware = start if start.tzinfo else start.replace(tzinfo=UTC)
+        if not EARLIEST_START <= aware < LATEST_START:
+            raise ValueError(f"{start.isoformat()} is not between 1970-01-01 and 2100-01-01")
+        return start
 
     @property
     def start_ms(self) -> int:
@@ -112,6 +138,15 @@ class Scenario(Strict):
                                                  f"{ex.margin_tiers[0].max_leverage} (exchange.margin_tiers[1])"))
         if ms(self.bot.cycle) < ms(m.tick):
             problems.append(("bot.cycle", f"{self.bot.cycle} is shorter than market.tick {m.tick}"))
+        if ms(self.bot.cycle) > duration:
+            problems.append(("bot.cycle", f"{self.bot.cycle} is longer than the run (scenario.duration = "
+                                          f"{self.scenario.duration}): the bot would never decide"))
+        if self.scenario.start_ms + duration >= int(LATEST_END.timestamp() * 1000):
+            problems.append(("scenario.duration", f"{self.scenario.duration} from the start would end after "
+                                                  f"{LATEST_END:%Y-%m-%d}"))
+        if m.model == "gbm" and m.s0 < 100 * float(m.tick_size):
+            problems.append(("market.s0", f"{m.s0} is {m.s0 / float(m.tick_size):.3g} ticks of market.tick_size "
+                                          f"{m.tick_size}: it must be at least 100 ticks, or prices round to nothing"))
         venue_max = max(t.max_leverage for t in ex.margin_tiers) if ex.margin_tiers else ex.max_leverage
         venue_max_key = ("the highest max_leverage in exchange.margin_tiers" if ex.margin_tiers
                          else "exchange.max_leverage")

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.schema.base import Duration, NonNegative, PositiveDuration, Strict
+from sim.scenario.schema.base import Bps, Duration, PositiveDuration, Strict
 
 
 class Protective(Strict):
@@ -18,7 +18,7 @@ class Protective(Strict):
 
 class Sizing(Strict):
     mode: Literal["strategy", "fixed_qty", "fixed_notional", "equity_fraction", "risk"] = "strategy"
-    value: Annotated[float | None, Field(gt=0)] = None
+    value: Annotated[float | None, Field(gt=0, le=1e12)] = None
 
     @model_validator(mode="after")
     def _needs_value(self) -> Sizing:
@@ -42,9 +42,9 @@ class Bot(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     cycle: PositiveDuration = "1m"
     bot_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")] = "ae"
-    max_position: Annotated[Decimal | None, Field(gt=0)] = None
-    max_leverage: Annotated[float | None, Field(gt=0)] = None
-    entry_tolerance_bps: NonNegative = 1.0
+    max_position: Annotated[Decimal | None, Field(gt=0, le=1_000_000_000)] = None
+    max_leverage: Annotated[float | None, Field(gt=0, le=200)] = None
+    entry_tolerance_bps: Bps = 1.0
     protective: Protective = Protective()
     sizing: Sizing = Sizing()
     execution: ExecutionCfg = ExecutionCfg()

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from sim.scenario.schema.base import Duration, NonNegative, Positive, PositiveDuration, Strict
+from sim.scenario.schema.base import Duration, Money, PositiveDuration, Strict
 
 
 class ExternalClose(Strict):
@@ -29,7 +29,7 @@ class ExternalAdd(Strict):
 
     at: Duration
     kind: Literal["external_add"]
-    qty: Annotated[Decimal, Field(gt=0)]
+    qty: Annotated[Decimal, Field(gt=0, le=1_000_000_000)]
 
 
 class CancelProtective(Strict):
@@ -68,13 +68,13 @@ class TransferOut(Strict):
 
     at: Duration
     kind: Literal["transfer_out"]
-    amount: Positive
+    amount: Money
 
 
 class TransferIn(Strict):
     at: Duration
     kind: Literal["transfer_in"]
-    amount: Positive
+    amount: Money
 
 
 class ExternalOrder(Strict):
@@ -83,7 +83,7 @@ class ExternalOrder(Strict):
     at: Duration
     kind: Literal["external_order"]
     side: Literal["buy", "sell"]
-    qty: Annotated[Decimal, Field(gt=0)]
+    qty: Annotated[Decimal, Field(gt=0, le=1_000_000_000)]
     price_offset_pct: Annotated[float | None, Field(gt=-0.5, lt=0.5)] = None
     time_in_force: Literal["gtc", "ioc", "post_only"] = "gtc"  # of the limit (with price_offset_pct)
     reduce_only: bool = False
@@ -95,7 +95,7 @@ class LatencySpike(Strict):
     at: Duration
     kind: Literal["latency_spike"]
     duration: PositiveDuration
-    factor: Annotated[float, Field(ge=1)] = 10.0
+    factor: Annotated[float, Field(ge=1, le=1000)] = 10.0
 
 
 class Outage(Strict):
@@ -121,7 +121,7 @@ class ThinLiquidity(Strict):
     kind: Literal["thin_liquidity"]
     duration: PositiveDuration
     depth_factor: Annotated[float, Field(gt=0, le=1)] = 0.2
-    spread_factor: Annotated[float, Field(ge=1)] = 3.0
+    spread_factor: Annotated[float, Field(ge=1, le=1000)] = 3.0
 
 
 REJECT_REASONS = ("insufficient_margin", "price_out_of_band", "below_min_notional", "leverage_too_high",
@@ -178,6 +178,6 @@ class Faults(Strict):
     """
 
     preset: Literal["none", "chaos"] = "none"
-    rates: dict[Literal[FAULT_KINDS], NonNegative] = Field(default_factory=dict)  # type: ignore[valid-type]
+    rates: dict[Literal[FAULT_KINDS], Annotated[float, Field(ge=0, le=10_000)]] = Field(default_factory=dict)  # type: ignore[valid-type]
 
 

@@ -5,14 +5,23 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from sim.scenario.schema.base import Duration, Fraction, NonNegative, Positive, PositiveDuration, Strict
+from sim.scenario.schema.base import (
+    Duration,
+    Fraction,
+    LatencyMs,
+    LogSigma,
+    Money,
+    PositiveDuration,
+    Strict,
+    duration_at_least,
+)
 
 
 class Latency(Strict):
-    median_ms: NonNegative = 40.0
-    sigma: NonNegative = 0.5
-    floor_ms: Annotated[int, Field(ge=0)] = 1
-    samples_ms: list[NonNegative] = Field(default_factory=list)  # measured legs to draw from (replaces lognormal)
+    median_ms: LatencyMs = 40.0
+    sigma: LogSigma = 0.5
+    floor_ms: Annotated[int, Field(ge=0, le=600_000)] = 1
+    samples_ms: list[LatencyMs] = Field(default_factory=list)  # measured legs to draw from (replaces lognormal)
 
 
 class TransportCfg(Strict):
@@ -23,14 +32,14 @@ class TransportCfg(Strict):
 
 
 class RateLimitCfg(Strict):
-    requests: Annotated[int, Field(ge=1)]
+    requests: Annotated[int, Field(ge=1, le=1_000_000)]
     per: PositiveDuration = "1s"
 
 
 class UpdatesCfg(Strict):
     enabled: bool = True
-    median_ms: NonNegative = 20.0
-    sigma: NonNegative = 0.5
+    median_ms: LatencyMs = 20.0
+    sigma: LogSigma = 0.5
     drop_prob: Fraction = 0.0
 
 
@@ -38,12 +47,12 @@ class MatchingDelayCfg(Strict):
     """How long after its acknowledgement an order matches (``order_response = "ack"``): lognormal
     around ``median_ms``, drawn per order from the run's seeded stream, at least 1 ms."""
 
-    median_ms: NonNegative = 5.0
-    sigma: NonNegative = 0.5
+    median_ms: LatencyMs = 5.0
+    sigma: LogSigma = 0.5
 
 
 class MarginTierCfg(Strict):
-    notional_cap: Positive
+    notional_cap: Annotated[float, Field(gt=0, le=1e15)]
     mmr: Fraction
     max_leverage: Annotated[int, Field(ge=1)]
 
@@ -56,7 +65,7 @@ class Exchange(Strict):
     liquidation_fee: Fraction = 0.0125
     margin_tiers: list[MarginTierCfg] = Field(default_factory=list)
     price_band_pct: Annotated[float, Field(gt=0, le=1)] = 0.05
-    funding_interval: PositiveDuration = "8h"
+    funding_interval: duration_at_least("1m", "venues settle funding every 1h to 8h") = "8h"  # type: ignore[valid-type]
     funding_rate: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.0001
     funding_rate_sd: Annotated[float, Field(ge=0, le=0.05)] = 0.0
     # a recorded series, one rate per funding time in order; after its end, funding_rate (+ noise)
@@ -75,6 +84,6 @@ class Exchange(Strict):
 
 
 class Account(Strict):
-    balance: Positive = 10_000.0
+    balance: Money = 10_000.0
     leverage: Annotated[int, Field(ge=1)] = 5
 

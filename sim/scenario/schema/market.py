@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from sim.scenario.schema.base import Duration, NonNegative, Positive, PositiveDuration, Strict
+from sim.scenario.schema.base import Bps, Duration, PositiveDuration, Qty, Strict
 
 
 class Market(Strict):
@@ -24,26 +24,26 @@ class Market(Strict):
     max_gap: Duration = "1m"
     exclude_trade_types: list[str] = Field(default_factory=list)
     symbol: str = "BTCUSDT"
-    s0: Positive = 30_000.0
-    sigma: NonNegative = 0.6
-    drift: float = 0.0
+    s0: Annotated[float, Field(gt=0, le=1e9)] = 30_000.0
+    sigma: Annotated[float, Field(ge=0, le=10)] = 0.6  # annualised; 10 = 1000 % a year
+    drift: Annotated[float, Field(ge=-10, le=10)] = 0.0  # annualised
     tick: PositiveDuration = "1s"
-    tick_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.1")
+    tick_size: Annotated[Decimal, Field(ge=Decimal("1e-10"), le=1_000_000)] = Decimal("0.1")
     # (gbm keys above: s0, sigma, drift, tick; replay keys: file ... exclude_trade_types)
-    lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.001")
-    min_qty: Annotated[Decimal, Field(ge=0)] = Decimal("0.001")
-    min_notional: Annotated[Decimal, Field(ge=0)] = Decimal("100")  # MIN_NOTIONAL; reduce-only exempt
-    max_qty: Annotated[Decimal, Field(gt=0)] = Decimal("1000")  # LOT_SIZE maxQty (limit orders)
-    market_max_qty: Annotated[Decimal, Field(gt=0)] = Decimal("120")  # MARKET_LOT_SIZE maxQty
+    lot_size: Annotated[Decimal, Field(ge=Decimal("1e-10"), le=1_000_000)] = Decimal("0.001")
+    min_qty: Annotated[Decimal, Field(ge=0, le=1_000_000_000)] = Decimal("0.001")
+    min_notional: Annotated[Decimal, Field(ge=0, le=1_000_000_000)] = Decimal("100")  # MIN_NOTIONAL; reduce-only exempt
+    max_qty: Annotated[Decimal, Field(gt=0, le=1_000_000_000)] = Decimal("1000")  # LOT_SIZE maxQty (limit orders)
+    market_max_qty: Annotated[Decimal, Field(gt=0, le=1_000_000_000)] = Decimal("120")  # MARKET_LOT_SIZE maxQty
     # (tick_size ... market_max_qty: Binance USD-M BTCUSDT's filters by default)
 
 
 class Liquidity(Strict):
     ideal: bool = False
-    spread_bps: NonNegative = 1.0
-    level_step_bps: NonNegative = 0.5
-    level0_qty: Positive = 0.5
-    levels: Annotated[int, Field(ge=1)] = 400
+    spread_bps: Bps = 1.0
+    level_step_bps: Bps = 0.5
+    level0_qty: Qty = 0.5
+    levels: Annotated[int, Field(ge=1, le=100_000)] = 400
     depth_exponent: Annotated[float, Field(ge=1, le=4)] = 2.0
     resting_fill_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-import sim.bot.cycle as cycle_module
-from sim.bot.cycle import Bot
+import sim.bot.reconciling as reconciling_module
+from sim.bot.reconciling import Reconciler
 from sim.runner import _simulate
 from sim.scenario.loader import parse_scenario
 from sim.world.build import build_world
@@ -40,18 +40,16 @@ def crash_scenario(seed: int, flip: str) -> sim.Scenario:
 def crash_at_request(world, k: int, point: str, restart_ms: int) -> None:
     """Crash the first bot at its k-th request boundary (the restarted bot replaces this hook)."""
     driver, seen = world.driver, [0]
-    durable = driver.before_request
 
     def boundary(request) -> None:
         seen[0] += 1
         if seen[0] == k:
             crash = Crash(point, restart_ms)
             if point == "now":
-                raise _Crashed(crash)  # before the record commits and before the request leaves
+                raise _Crashed(crash)  # before the request leaves (the bot committed only if it acts)
             driver.armed = crash
-        durable(request)
 
-    driver.before_request = boundary
+    driver.on_request = boundary
 
 
 @pytest.fixture
@@ -60,14 +58,14 @@ def first_reconcile_after_restart(monkeypatch):
     position snapshot: (record position, venue position then, venue trade ids then, record trade ids)."""
     snapshots: list[int] = []
     checks: list[tuple] = []
-    pure = cycle_module.reconcile
+    pure = reconciling_module.reconcile
 
     def reconcile_seeing_the_snapshot(state, positions, *args, **kwargs):
         snapshots.append(positions.ts)
         return pure(state, positions, *args, **kwargs)
 
-    monkeypatch.setattr(cycle_module, "reconcile", reconcile_seeing_the_snapshot)
-    original = Bot.reconcile
+    monkeypatch.setattr(reconciling_module, "reconcile", reconcile_seeing_the_snapshot)
+    original = Reconciler.reconcile
     state = {"world": None}
 
     def reconcile(self):
@@ -81,7 +79,7 @@ def first_reconcile_after_restart(monkeypatch):
             checks.append((self.record.state.position.qty, venue_qty, {f.trade_id for f in venue_fills}, recorded))
         return result
 
-    monkeypatch.setattr(Bot, "reconcile", reconcile)
+    monkeypatch.setattr(Reconciler, "reconcile", reconcile)
     return state, checks
 
 

@@ -13,7 +13,6 @@ reduces, adds, closes, trades reduce-only and moves margin, with funding every 3
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,11 +23,12 @@ import pytest
 import sim
 import sim.bot.acting as acting
 import sim.bot.cycle as cycle
-import sim.bot.execution as execution
+import sim.bot.protection as protection
+import sim.bot.reconciling as reconciling
 import sim.bot.refusals as refusals
 import sim.world.exchange as exchange
 from sim.bot.cycle import Bot
-from sim.core.errors import ExchangeError, RequestTimeout
+from sim.core.errors import RequestTimeout
 from sim.core.ids import parse_client_id
 from sim.core.messages import SubmitOrder
 from sim.core.types import OrderRole, OrderStatus, Side
@@ -184,7 +184,8 @@ def _stale_protection_kept(mp: pytest.MonkeyPatch) -> None:
         return False
         yield  # a generator, like the real one
 
-    mp.setattr(execution, "cancel", cancel)
+    mp.setattr(protection, "cancel", cancel)  # the protection pass and the last pass before stopping
+    mp.setattr(cycle, "cancel", cancel)
 
 
 def _blind_retry(new_intent: bool) -> Callable[[pytest.MonkeyPatch], None]:
@@ -194,24 +195,17 @@ def _blind_retry(new_intent: bool) -> Callable[[pytest.MonkeyPatch], None]:
         def submit(record, instrument, role, side, qty, *, intent=None, attempt=0, **kwargs):
             gen = pure(record, instrument, role, side, qty, intent=intent, attempt=attempt, **kwargs)
             reply: Any = None
-            error: ExchangeError | None = None
             while True:
                 try:
-                    request = gen.throw(error) if error is not None else gen.send(reply)
+                    request = gen.send(reply)
                 except StopIteration as stop:
                     return stop.value
-                reply, error = None, None
-                try:
-                    reply = yield request
-                except RequestTimeout as exc:
-                    if isinstance(request, SubmitOrder):  # no answer: just send it again
-                        gen.close()
-                        again = dict(intent=None, attempt=0) if new_intent else \
-                            dict(intent=parse_client_id(request.client_id).intent, attempt=attempt + 1)
-                        return (yield from pure(record, instrument, role, side, qty, **again, **kwargs))
-                    error = exc
-                except ExchangeError as exc:
-                    error = exc
+                reply = yield request  # a Reply: the venue's answer or its error, and when it came
+                if isinstance(reply.answer, RequestTimeout) and isinstance(request, SubmitOrder):
+                    gen.close()  # no answer: just send it again
+                    again = dict(intent=None, attempt=0) if new_intent else \
+                        dict(intent=parse_client_id(request.client_id).intent, attempt=attempt + 1)
+                    return (yield from pure(record, instrument, role, side, qty, **again, **kwargs))
 
         mp.setattr(refusals, "submit", submit)
 
@@ -223,14 +217,14 @@ def _blind_retry(new_intent: bool) -> Callable[[pytest.MonkeyPatch], None]:
 
 def _reconcile_patch(change: Callable[[Any, Any], None]) -> Callable[[pytest.MonkeyPatch], None]:
     def plant(mp: pytest.MonkeyPatch) -> None:
-        pure = cycle.reconcile
+        pure = reconciling.reconcile
 
         def reconcile(state, *args: Any, **kwargs: Any):
             result = pure(state, *args, **kwargs)
             change(state, result)
             return result
 
-        mp.setattr(cycle, "reconcile", reconcile)
+        mp.setattr(reconciling, "reconcile", reconcile)
 
     return plant
 
@@ -304,14 +298,7 @@ def test_the_runs_keep_every_invariant_without_a_planted_bug(tmp_path):
     assert _problems(tmp_path, RUNS) == {}
 
 
-# Until issue 15 bug 1 is fixed in the bot (adopting an order the record already has raises), this
-# planted bug crashes the run before any invariant can judge it.
-_RAISES_UNTIL_BUG_1 = pytest.mark.xfail(raises=(sqlite3.IntegrityError, sim.RunFailed), strict=False,
-                                        reason="issue 15 bug 1: reconcile adopts with a plain INSERT")
-
-
-@pytest.mark.parametrize("bug", [pytest.param(b, marks=_RAISES_UNTIL_BUG_1) if b.name == "venue_cancel_not_done"
-                                 else b for b in PLANTED], ids=[b.name for b in PLANTED])
+@pytest.mark.parametrize("bug", PLANTED, ids=[b.name for b in PLANTED])
 def test_a_planted_bug_breaks_an_invariant(bug: Planted, monkeypatch, tmp_path):
     bug.plant(monkeypatch)
     found = _problems(tmp_path)

@@ -1,4 +1,4 @@
-"""Execution: decisions and protective posture -> orders, and each order through its lifecycle.
+"""Execution: one order through its lifecycle (submit, resolve an unanswered one, cancel).
 
 Every order is written to the record (NEW, then SENT) *before* it is sent, under a client id
 that names its intent, so a timeout or a crash can always be resolved by asking the venue about
@@ -7,32 +7,20 @@ These are generator functions: they yield requests and get reports back (sans-IO
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from sim.bot.clock import ReplyClock
+from sim.bot.algo import as_report, cancel_request, lookup_request, submit_request
 from sim.bot.record import PlatformRecord
+from sim.bot.session import Io, Session
 from sim.bot.state import OrderState
 from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout
 from sim.core.ids import make_client_id
 from sim.core.instrument import Instrument
-from sim.core.messages import CancelOrder, FetchOrder, OrderReport, SubmitOrder
+from sim.core.messages import FetchOrder, OrderReport, SubmitOrder
 from sim.core.types import OrderRole, OrderStatus, OrderType, RejectReason, Side, TimeInForce, TriggerBy
 
 ZERO = Decimal(0)
-Io = Generator[Any, Any, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ProtectivePolicy:
-    """Native TP/SL posture: distances are fractions of the entry price."""
-
-    enabled: bool = True
-    take_profit_pct: float | None = 0.01
-    stop_loss_pct: float | None = 0.005
-    trigger_by: TriggerBy = TriggerBy.MARK
+_TRADES = frozenset({OrderRole.ENTRY, OrderRole.EXIT})  # orders that take liquidity (not resting TP/SL)
 
 
 def apply_report(record: PlatformRecord, order: OrderState, report: OrderReport, ts: int, reason: str,
@@ -58,17 +46,23 @@ def apply_update(record: PlatformRecord, order: OrderState, status: OrderStatus,
 
 
 def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side: Side, qty: Decimal, *,
-           clock: ReplyClock, order_type: OrderType = OrderType.MARKET, reduce_only: bool = False,
+           session: Session, order_type: OrderType = OrderType.MARKET, reduce_only: bool = False,
            trigger_price: Decimal | None = None, trigger_by: TriggerBy = TriggerBy.MARK,
            decision_id: int | None = None, decision_price: float | None = None, price: Decimal | None = None,
-           time_in_force: TimeInForce = TimeInForce.GTC, intent: int | None = None, attempt: int = 0) -> Io:
+           time_in_force: TimeInForce = TimeInForce.GTC, intent: int | None = None, attempt: int = 0,
+           recv_window_ms: int = 5_000, ack_polls: int = 4, ack_wait_ms: int = 200,
+           algo: bool = False) -> Io[OrderState]:
     """Send one order and follow it to a known state; returns the `OrderState` (or raises nothing).
 
-    A reject ends the order as REJECTED with its reason; a timeout is resolved by `FetchOrder`
-    (the venue not knowing the id proves it never arrived); any other failure leaves the order
-    UNKNOWN for the next reconcile to resolve, and the engine waits until then.
+    An entry or exit the venue only acknowledged (nothing filled yet: an answer mode, or a busy matching
+    engine) is followed until it is final (`await_outcome`): its fills may still come, and nothing may
+    be chased, completed or re-sent meanwhile. A reject ends the order as REJECTED with its reason; a
+    timeout is resolved by `FetchOrder`
+    (the venue not knowing the id proves it never arrived only once the receive window has passed,
+    see `never_arrived`); any other failure leaves the order UNKNOWN for the next reconcile to
+    resolve, and the engine waits until then.
     """
-    now = clock.now
+    now = session.now
     intent = record.allocate_intent() if intent is None else intent
     cid = make_client_id(record.bot_id, intent, role, attempt)
     order = OrderState(cid, intent, role, side, order_type, qty, reduce_only, trigger_price, OrderStatus.NEW,
@@ -79,13 +73,16 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
     request = SubmitOrder(instrument.symbol, cid, side, order_type, qty, price, trigger_price, trigger_by, reduce_only,
                           time_in_force)
     try:
-        report: OrderReport = yield request
+        report = as_report((yield from session.ask(submit_request(request) if algo else request)))
     except Rejected as exc:
         record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason=exc.reason.value)
         return order
     except RequestTimeout as exc:
+        order.timed_out = True
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "submit timed out: status unknown")
-        yield from resolve_unknown(record, instrument, order, clock)
+        yield from resolve_unknown(record, instrument, order, session, recv_window_ms, algo)
+        if order.status.is_open and role in _TRADES:
+            yield from await_outcome(record, instrument, order, session, ack_polls, ack_wait_ms)
         return order
     except RateLimited as exc:  # the venue did not take it; the caller may retry after the wait
         order.retry_after_ms = exc.retry_after_ms
@@ -94,98 +91,72 @@ def submit(record: PlatformRecord, instrument: Instrument, role: OrderRole, side
     except ExchangeError as exc:  # unavailable: the venue did not take it
         record.update_order(order, OrderStatus.REJECTED, exc.ts, str(exc), reject_reason="unavailable")
         return order
-    apply_report(record, order, report, clock.now, "acknowledged by the venue", move_position=True)
+    apply_report(record, order, report, session.now, "acknowledged by the venue", move_position=True)
+    if order.status.is_open and role in _TRADES:
+        yield from await_outcome(record, instrument, order, session, ack_polls, ack_wait_ms)
     return order
 
 
-def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: OrderState, clock: ReplyClock) -> Io:
-    """Ask the venue about an order of unknown status by its client id."""
+def await_outcome(record: PlatformRecord, instrument: Instrument, order: OrderState, session: Session,
+                  polls: int, wait_ms: int) -> Io[None]:
+    """An order that takes liquidity was acknowledged before it was done filling: find out how it ended.
+
+    Ask the venue at once, then after waits that double from ``wait_ms`` (a pushed update ends a wait
+    early: the lookup follows at once), up to ``polls`` asks. An order still working after that stays
+    open in the record: the position it may still move is not acted on until a reconcile sees it end.
+    """
+    request = FetchOrder(instrument.symbol, order.client_id)
+    for ask in range(polls):
+        try:
+            report: OrderReport = yield from session.call(request)
+        except ExchangeError:
+            report = None  # type: ignore[assignment]
+        if report is not None:
+            apply_report(record, order, report, session.now, "outcome by query", move_position=True)
+            if not order.status.is_open:
+                return
+        if ask < polls - 1:
+            yield from session.wait(session.now + wait_ms * 2 ** ask)
+
+
+def never_arrived(order: OrderState, ts: int, recv_window_ms: int) -> bool:
+    """Does the venue's "unknown order" at ``ts`` prove that ``order`` never reached it?
+
+    Only once the receive window after its sending has passed: until then the request may still be on
+    the wire, and the venue would still take it (a slow network, a request that outlived the client's
+    timeout). Before that, "unknown" says only "not yet".
+    """
+    return ts >= order.created_ms + recv_window_ms
+
+
+def resolve_unknown(record: PlatformRecord, instrument: Instrument, order: OrderState, session: Session,
+                    recv_window_ms: int = 5_000, algo: bool = False) -> Io[None]:
+    """Ask the venue about an order of unknown status by its client id (an algo order by its client algo id)."""
     try:
-        report: OrderReport = yield FetchOrder(instrument.symbol, order.client_id)
+        report = as_report((yield from session.ask(lookup_request(instrument.symbol, order.client_id, algo))))
     except Rejected as exc:
-        if exc.reason is RejectReason.UNKNOWN_ORDER:
+        if exc.reason is RejectReason.UNKNOWN_ORDER and never_arrived(order, exc.ts, recv_window_ms):
             record.update_order(order, OrderStatus.REJECTED, exc.ts, "never reached the venue (query by id)",
                                 reject_reason="never_arrived")
         return
     except ExchangeError:
         return  # still unknown: reconcile retries, the engine waits
-    apply_report(record, order, report, clock.now, "resolved by query", move_position=True)
+    apply_report(record, order, report, session.now, "resolved by query", move_position=True)
 
 
 def cancel(record: PlatformRecord, instrument: Instrument, order: OrderState, reason: str,
-           clock: ReplyClock) -> Io:
+           session: Session, algo: bool = False) -> Io[bool]:
     """Cancel one of our orders; an order already gone is left for reconcile to explain. A cancel
     that times out leaves the order of unknown status (it may be cancelled or still live) until the
     venue says which."""
     try:
-        report: OrderReport = yield CancelOrder(instrument.symbol, order.client_id)
+        report = as_report((yield from session.ask(cancel_request(instrument.symbol, order.client_id, algo))))
     except RequestTimeout as exc:
         record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
         return False
     except ExchangeError:
         return False
-    apply_report(record, order, report, clock.now, reason, move_position=True)
+    apply_report(record, order, report, session.now, reason, move_position=True)
     return True
 
 
-def protective_levels(policy: ProtectivePolicy, instrument: Instrument, qty: Decimal,
-                      entry: Decimal) -> dict[OrderRole, Decimal]:
-    """Trigger prices of the TP and SL for a position (empty when flat or disabled)."""
-    if not policy.enabled or qty == 0 or entry <= 0:
-        return {}
-    direction = 1 if qty > 0 else -1
-    e = float(entry)
-    levels: dict[OrderRole, Decimal] = {}
-    if policy.take_profit_pct:
-        levels[OrderRole.TAKE_PROFIT] = instrument.price(e * (1 + direction * policy.take_profit_pct))
-    if policy.stop_loss_pct:
-        levels[OrderRole.STOP_LOSS] = instrument.price(e * (1 - direction * policy.stop_loss_pct))
-    return levels
-
-
-def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: ProtectivePolicy,
-                      clock: ReplyClock, send: Callable[..., Io] | None = None) -> Io:
-    """Make native TP/SL match the live position: place, resize (cancel + replace) or cancel.
-
-    Runs after reconcile, so it works from the venue's position, never from an intent. A
-    protective order that would trigger at once means the price is already past it: the bot
-    exits at market, reduce-only, as the order would have. ``send(role, side, qty, **submit
-    kwargs)`` submits an order (default: `submit`; the bot passes one that handles refusals by
-    kind). Returns True when the posture already matched (nothing was sent).
-    """
-    if send is None:
-        def send(role: OrderRole, side: Side, qty: Decimal, **kwargs: Any) -> Io:
-            return (yield from submit(record, instrument, role, side, qty, clock=clock, **kwargs))
-    settled = True
-    pos = record.state.position
-    qty0 = pos.qty
-    want = protective_levels(policy, instrument, pos.qty, pos.entry)
-    exit_side = Side.SELL if pos.qty > 0 else Side.BUY
-    for order in list(record.state.open_protective()):
-        if order.status not in (OrderStatus.ACKNOWLEDGED, OrderStatus.PARTIALLY_FILLED):
-            continue
-        if order.role not in want or order.qty != abs(pos.qty) or order.side is not exit_side:
-            settled = False
-            yield from cancel(record, instrument, order, "protective no longer matches the position", clock)
-        else:
-            del want[order.role]  # right size on the right side: keep it
-    for role, trigger in want.items():
-        if any(o.role is role for o in record.state.open_protective()):
-            continue  # one still in flight or of unknown status: never a second one
-        settled = False
-        otype = OrderType.TAKE_PROFIT_MARKET if role is OrderRole.TAKE_PROFIT else OrderType.STOP_MARKET
-        order = yield from send(role, exit_side, abs(qty0), order_type=otype, reduce_only=True,
-                                trigger_price=trigger, trigger_by=policy.trigger_by)
-        if order.status is OrderStatus.REJECTED and order.reject_reason == RejectReason.WOULD_TRIGGER_IMMEDIATELY.value:
-            # exit at market as the order would have; first withdraw the other protection, which
-            # would otherwise outlive the position
-            for other in list(record.state.open_protective()):
-                if other.status.is_open:
-                    yield from cancel(record, instrument, other, "exiting at market: protection withdrawn", clock)
-            if any(o.status.is_open for o in record.state.open_protective()):
-                return False  # not withdrawn: the next pass looks again
-            yield from send(OrderRole.EXIT, exit_side, abs(record.state.position.qty), reduce_only=True)
-            return False
-        if order.status is OrderStatus.UNKNOWN or record.state.position.qty != qty0:
-            return False  # the position moved or is in doubt: the next pass sizes protection afresh
-    return settled

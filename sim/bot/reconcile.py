@@ -73,6 +73,12 @@ def _bps(x: float) -> Decimal:
     return Decimal(str(x))
 
 
+def changed_ms(report: OrderReport) -> int:
+    """When an order last changed at the venue (its transaction time), the evidence of when a
+    divergence about it began; the report's send time only when the venue gives no other."""
+    return report.updated_ms or report.ts
+
+
 _ROLE_CAUSE = {OrderRole.TAKE_PROFIT: DriftCause.TAKE_PROFIT_FILL, OrderRole.STOP_LOSS: DriftCause.STOP_LOSS_FILL}
 
 
@@ -136,7 +142,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                     res.findings.append(DriftFinding("protective_missing" if protective else "order_vanished",
                                                      DriftCause.PROTECTIVE_MISMATCH if protective
                                                      else DriftCause.ORDER_VANISHED,
-                                                     f"{cid} unknown to the venue", ts))
+                                                     f"{cid} unknown to the venue"))
                 continue
         elif report is None:
             res.uncertain.append(cid)
@@ -149,7 +155,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                 res.findings.append(DriftFinding("protective_missing" if protective else "order_vanished",
                                                  DriftCause.PROTECTIVE_MISMATCH if protective
                                                  else DriftCause.EXTERNAL_CHANGE,
-                                                 f"{cid} cancelled at the venue", report.ts))
+                                                 f"{cid} cancelled at the venue", changed_ms(report)))
         elif report.status.is_open and report.trigger_price != order.trigger_price:
             res.trigger_moves.append((cid, report.trigger_price))
             protective = order.role in _ROLE_CAUSE
@@ -157,7 +163,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                                              DriftCause.PROTECTIVE_MISMATCH if protective
                                              else DriftCause.EXTERNAL_CHANGE,
                                              f"{cid} trigger {order.trigger_price} -> {report.trigger_price}",
-                                             report.ts))
+                                             changed_ms(report)))
 
     # 3. live orders of ours the record does not know (a lost response, or a restart)
     for cid, report in venue_open.items():
@@ -165,7 +171,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
         if cid not in state.orders and parsed is not None and parsed.bot_id == bot_id:
             res.adopted.append(report)
             res.findings.append(DriftFinding("order_unknown_to_record", DriftCause.UNKNOWN_ORDER,
-                                             f"adopted live order {cid}", report.ts))
+                                             f"adopted live order {cid}", changed_ms(report)))
 
     # 4. protective orders of ours that no longer fit the live position (orphaned, wrong size)
     live = positions.get(symbol)
@@ -176,10 +182,10 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
             continue
         if v_qty == 0:
             res.findings.append(DriftFinding("protective_orphaned", DriftCause.PROTECTIVE_MISMATCH,
-                                             f"{cid} live with no position", report.ts))
+                                             f"{cid} live with no position", changed_ms(report)))
         elif report.qty - report.filled_qty != abs(v_qty) or (report.side.sign > 0) == (v_qty > 0):
             res.findings.append(DriftFinding("protective_wrong_size", DriftCause.PROTECTIVE_MISMATCH,
-                                             f"{cid} for {report.qty} vs position {v_qty}", report.ts))
+                                             f"{cid} for {report.qty} vs position {v_qty}", changed_ms(report)))
 
     # 5. the position
     v_qty = live.qty if live else ZERO
@@ -201,12 +207,35 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                                                    for o in state.orders.values()) else cause
         res.findings.insert(0, DriftFinding(kind, cause, f"record {r.qty} vs venue {v_qty}", evidence))
         res.position = (v_qty, v_entry)
-    elif v_qty != 0 and v_entry > 0:
-        gap_bps = abs(r.entry - v_entry) / v_entry * 10_000
-        if gap_bps > _bps(entry_tolerance_bps):
-            res.findings.append(DriftFinding("entry_gap", DriftCause.UNEXPLAINED,
-                                             f"entry {r.entry} vs venue {v_entry} ({gap_bps:.2f} bps)"))
-            res.position = (v_qty, v_entry)
-        elif r.entry != v_entry:
-            res.position = (v_qty, v_entry)  # refresh within tolerance: not drift
+    else:
+        transient = _transient_gap(r.qty, unexplained)
+        if transient is not None:
+            res.findings.insert(0, transient)
+        if v_qty != 0 and v_entry > 0:
+            gap_bps = abs(r.entry - v_entry) / v_entry * 10_000
+            if gap_bps > _bps(entry_tolerance_bps):
+                cause, evidence = (unexplained[0][1], unexplained[0][0].ts) if unexplained \
+                    else (DriftCause.UNEXPLAINED, None)
+                res.findings.append(DriftFinding("entry_gap", cause,
+                                                 f"entry {r.entry} vs venue {v_entry} ({gap_bps:.2f} bps)", evidence))
+                res.position = (v_qty, v_entry)
+            elif r.entry != v_entry:
+                res.position = (v_qty, v_entry)  # refresh within tolerance: not drift
     return res
+
+
+def _transient_gap(record_qty: Decimal, unexplained: list[tuple[FillReport, DriftCause]]) -> DriftFinding | None:
+    """A size gap that opened and closed between two reconciles: fills the record did not expect moved
+    the position away and back (an operator reduced, then added). The sizes match now, but the venue
+    held another position meanwhile: say so, from when, and for what reason."""
+    qty = record_qty
+    opened: tuple[int, DriftCause, Decimal] | None = None
+    for f, why in sorted(unexplained, key=lambda u: u[0].ts):
+        qty += f.qty * f.side.sign
+        if opened is None and qty != record_qty:
+            opened = (f.ts, why, qty)
+        elif opened is not None and qty == record_qty:
+            began, cause, away = opened
+            return DriftFinding("size_gap", cause, f"record {record_qty} vs venue {away} from t={began} to"
+                                                   f" t={f.ts} (closed by later fills)", began)
+    return None

@@ -13,26 +13,26 @@ Every order the bot sends (entries, exits, chases, protection) goes through `sen
   The one exception is ``would_trigger_immediately`` for a TP/SL: the venue has said exactly what
   is true (the price is past the trigger) and the caller exits at market at once.
 
-A reconcile that cannot finish, leaves an order uncertain or finds drift sets ``bot.halted``: no
-further trading in this cycle (the decision was made on a picture that turned out wrong).
+A reconcile that cannot finish, leaves an order uncertain or finds drift returns ``ok = False``
+in the `Sent`: the caller does no further trading this cycle (the decision was made on a picture
+that turned out wrong).
 
 Cancels the bot must see through before it trades (`withdraw`) are handled the same way: rate
 limited -> wait and cancel again; no answer, an outage or "unknown order" -> reconcile.
 """
 from __future__ import annotations
 
-from collections.abc import Generator
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sim.bot.algo import as_report, cancel_request, is_algo
+from sim.bot.desk import Desk
 from sim.bot.execution import apply_report, submit
+from sim.bot.session import Io
 from sim.bot.state import OrderState
 from sim.core.errors import ExchangeError, RateLimited, RequestTimeout, Unavailable
-from sim.core.messages import CancelOrder, OrderReport
 from sim.core.types import OrderRole, OrderStatus, RejectReason, Side
-
-if TYPE_CHECKING:
-    from sim.bot.cycle import Bot
 
 RATE_LIMITED = "rate_limited"
 UNAVAILABLE = "unavailable"
@@ -40,59 +40,73 @@ NEVER_ARRIVED = "never_arrived"  # a timeout resolved: the venue does not know t
 _NO_RECONCILE = frozenset({RATE_LIMITED, NEVER_ARRIVED, RejectReason.WOULD_TRIGGER_IMMEDIATELY.value})
 
 
-def send(bot: Bot, role: OrderRole, side: Side, qty: Decimal, *, intent: int | None = None, attempt: int = 0,
-         **kwargs: Any) -> Generator[Any, Any, OrderState]:
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One order's last attempt, and whether the bot may go on trading (no reconcile after it found
+    the picture wrong)."""
+
+    order: OrderState
+    ok: bool = True
+
+
+def send(desk: Desk, role: OrderRole, side: Side, qty: Decimal, *, intent: int | None = None, attempt: int = 0,
+         **kwargs: Any) -> Io[Sent]:
     """Submit one order (see `execution.submit`) and handle a refusal or a silence by its kind.
 
-    Returns the last attempt's `OrderState`; a rate-limited order is re-sent under the same intent
-    (the next attempt number) once the venue's retry-after has passed.
+    A rate-limited order is re-sent under the same intent (the next attempt number) once the
+    venue's retry-after has passed.
     """
-    rec, pol = bot.record, bot.config.execution
+    rec, pol, session = desk.record, desk.config.execution, desk.session
     intent = rec.allocate_intent() if intent is None else intent
     first = attempt
     while True:
-        order: OrderState = yield from submit(rec, bot.config.instrument, role, side, qty, clock=bot.clock,
-                                              intent=intent, attempt=attempt, **kwargs)
+        order: OrderState = yield from submit(rec, desk.config.instrument, role, side, qty, session=session,
+                                              intent=intent, attempt=attempt,
+                                              recv_window_ms=desk.config.recv_window_ms, ack_polls=pol.ack_polls,
+                                              ack_wait_ms=pol.ack_wait_ms, **kwargs)
         if order.reject_reason != RATE_LIMITED or attempt - first + 1 >= pol.rate_limit_attempts:
             break
-        yield from bot.back_off(bot.clock.now + max(order.retry_after_ms or 0, 1))
+        yield from session.back_off(session.now + max(order.retry_after_ms or 0, 1))
         attempt += 1
-    yield from after_refusal(bot, order)
-    return order
+    ok = yield from after_refusal(desk, order)
+    return Sent(order, ok)
 
 
-def after_refusal(bot: Bot, order: OrderState) -> Generator[Any, Any, None]:
-    """Learn the truth before anything else acts, after a refusal or an unresolved timeout."""
+def after_refusal(desk: Desk, order: OrderState) -> Io[bool]:
+    """Learn the truth before anything else acts, after a refusal or an unresolved timeout; False when
+    that reconcile found the picture wrong."""
     if order.status is OrderStatus.UNKNOWN:
-        yield from bot.recheck()
-        return
+        return (yield from desk.reconciler.recheck())
     if order.status is not OrderStatus.REJECTED or order.reject_reason in _NO_RECONCILE:
-        return
+        return True
     if order.reject_reason == UNAVAILABLE:
-        yield from bot.back_off(bot.clock.now + bot.config.execution.unavailable_wait_ms)
-    yield from bot.recheck()
+        yield from desk.session.back_off(desk.session.now + desk.config.execution.unavailable_wait_ms)
+    return (yield from desk.reconciler.recheck())
 
 
-def withdraw(bot: Bot, order: OrderState, reason: str) -> Generator[Any, Any, bool]:
-    """Cancel one of our orders and make sure it is gone; returns True when the record knows it is
-    no longer live (cancelled, or found filled or gone by the reconcile a failed cancel triggers)."""
-    pol = bot.config.execution
+def withdraw(desk: Desk, order: OrderState, reason: str) -> Io[bool]:
+    """Cancel one of our orders and make sure it is gone; True when the record knows it is no longer
+    live (cancelled, or found filled or gone by the reconcile a failed cancel triggers) and that
+    reconcile, if any, found the picture right: the caller may trade."""
+    pol, session = desk.config.execution, desk.session
     for _ in range(pol.rate_limit_attempts):
         try:
-            report: OrderReport = yield CancelOrder(bot.config.instrument.symbol, order.client_id)
+            algo = is_algo(order.role, desk.config.protective.route)
+            request = cancel_request(desk.config.instrument.symbol, order.client_id, algo)
+            report = as_report((yield from session.ask(request)))
         except RateLimited as exc:
-            yield from bot.back_off(bot.clock.now + max(exc.retry_after_ms, 1))
+            yield from session.back_off(session.now + max(exc.retry_after_ms, 1))
             continue
         except ExchangeError as exc:  # no answer, an outage, or the venue no longer has it: look
             if isinstance(exc, RequestTimeout):
-                bot.record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
+                desk.record.update_order(order, OrderStatus.UNKNOWN, exc.ts, "cancel timed out: status unknown")
             if isinstance(exc, Unavailable):
-                yield from bot.back_off(bot.clock.now + pol.unavailable_wait_ms)
-            yield from bot.recheck()
-            return not order.status.is_open and order.status is not OrderStatus.UNKNOWN
-        apply_report(bot.record, order, report, bot.clock.now, reason, move_position=True)
+                yield from session.back_off(session.now + pol.unavailable_wait_ms)
+            ok = yield from desk.reconciler.recheck()
+            return ok and not order.status.is_open and order.status is not OrderStatus.UNKNOWN
+        apply_report(desk.record, order, report, session.now, reason, move_position=True)
         return True
     return False
 
 
-__all__ = ["after_refusal", "send", "withdraw"]
+__all__ = ["Sent", "after_refusal", "send", "withdraw"]

@@ -31,6 +31,7 @@ class OrderState:
     booked_qty: Decimal = ZERO  # sum of fills recorded with trade ids
     reject_reason: str | None = None
     retry_after_ms: int | None = None  # working view only: a rate limit's wait
+    timed_out: bool = False  # working view only: its submit went unanswered (time passed meanwhile)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,12 @@ class RecordState:
     def open_orders(self) -> list[OrderState]:
         """Orders not yet final (including NEW, SENT and UNKNOWN ones)."""
         return [o for o in self.orders.values() if not o.status.is_final]
+
+    def working(self) -> list[OrderState]:
+        """Our entries and exits not yet final: sent, of unknown status, or acknowledged and not done
+        filling. Their fills may still move the position, so nothing is sized on it meanwhile."""
+        return [o for o in self.orders.values()
+                if o.role in (OrderRole.ENTRY, OrderRole.EXIT) and not o.status.is_final]
 
     def open_protective(self) -> list[OrderState]:
         return [o for o in self.orders.values()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sim.core.errors import ExchangeError
 from sim.core.types import (
     AlgoOrderId,
     AlgoStatus,
@@ -400,10 +401,28 @@ Response = (
     | Woke
 )
 
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a driver sends into the bot's generator for each request it yielded: the venue's answer
+    (a report, or `Woke` for a `Sleep`) or its refusal (an `ExchangeError`), and ``received_ms``, when
+    the answer reached the bot: simulated time in simulation, the local clock at receipt live.
+
+    This is the whole driver protocol: ``request = bot.send(Reply(...))`` (``next(bot)`` to start)
+    until the generator returns. The driver never throws into the bot, sets no clock and calls no
+    hook: the bot takes its time from each reply and makes its record durable itself before it
+    yields a request that acts on the venue.
+    """
+
+    received_ms: int
+    answer: Response | ExchangeError
+
+
 __all__ = [
     "AccountReport", "AlgoOrderReport", "AmendOrder", "CancelAlgoOrder", "FetchAlgoOrder", "FetchOpenAlgoOrders",
     "OpenAlgoOrdersReport", "SubmitAlgoOrder", "CancelOrder", "Candle", "CandlesReport", "FetchAccount", "FetchCandles",
     "FetchFills", "FetchOpenOrders", "FetchOrder", "FetchPositions", "FetchTicker", "FillReport",
-    "FillsReport", "OpenOrdersReport", "OrderReport", "PositionReport", "PositionsReport", "Request",
+    "FillsReport", "OpenOrdersReport", "OrderReport", "PositionReport", "PositionsReport", "Reply", "Request",
     "Response", "RejectReason", "Sleep", "SubmitOrder", "Ticker", "Woke",
 ]

@@ -13,10 +13,8 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from sim.bot.acting import ExecutionPolicy, FlipMode, PartialFillPolicy
-from sim.bot.clock import ReplyClock
-from sim.bot.cycle import Bot, BotConfig
-from sim.bot.execution import ProtectivePolicy
+from sim.bot.cycle import Bot
+from sim.bot.policies import BotConfig, ConditionalRoute, ExecutionPolicy, FlipMode, PartialFillPolicy, ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.base import resolve_strategy
@@ -200,12 +198,15 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     strategy = strategy_cls(**strategy_kwargs(sc))
     p, xc = sc.bot.protective, sc.bot.execution
     config = BotConfig(sc.bot.bot_id, inst, ms(sc.bot.cycle), start,
-                       ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by)),
+                       ProtectivePolicy(p.enabled, p.take_profit_pct, p.stop_loss_pct, TriggerBy(p.trigger_by),
+                                        # the bot places TP/SL the way the venue takes them (the venue's key)
+                                        ConditionalRoute(ex.conditional_orders)),
                        sc.bot.entry_tolerance_bps, sc.bot.max_position, sc.bot.max_leverage,
                        SizingPolicy(SizingMode(sc.bot.sizing.mode), sc.bot.sizing.value),
                        ExecutionPolicy(FlipMode(xc.flip), PartialFillPolicy(xc.partial_fill), xc.chase_limit_bps,
                                        xc.chase_attempts, ms(xc.deadline), xc.rate_limit_attempts,
-                                       ms(xc.unavailable_wait)))
+                                       ms(xc.unavailable_wait)),
+                       recv_window_ms=ms(sc.exchange.transport.recv_window or sc.exchange.transport.timeout))
     bot = Bot(config, record, strategy)
     truth.exchange = venue
     truth.record = record
@@ -225,7 +226,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     rl = ex.rate_limit
     gateway = Gateway(None if rl is None or ideal else RateLimit(rl.requests, ms(rl.per)),
                       [Window(*window(e)) for e in events if isinstance(e, Outage)])
-    driver = BotDriver(env, venue, transport, truth, bot.clock, gateway)
+    driver = BotDriver(env, venue, transport, truth, gateway)
     up = ex.updates
     updates = UpdateStream(env, UpdateModel(up.enabled, 0.0 if ideal else up.median_ms, up.sigma,
                                             0.0 if ideal else up.drop_prob), streams.stream("updates"), driver.deliver)
@@ -239,13 +240,11 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
         """A new bot process from the platform record alone (its strategy starts afresh)."""
         world.cycles_before += world.bot.cycles
         rec = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id, power_safe=False)
-        new = Bot(config, rec, strategy_cls(**strategy_kwargs(sc)), ReplyClock(int(env.now)), restarted=True)
-        world.bot, world.record, truth.record, driver.clock = new, rec, rec, new.clock
-        driver.before_request = new.before_request
+        new = Bot(config, rec, strategy_cls(**strategy_kwargs(sc)), restarted=True, now_ms=int(env.now))
+        world.bot, world.record, truth.record = new, rec, rec
         return new.run(until_ms=end)
 
     driver.restarter = restart
-    driver.before_request = bot.before_request
     driver.on_crash = lambda: world.record.close(commit=False)  # what was not flushed dies with the process
     driver.start(bot.run(until_ms=end))
     schedule_interventions(env, events, start, venue, log)

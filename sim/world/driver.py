@@ -14,7 +14,6 @@ from typing import Any
 
 import simpy
 
-from sim.bot.clock import ReplyClock
 from sim.core.errors import ExchangeError, RateLimited, Rejected, RequestTimeout, Unavailable
 from sim.core.messages import (
     FetchAccount,
@@ -26,6 +25,7 @@ from sim.core.messages import (
     FetchOrder,
     FetchPositions,
     FetchTicker,
+    Reply,
     Sleep,
     SubmitOrder,
     Woke,
@@ -80,13 +80,12 @@ class BotDriver:
     """Runs one bot generator until it returns, the run ends, or it raises."""
 
     def __init__(self, env: simpy.Environment, venue: SimExchange, transport: Transport, truth: GroundTruth,
-                 clock: ReplyClock, gateway: Gateway | None = None) -> None:
+                 gateway: Gateway | None = None) -> None:
         self.env = env
         self.venue = venue
         self.transport = transport
         self.gateway = gateway if gateway is not None else Gateway()
         self.truth = truth
-        self.clock = clock  # the bot's clock: set to the arrival time of each reply
         self.requests = 0
         self.timeouts = 0
         self.events = 0  # SimPy events this driver waited on
@@ -98,7 +97,7 @@ class BotDriver:
         self.armed: Crash | None = None
         self.restarter: Callable[[], Generator[Any, Any, Any]] | None = None  # a new bot from its record
         self.on_crash: Callable[[], None] | None = None
-        self.before_request: Callable[[Any], None] = lambda request: None  # the bot's durability point
+        self.on_request: Callable[[Any], None] | None = None  # a test's hook: sees each request as the bot yields it
 
     def start(self, bot: Generator[Any, Any, Any]) -> simpy.Process:
         self.process = self.env.process(self.run(bot))
@@ -191,16 +190,18 @@ class BotDriver:
         reply: Any = None
         error: ExchangeError | None = None
         crash_next: Crash | None = None
-        before_request = self.before_request
+        on_request = self.on_request
         now = int(env.now)
+        first = True
         while True:
-            self.clock.now = now
             received(now, reply, error)
-            try:
-                request = bot.throw(error) if error is not None else bot.send(reply)
+            try:  # the bot learns the time from the reply, and commits its record itself before acting
+                request = bot.send(None if first else Reply(now, error if error is not None else reply))
             except StopIteration:
                 return
-            before_request(request)  # the bot makes its record durable before anything leaves it
+            first = False
+            if on_request is not None:
+                on_request(request)
             truth.after_bot_step(now)  # the record as it now is (and durable, if a crash follows)
             if crash_next is not None:
                 raise _Crashed(crash_next)  # the bot recorded the answer, then died
@@ -309,15 +310,16 @@ class BotDriver:
         reply: Any = None
         error: ExchangeError | None = None
         now = int(self.env.now)
-        self.clock.now = now
+        first = True
         self.truth.bot_up(now)  # a process runs it (a new one, if the last died)
         while True:
             self.truth.bot_received(now, reply, error)
             try:
-                request = bot.throw(error) if error is not None else bot.send(reply)
+                request = bot.send(None if first else Reply(now, error if error is not None else reply))
             except StopIteration as stop:
                 self.truth.bot_finished(now)
                 return stop.value
+            first = False
             self.truth.bot_request(now, request)
             reply, error = None, None
             try:

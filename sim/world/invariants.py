@@ -64,6 +64,8 @@ def record_matches_truth(world: World) -> list[str]:
         if abs(entry - v.book.entry) > max(1e-4, world.truth.entry_tolerance_bps * 1e-4) * v.book.entry:
             problems.append(f"record entry {entry} != venue {v.book.entry}")
     ours = {o.client_id for o in v.resting if (p := parse_client_id(o.client_id)) and p.bot_id == world.record.bot_id}
+    ours |= {a.client_algo_id for a in v.algo.open_orders()  # conditional orders live in the algo service
+             if (p := parse_client_id(a.client_algo_id)) and p.bot_id == world.record.bot_id}
     believed = {cid for cid, o in rec.orders.items() if o.status.is_open}
     if ours != believed:
         problems.append(f"open orders: venue {sorted(ours)} vs record {sorted(believed)}")

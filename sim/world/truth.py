@@ -112,6 +112,13 @@ class GroundTruth:
         self.log.event(ts, f"algo_{what.split(':')[0].replace(' ', '_')}", "venue", report.client_algo_id,
                        report.side.value, None if report.qty is None else float(report.qty),
                        float(report.trigger_price), what)
+        cid = report.client_algo_id
+        if parse_client_id(cid) is not None and (self.record is None or self._ours(cid)):
+            if report.status.is_open:  # our live TP/SL at the venue, as for a legacy-route order
+                self.venue_orders[cid] = report.trigger_price
+            else:
+                self.venue_orders.pop(cid, None)
+            self._compare_orders(ts)
 
     def on_fill(self, fill: FillReport, order: VenueOrder | None) -> None:
         self.ledger.add(fill)

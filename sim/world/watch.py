@@ -38,12 +38,17 @@ from typing import Any, Protocol
 from sim.core.errors import Rejected, RequestTimeout
 from sim.core.ids import parse_client_id
 from sim.core.messages import (
+    AlgoOrderReport,
     AmendOrder,
+    CancelAlgoOrder,
     CancelOrder,
+    FetchAlgoOrder,
     FetchFills,
+    FetchOpenAlgoOrders,
     FetchOpenOrders,
     FetchOrder,
     FillsReport,
+    OpenAlgoOrdersReport,
     OpenOrdersReport,
     OrderReport,
     PositionsReport,
@@ -54,6 +59,33 @@ from sim.core.types import FillKind, OrderRole, RejectReason, Side
 from sim.world.ledger import Ledger
 
 PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
+_LOOKUPS = (FetchOrder, FetchAlgoOrder)  # after the fills read: lookups by client id (or client algo id)
+_RECONCILE_READS = (FetchOrder, FetchAlgoOrder, FetchOpenAlgoOrders)  # still part of the reconcile
+
+
+@dataclass(frozen=True, slots=True)
+class _AlgoListed:
+    """An open algo (conditional) order as listed or looked up: what the checks read of an order."""
+
+    client_id: str
+    side: Side
+    qty: Decimal
+    filled_qty: Decimal
+    trigger_price: Decimal | None
+    open: bool
+
+    @classmethod
+    def of(cls, a: AlgoOrderReport) -> _AlgoListed:
+        return cls(a.client_algo_id, a.side, a.qty if a.qty is not None else ZERO, a.actual_qty, a.trigger_price,
+                   a.status.is_open)
+
+    @property
+    def status(self) -> _AlgoListed:
+        return self  # `report.status.is_open`, as for an order
+
+    @property
+    def is_open(self) -> bool:
+        return self.open
 ZERO = Decimal(0)
 MAX_PROBLEMS = 20  # kept per kind; the count says how many there were
 
@@ -150,12 +182,25 @@ class Watch:
             if rec is not None and rec.fills_read and type(self._last_request) is FetchOrder:
                 rec.lookups[reply.client_id] = reply
                 rec.failed.discard(reply.client_id)
+        elif kind is OpenAlgoOrdersReport:  # the venue's algo service lists our TP/SL (Binance since 2025-12)
+            rec = self._rec
+            if rec is not None and rec.fills_read and rec.listed is not None:
+                rec.listed.update({a.client_algo_id: _AlgoListed.of(a) for a in reply.orders})  # type: ignore[misc]
+                rec.failed.discard("open algo orders")
+        elif kind is AlgoOrderReport:
+            rec = self._rec
+            if rec is not None and rec.fills_read and type(self._last_request) is FetchAlgoOrder:
+                rec.lookups[reply.client_algo_id] = _AlgoListed.of(reply)  # type: ignore[assignment]
+                rec.failed.discard(reply.client_algo_id)
         elif error is not None:
             if isinstance(error, RequestTimeout):
                 self._read = None  # the bot lost sight of the venue: its last read is stale
             rec = self._rec
-            if rec is not None and rec.fills_read and type(self._last_request) is FetchOrder:
-                cid = self._last_request.client_id
+            if rec is not None and rec.fills_read and type(self._last_request) is FetchOpenAlgoOrders:
+                rec.failed.add("open algo orders")  # the listing is incomplete: not a clean reconcile
+            if rec is not None and rec.fills_read and type(self._last_request) in _LOOKUPS:
+                last = self._last_request
+                cid = last.client_id if type(last) is FetchOrder else last.client_algo_id
                 if isinstance(error, Rejected) and error.reason is RejectReason.UNKNOWN_ORDER:
                     rec.lookups[cid] = None
                     rec.failed.discard(cid)
@@ -169,7 +214,9 @@ class Watch:
         rec = self._rec
         if rec is not None:
             if rec.fills_read:  # lookups by client id, then anything else: the reconcile has been applied
-                if kind is not FetchOrder:
+                if kind is FetchOpenAlgoOrders:
+                    rec.failed.add("open algo orders")  # until its answer comes
+                elif kind not in _RECONCILE_READS:
                     self._rec = None
                     self._reconciled(now, rec)
             elif rec.listed is None:  # after a position read
@@ -187,6 +234,8 @@ class Watch:
                 self._deadline(now, request.until_ms)
         elif kind is CancelOrder or kind is AmendOrder:
             self._acted[request.client_id] = now
+        elif kind is CancelAlgoOrder:
+            self._acted[request.client_algo_id] = now
 
     def _abandon(self) -> None:
         """A reconcile that did not complete: the bot is not certain, misfits wait for a clean one."""

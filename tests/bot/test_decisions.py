@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from sim.bot.acting import ExecutionPolicy, FlipMode, PartialFillPolicy
-from sim.bot.cycle import Bot, BotConfig
-from sim.bot.execution import ProtectivePolicy
+from sim.bot.cycle import Bot
+from sim.bot.policies import BotConfig, ExecutionPolicy, FlipMode, PartialFillPolicy, ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.sizing import SizingMode, SizingPolicy
 from sim.bot.strategy.scripted import ScriptedTargets
@@ -38,7 +37,7 @@ def make_bot(tmp_path, targets, *, execution=DEFAULT_EXECUTION, sizing=DEFAULT_S
 def run_cycles(bot, venue, n):
     for i in range(n):
         venue.now = max(venue.now, i * MINUTE)
-        drive(bot.cycle(), venue, bot.clock)
+        drive(bot.cycle(), venue)
 
 
 def entries(venue, since=0):
@@ -98,11 +97,11 @@ def test_close_then_open_flip_whose_close_fills_partly_stops_in_a_known_state_an
     venue.fill_caps.append(D("0.04"))
     n = len(venue.requests)
     venue.now = MINUTE
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     assert entries(venue, n) == [(Side.SELL, D("0.1"), True)]  # no open leg after a short close
     assert rec.state.position.qty == D("0.06") == venue.qty  # known: the record has what the venue has
     venue.now = 2 * MINUTE
-    drive(bot.cycle(), venue, bot.clock)  # policy "complete": the pending target is pursued
+    drive(bot.cycle(), venue)  # policy "complete": the pending target is pursued
     assert rec.state.position.qty == D("-0.2") == venue.qty
 
 
@@ -117,10 +116,10 @@ def test_each_partial_fill_policy_ends_where_it_says_this_cycle_and_the_next(tmp
     bot, rec = make_bot(tmp_path, [("long", "0.3")], execution=ExecutionPolicy(partial_fill=policy))
     venue = FakeVenue(price=100.0)
     venue.fill_caps.append(D("0.1"))  # the open gets a third; the rest of the IOC expires
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     assert rec.state.position.qty == after_cycle == venue.qty
     venue.now = MINUTE
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     assert rec.state.position.qty == after_next == venue.qty
     if policy is PartialFillPolicy.CHASE:
         chase = [r for r in venue.requests if isinstance(r, SubmitOrder) and r.type is OrderType.LIMIT]
@@ -178,6 +177,20 @@ def test_a_position_that_moved_after_the_reconcile_is_reconciled_before_deciding
     assert entries(venue) == []  # no order sized on the stale position
     assert rec.state.position.qty == D("-0.1") == venue.qty
     venue.now = MINUTE
-    drive(bot.cycle(), venue, bot.clock)  # the target is kept and decided afresh on the live position
+    drive(bot.cycle(), venue)  # the target is kept and decided afresh on the live position
     assert entries(venue) == [(Side.SELL, D("0.15"), False)]
     assert rec.state.position.qty == D("-0.25") == venue.qty
+
+
+def test_a_chase_never_trades_beyond_what_the_margin_check_funded(tmp_path):
+    """Found by the property tests: a flip sized down to fit the margin filled whole, and the chase
+    then traded the rest of the unfunded target under the same decision (0.133 decided, 0.2 filled)."""
+    bot, rec = make_bot(tmp_path, [("long", "1"), ("short", "1")],
+                        execution=ExecutionPolicy(partial_fill=PartialFillPolicy.CHASE))
+    venue = FakeVenue(price=100.0)
+    run_cycles(bot, venue, 1)
+    venue.available_margin = 10.0  # funds 0.499 at leverage 5: the open part is cut from 1 to 0.499
+    n = len(venue.requests)
+    run_cycles(bot, venue, 2)
+    assert entries(venue, n) == [(Side.SELL, D("1.499"), False)]  # and no chase for the unfunded rest
+    assert venue.qty == D("-0.499") and rec.state.position.qty == D("-0.499")

@@ -1,6 +1,7 @@
 """Reconcile compares the record with a venue snapshot and classifies every difference."""
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from sim.bot.reconcile import reconcile
@@ -169,3 +170,31 @@ def test_entry_gap_beyond_tolerance_is_drift_and_within_it_a_silent_refresh():
     assert far.findings[0].kind == "entry_gap" and far.position == (D("0.1"), D("100.5"))
     near = run(st, positions("0.1", "100.001"))
     assert not near.drifted and near.position == (D("0.1"), D("100.001"))
+
+
+def test_a_size_gap_closed_by_later_fills_is_reported_with_its_cause_and_when_it_began():
+    """Issue 15 bug 5: the bot holds 0.2 long; an operator reduces by half at 610 s and adds 0.1 back at
+    630 s; the reconcile at 660.24 s sees the same size at a new entry. The episode must say the size
+    gap began at 610 s, that an external change caused it, and that the entry moved for the same reason."""
+    st = RecordState(position=PositionState(D("0.2"), D("100")))
+    fills = [fill("ext-1", "0.1", Side.SELL, tid="T1", ts=610_000),
+             fill("ext-2", "0.1", Side.BUY, tid="T2", ts=630_000)]
+    res = run(st, positions("0.2", "105"), fills=fills)
+    kinds = [(f.kind, f.cause, f.evidence_ms) for f in res.findings]
+    assert kinds[0] == ("size_gap", DriftCause.EXTERNAL_CHANGE, 610_000)
+    assert ("entry_gap", DriftCause.EXTERNAL_CHANGE, 610_000) in kinds
+    assert "630000" in res.findings[0].detail  # when the gap closed
+    assert res.position == (D("0.2"), D("105"))
+
+
+def test_order_findings_carry_when_the_order_changed_at_the_venue_not_when_the_bot_asked():
+    """Issue 15 bug 8: evidence_ms was the query time. The venue's report says when the order last
+    changed (its transaction time); that is when the divergence began."""
+    st = long_state_with_protection()
+    cancelled = replace(report(st.orders[SL], status=OrderStatus.CANCELLED), updated_ms=30)
+    moved = replace(report(st.orders[TP]), trigger_price=D("120"), updated_ms=20)
+    res = run(st, positions("0.1"), [moved], lookups={SL: cancelled})
+    evidence = {f.kind: f.evidence_ms for f in res.findings}
+    assert evidence == {"protective_missing": 30, "protective_moved": 20}
+    gone = run(long_state_with_protection(), positions("0.1"), [report(st.orders[TP])], lookups={SL: None})
+    assert [f.evidence_ms for f in gone.findings] == [None]  # unknown to the venue: when it went is not known

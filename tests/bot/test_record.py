@@ -58,3 +58,27 @@ def test_intent_ids_survive_a_restart_and_never_repeat(tmp_path):
     rec.close()
     rec = PlatformRecord.open(tmp_path / "r.sqlite", "BTCUSDT", "ae")
     assert rec.allocate_intent() == first[-1] + 1
+
+
+def test_adopting_an_order_the_record_already_has_updates_it(tmp_path):
+    """Issue 15 bug 1: adoption of an id the record already holds (it had concluded the order never
+    arrived) is an update with its transition kept, not a second INSERT."""
+    from sim.bot.state import OrderState
+    from sim.core.types import ClientOrderId, OrderRole, OrderStatus, OrderType, Side
+
+    rec = PlatformRecord.open(tmp_path / "r.sqlite", "BTCUSDT", "ae")
+    cid = ClientOrderId("ae-2-tp-0")
+    o = OrderState(cid, 2, OrderRole.TAKE_PROFIT, Side.SELL, OrderType.TAKE_PROFIT_MARKET, Decimal("0.1"), True,
+                   Decimal("101"), OrderStatus.NEW, 0, 0)
+    rec.add_order(o, "tp")
+    rec.update_order(o, OrderStatus.SENT, 0, "sending")
+    rec.update_order(o, OrderStatus.REJECTED, 5, "never arrived", reject_reason="never_arrived")
+    again = OrderState(cid, 2, OrderRole.TAKE_PROFIT, Side.SELL, OrderType.TAKE_PROFIT_MARKET, Decimal("0.1"), True,
+                       Decimal("101"), OrderStatus.ACKNOWLEDGED, 9, 9)
+    rec.adopt_order(again, "adopted from the venue")
+    rows = rec.conn.execute("SELECT status, reject_reason FROM orders WHERE client_id=?", (cid,)).fetchall()
+    assert rows == [("acknowledged", None)]
+    steps = [r[0] for r in rec.conn.execute("SELECT to_status FROM order_transitions WHERE client_id=? ORDER BY id",
+                                            (cid,))]
+    assert steps == ["new", "sent", "rejected", "acknowledged"]
+    assert rec.state.orders[cid].status is OrderStatus.ACKNOWLEDGED

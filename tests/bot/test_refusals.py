@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from sim.bot.cycle import Bot, BotConfig
-from sim.bot.execution import ProtectivePolicy
+from sim.bot.cycle import Bot
+from sim.bot.policies import BotConfig, ProtectivePolicy
 from sim.bot.record import PlatformRecord
 from sim.bot.strategy.scripted import ScriptedTargets
 from sim.core.errors import RateLimited, Rejected, Unavailable
@@ -48,7 +48,7 @@ def test_any_reject_makes_the_bot_reconcile_before_it_sends_anything_else(tmp_pa
     bot, rec = make_bot(tmp_path, LONG)
     venue = FakeVenue(price=100.0)
     venue.fail_next(SubmitOrder, Rejected(reason))
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     after = after_first_submit(venue)
     assert isinstance(after[0], FetchPositions)  # the reconcile comes first
     first_submit = next((k for k, r in enumerate(after) if isinstance(r, SubmitOrder)), len(after))
@@ -60,7 +60,7 @@ def test_a_timeout_the_lookup_cannot_resolve_is_followed_by_a_reconcile_that_res
     venue = FakeVenue(price=100.0)
     venue.lose_reply.add(SubmitOrder)
     venue.fail_next(FetchOrder, Unavailable("down"))  # the lookup by id fails once
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     after = after_first_submit(venue)
     assert [type(r) for r in after[:2]] == [FetchOrder, FetchPositions]
     assert rec.state.position.qty == D("0.1") and venue.qty == D("0.1")
@@ -72,7 +72,7 @@ def test_unavailable_makes_the_bot_wait_then_reconcile_and_send_nothing_more_thi
     bot, rec = make_bot(tmp_path, LONG)
     venue = FakeVenue(price=100.0)
     venue.fail_next(SubmitOrder, Unavailable("outage"))
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     after = after_first_submit(venue)
     status, reason, _, refused_at = orders(tmp_path)["ae-1-en-0"]
     assert isinstance(after[0], Sleep) and after[0].until_ms >= refused_at + bot.config.execution.unavailable_wait_ms
@@ -85,7 +85,7 @@ def test_a_rate_limited_entry_is_resent_under_the_same_intent_after_the_retry_af
     bot, rec = make_bot(tmp_path, LONG)
     venue = FakeVenue(price=100.0)
     venue.fail_next(SubmitOrder, RateLimited(500))
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     subs = [r for r in venue.requests if isinstance(r, SubmitOrder)]
     assert [s.client_id for s in subs] == ["ae-1-en-0", "ae-1-en-1"]
     after = after_first_submit(venue)
@@ -112,7 +112,7 @@ def test_a_rate_limited_stop_loss_is_resent_within_the_cycle_not_left_for_the_ne
         return original(req, now)
 
     venue.handle = handle
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     sls = {cid: row for cid, row in orders(tmp_path).items() if "-sl-" in cid}
     assert {cid: row[:2] for cid, row in sls.items()} == {"ae-3-sl-0": ("rejected", "rate_limited"),
                                                           "ae-3-sl-1": ("acknowledged", None)}
@@ -127,7 +127,7 @@ def test_a_back_off_keeps_sleeping_until_the_retry_after_when_a_pushed_update_wa
     noise = FillReport(TradeId("x"), "BTCUSDT", None, "ae-1-en-0", Side.BUY, D("0.1"), D("100"), 0.0,
                        FillKind.TRADE, 0)
     venue.early_wakes.append((100, (noise,)))  # an update about an order in flight: not a surprise
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     refused, resent = orders(tmp_path)["ae-1-en-0"][3], orders(tmp_path)["ae-1-en-1"][2]
     sleeps = [r for r in after_first_submit(venue) if isinstance(r, Sleep)]
     assert len(sleeps) == 2 and sleeps[0].until_ms == sleeps[1].until_ms  # woken early, slept on
@@ -139,6 +139,6 @@ def test_a_read_that_times_out_is_asked_again_so_the_reconcile_completes_in_this
     bot, rec = make_bot(tmp_path, LONG)
     venue = FakeVenue(price=100.0)
     venue.fail_next(FetchPositions, RequestTimeout("no answer in time"))
-    drive(bot.cycle(), venue, bot.clock)
+    drive(bot.cycle(), venue)
     assert [type(r) for r in venue.requests[:2]] == [FetchPositions, FetchPositions]
     assert rec.state.position.qty == D("0.1") == venue.qty  # the cycle went on to act

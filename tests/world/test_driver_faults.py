@@ -44,7 +44,7 @@ def build(sc: Any, tmp_path, seed: int | None = None) -> World:
 
 def run(world: World) -> World:
     world.env.run(until=world.end_ms)
-    world.driver.settle(world.bot.reconcile())
+    world.driver.settle(world.bot.reconciler.reconcile())
     return world
 
 
@@ -136,7 +136,7 @@ def test_lost_submit_and_lookup_responses_are_reconciled_to_the_venue_position_a
     w.env.run(until=w.end_ms)
     (order,) = w.record.state.orders.values()
     assert order.status is OrderStatus.UNKNOWN  # no answer about it ever came back during the run
-    w.driver.settle(w.bot.reconcile())
+    w.driver.settle(w.bot.reconciler.reconcile())
     assert not any(o.status is OrderStatus.UNKNOWN for o in w.record.state.orders.values())
     assert len(bot_orders_accepted(w)) == 1
     assert w.venue.book.qty == D("0.1")
@@ -157,24 +157,21 @@ def test_lost_requests_never_reach_the_venue(tmp_path):
 def test_timeouts_are_reported_to_the_bot_as_request_timeout(tmp_path):
     w = build(scenario(duration="3m", exchange={"transport": {"response_loss_prob": 1.0}}), tmp_path)
     thrown: list[BaseException] = []
-    original = w.bot.reconcile
+    original = w.bot.reconciler.reconcile
 
-    def reconcile():
+    def reconcile():  # the errors the driver hands the bot, in its replies
         gen = original()
         reply: Any = None
-        error: BaseException | None = None
         while True:
             try:
-                request = gen.throw(error) if error is not None else gen.send(reply)
+                request = gen.send(reply)
             except StopIteration as stop:
                 return stop.value
-            try:
-                reply, error = (yield request), None
-            except BaseException as exc:  # noqa: BLE001 - recorded and passed on
-                thrown.append(exc)
-                reply, error = None, exc
+            reply = yield request
+            if isinstance(reply.answer, BaseException):
+                thrown.append(reply.answer)
 
-    w.bot.reconcile = reconcile  # type: ignore[method-assign]
+    w.bot.reconciler.reconcile = reconcile  # type: ignore[method-assign]
     w.env.run(until=w.end_ms)
     assert thrown
     assert all(isinstance(e, RequestTimeout) for e in thrown)

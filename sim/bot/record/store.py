@@ -205,6 +205,30 @@ class PlatformRecord:
                     " VALUES(?,?,?,?,?,?)", (order.client_id, order.created_ms, None, order.status.value,
                                             str(order.filled_qty), reason))
 
+    def adopt_order(self, order: OrderState, reason: str) -> None:
+        """Take a live order of ours the venue reports into the record.
+
+        The record may hold the id already (it concluded the order never arrived, or forgot it once
+        settled): then the row is updated to the venue's word, and the change kept as a transition
+        from what the record believed. The lifecycle is not checked here: the venue's report
+        overrules the record's inference.
+        """
+        row = self.conn.execute("SELECT status FROM orders WHERE client_id=?", (order.client_id,)).fetchone()
+        if row is None:
+            self.add_order(order, reason)
+            return
+        self.state.orders[order.client_id] = order
+        with self.batch():
+            self._x("UPDATE orders SET status=?, filled_qty=?, avg_price=?, reject_reason=NULL, trigger_price=?,"
+                    " updated_ms=? WHERE client_id=?", (order.status.value, str(order.filled_qty),
+                                                       _d(order.avg_price), _d(order.trigger_price),
+                                                       order.updated_ms, order.client_id))
+            order.booked_qty = Decimal(self.conn.execute("SELECT booked_qty FROM orders WHERE client_id=?",
+                                                         (order.client_id,)).fetchone()[0])
+            self._x("INSERT INTO order_transitions(client_id, ts, from_status, to_status, filled_qty, reason)"
+                    " VALUES(?,?,?,?,?,?)", (order.client_id, order.updated_ms, row[0], order.status.value,
+                                            str(order.filled_qty), f"{reason} (the record had it {row[0]})"))
+
     def update_order(self, order: OrderState, status: OrderStatus, ts: int, reason: str,
                      filled_qty: Decimal | None = None, avg_price: Decimal | None = None,
                      reject_reason: str | None = None) -> None:

@@ -1,7 +1,7 @@
 """aethersim: simulate a trading bot's execution lifecycle and report drift and execution quality.
 
-Exit codes: 0 ok, 1 an `[expect]` check failed, an invariant broke or a run stopped early, 2 bad input,
-130 Ctrl-C.
+Exit codes: 0 ok, 1 an `[expect]` check failed, an invariant broke or a run stopped early, 2 bad
+input, 130 Ctrl-C.
 (The only package that prints: one module per subcommand, each with its `add_parser`.)
 """
 from __future__ import annotations

@@ -77,9 +77,10 @@ def one_live_order_per_intent(world: World, record_path: Path | None = None) -> 
 
     Counted three ways: two orders of one intent live or filled (a retry that did not ask first);
     two live protective orders of ours for one role at once (`Watch`); and the fills of one
-    decision's orders adding up to more than the decision's quantity (a blind retry under a new
-    intent: both orders reached the venue and filled). The decisions are the bot's record's; the
-    fills are the venue's.
+    decision's orders adding up to more than the move it decided (from the position before to its
+    target; a partial-fill chase stays within it, a blind retry under a new intent does not: both
+    orders reached the venue and filled). The decisions are the bot's record's; the fills are the
+    venue's.
     """
     problems = [f"{world.truth.duplicates} duplicate live orders"] if world.truth.duplicates else []
     problems += world.truth.watch.duplicate_problems.listed()
@@ -89,8 +90,9 @@ def one_live_order_per_intent(world: World, record_path: Path | None = None) -> 
 
 
 def _decision_overfills(world: World, record_path: Path) -> list[str]:
-    with sqlite3.connect(record_path) as conn:
-        decided = {int(i): Decimal(q) for i, q in conn.execute("SELECT id, qty FROM decisions")}
+    with sqlite3.connect(record_path) as conn:  # a decision moves the position from before to its target
+        decided = {int(i): abs(Decimal(t) - Decimal(b)) if t is not None else Decimal(q) for i, q, b, t in
+                   conn.execute("SELECT id, qty, position_before, target_qty FROM decisions")}
         order_of = {cid: int(d) for cid, d in conn.execute(
             "SELECT client_id, decision_id FROM orders WHERE decision_id IS NOT NULL")}
     filled: dict[int, Decimal] = {}
@@ -98,8 +100,8 @@ def _decision_overfills(world: World, record_path: Path) -> list[str]:
         d = order_of.get(f.client_id) if f.client_id else None
         if d is not None:
             filled[d] = filled.get(d, Decimal(0)) + f.qty
-    return [f"decision {d} for {decided[d]} filled {q} across its orders" for d, q in sorted(filled.items())
-            if d in decided and q > decided[d]][:5]
+    return [f"decision {d} to move the position by {decided[d]} filled {q} across its orders"
+            for d, q in sorted(filled.items()) if d in decided and q > decided[d]][:5]
 
 
 def reduce_only_and_protection(world: World) -> list[str]:
@@ -122,14 +124,17 @@ def reduce_only_and_protection(world: World) -> list[str]:
             problems.append(f"t={f.ts}: reduce-only {f.client_id} took the position from {pos} to {after}")
         pos = after
     qty = world.venue.book.qty
-    for o in world.venue.resting:
-        p = parse_client_id(o.client_id)
+    live = [(o.client_id, o.remaining) for o in world.venue.resting]
+    algo = getattr(world.venue, "algo", None)  # conditional orders held by the venue's algo service, if any
+    live += [(a.client_algo_id, a.qty) for a in (algo.armed if algo is not None else ())]
+    for cid, remaining in live:
+        p = parse_client_id(cid)
         if p is None or p.role not in PROTECTIVE:
             continue
         if qty == 0:
-            problems.append(f"protective {o.client_id} live on a flat position")
-        elif o.remaining > abs(qty):
-            problems.append(f"protective {o.client_id} for {o.remaining} exceeds the position {abs(qty)}")
+            problems.append(f"protective {cid} live on a flat position")
+        elif remaining is not None and remaining > abs(qty):  # None: closes whatever the position is
+            problems.append(f"protective {cid} for {remaining} exceeds the position {abs(qty)}")
     return problems
 
 

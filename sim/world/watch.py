@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sim.core.errors import Rejected, RequestTimeout
 from sim.core.ids import parse_client_id
@@ -56,9 +56,7 @@ from sim.core.messages import (
     SubmitOrder,
 )
 from sim.core.types import FillKind, OrderRole, RejectReason, Side
-
-if TYPE_CHECKING:
-    from sim.world.truth import GroundTruth
+from sim.world.ledger import Ledger
 
 PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
 _LOOKUPS = (FetchOrder, FetchAlgoOrder)  # after the fills read: lookups by client id (or client algo id)
@@ -128,10 +126,20 @@ class Problems:
         return self.items + ([f"... and {more} more"] if more > 0 else [])
 
 
+class TruthView(Protocol):
+    """What the watch reads of the world's ground truth (`GroundTruth`; a test may pass a stand-in)."""
+
+    exchange: Any  # the venue (its fills, position, resting orders), or None before it is built
+    record: Any  # the bot's record (read-only), or None
+    ledger: Ledger
+    entry_tolerance_bps: float
+    venue_changes: int
+
+
 class Watch:
     """Follows the bot's requests and answers for the checks above (see the module docstring)."""
 
-    def __init__(self, truth: GroundTruth) -> None:
+    def __init__(self, truth: TruthView) -> None:
         self.truth = truth
         self.start_ms = 0
         self.cycle_ms = 60_000
@@ -288,7 +296,7 @@ class Watch:
             return
         carried, self._carried = self._carried, {}
         key = (id(record), record.version, self.truth.venue_changes)
-        if key == self._quiet and not rec.lookups:  # nothing changed since the last clean one: the same verdict
+        if key == self._quiet and not rec.lookups and not rec.failed:  # nothing changed: the same verdict
             self.clean_reconciles += 1
             self._pending = carried
             return

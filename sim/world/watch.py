@@ -47,6 +47,7 @@ from sim.core.messages import (
     FetchOpenAlgoOrders,
     FetchOpenOrders,
     FetchOrder,
+    FetchPositions,
     FillsReport,
     OpenAlgoOrdersReport,
     OpenOrdersReport,
@@ -107,6 +108,7 @@ class _Reconcile:
     lookups: dict[str, OrderReport | None] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)  # lookups whose last try got no answer
     begun: bool = False
+    reread: bool = False  # the position is being read again after the fills (the snapshot straddled a fill)
 
 
 class Problems:
@@ -168,7 +170,11 @@ class Watch:
                 qty, entry = p.qty, p.entry_price
             ex = self.truth.exchange
             self._read = (len(ex.fills) if ex is not None else 0, qty)
-            self._rec = _Reconcile(reply.ts, qty, entry)
+            rec = self._rec
+            if rec is not None and rec.reread:  # the same reconcile, its position read again
+                rec.read_ts, rec.qty, rec.entry, rec.reread = reply.ts, qty, entry, False
+            else:
+                self._rec = _Reconcile(reply.ts, qty, entry)
         elif kind is OpenOrdersReport:
             rec = self._rec
             if rec is not None and rec.listed is None:
@@ -214,7 +220,9 @@ class Watch:
         rec = self._rec
         if rec is not None:
             if rec.fills_read:  # lookups by client id, then anything else: the reconcile has been applied
-                if kind is FetchOpenAlgoOrders:
+                if kind is FetchPositions and not rec.lookups and not rec.reread:
+                    rec.reread = True  # a fill newer than the position read: the bot reads it again
+                elif kind is FetchOpenAlgoOrders:
                     rec.failed.add("open algo orders")  # until its answer comes
                 elif kind not in _RECONCILE_READS:
                     self._rec = None

@@ -49,6 +49,12 @@ def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
     for o in world.venue.orders.values():
         venue_rows.append((o.client_id, o.status.value, o.ts_created, o.arrival_mid, float(o.filled_qty),
                            o.avg_price, o.fees, o.first_fill_ms, o.last_fill_ms, o.half_spread_bps))
+    for a in world.venue.algo.registry:  # a TP/SL through the algo service: its execution is its child's
+        c = a.child
+        venue_rows.append((a.client_algo_id, a.status.value, a.ts_created,
+                           *((c.arrival_mid, float(c.filled_qty), c.avg_price, c.fees, c.first_fill_ms,
+                              c.last_fill_ms, c.half_spread_bps) if c is not None else
+                             (None, 0.0, None, 0.0, None, None, None))))
     ven = pd.DataFrame(venue_rows, columns=["client_id", "venue_status", "arrived_ms", "arrival_mid", "filled_qty",
                                             "avg_price", "fees", "first_fill_ms", "last_fill_ms", "half_spread_bps"])
     df = rec.merge(ven, on="client_id", how="left")

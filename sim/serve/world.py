@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+import sim.serve.wire_events as ev
 from sim.core.types import RejectReason
 from sim.scenario.schema import (
     BotCrash,
@@ -29,7 +30,6 @@ from sim.scenario.schema import (
     TransferOut,
     ms,
 )
-from sim.serve import wire_events as ev
 from sim.serve.tap import Tap
 from sim.world.build import depth_profile, instrument_of, price_path, replay_path
 from sim.world.driver import VenueClock

@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.serve import rest_account as acc
-from sim.serve import rest_algo as algo
-from sim.serve import rest_market as mkt
-from sim.serve import rest_trade as trade
+import sim.serve.rest_account as acc
+import sim.serve.rest_algo as algo
+import sim.serve.rest_market as mkt
+import sim.serve.rest_trade as trade
 from sim.serve.context import Ctx
 from sim.serve.params import Params
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import sim.serve.wire_events as ev
 from sim.core.messages import AlgoOrderReport, FillReport, SubmitOrder
 from sim.core.types import FillKind, RejectReason
-from sim.serve import wire_events as ev
 from sim.serve.binance import Wall
 from sim.world.exchange import SimExchange
 from sim.world.truth import GroundTruth

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sim.batching import WORKER_DIED, RunSpec, lost_row, run_one, write_row
+from sim.batch_run import WORKER_DIED, RunSpec, lost_row, run_one, write_row
 
 
 def run_on_dask(specs: list[RunSpec], out: str, keep: str, ideal_twin: bool, address: str,

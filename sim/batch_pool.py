@@ -14,7 +14,7 @@ from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
-from sim.batching import STARTED, WORKER_DIED, RunSpec, lost_row, read_row, run_one
+from sim.batch_run import STARTED, WORKER_DIED, RunSpec, lost_row, read_row, run_one
 
 # forkserver: workers start from a clean, already-imported server process (cheap like fork, without
 # inheriting the caller's threads); spawn where the platform has no fork.

@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--window", action="append", help=f"recording file(s) to extract (default: {', '.join(WINDOWS)})")
     a = ap.parse_args()
     n_diff, n_tick = extract(a.raw, a.out, tuple(a.window or WINDOWS))
-    print(f"{n_diff} depth messages, {n_tick} book-ticker messages -> {a.out}")
+    print(f"{n_diff} depth messages, {n_tick} book-ticker messages -> {a.out}")  # noqa: T201 (a script)
 
 
 if __name__ == "__main__":

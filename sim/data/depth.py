@@ -158,8 +158,9 @@ def _chain(path: Path, name: str, last_update_id: int, first: np.ndarray, last: 
         raise MarketDataError(f"{path.name} ({name}): no diff reaches the snapshot's lastUpdateId {last_update_id}; "
                               "the diffs end before the snapshot")
     if not first[k] <= last_update_id <= last[k]:
-        raise MarketDataError(f"{path.name} ({name}): the first diff after the snapshot (update ids {first[k]} to "
-                              f"{last[k]}) does not cover its lastUpdateId {last_update_id}: updates between are missing")
+        raise MarketDataError(f"{path.name} ({name}): the first diff after the snapshot (update ids {first[k]} "
+                              f"to {last[k]}) does not cover its lastUpdateId {last_update_id}: updates between "
+                              "are missing")
     broken = np.flatnonzero(prev[k + 1:] != last[k:-1])
     if len(broken):
         j = k + 1 + int(broken[0])
@@ -206,8 +207,9 @@ def _window(path: Path, name: str, snap: pd.DataFrame, diffs: pd.DataFrame, tick
         raise MarketDataError(f"{path.name} ({name}): a level quantity is negative or missing")
     w = DepthWindow(name, tick, int(snap["snapshot_time_ms"].iloc[0]), lid, sides["bid"], sides["ask"], t,
                     col["first_update_id"][k:], col["last_update_id"][k:], offset,
-                    (lv["side"] == "bid").to_numpy(), _ticks(lv["price"].to_numpy(float), tick, f"{path.name} ({name})"),
-                    qty, np.empty(len(t), np.int64), np.empty(len(t), np.int64), k)
+                    (lv["side"] == "bid").to_numpy(),
+                    _ticks(lv["price"].to_numpy(float), tick, f"{path.name} ({name})"), qty,
+                    np.empty(len(t), np.int64), np.empty(len(t), np.int64), k)
     book = BookState(w)
     for i in range(len(t)):  # the touch after each message: one pass, the replayed mid is made of it
         book.advance(i + 1)

@@ -42,6 +42,8 @@ def parse_scenario(data: dict[str, Any], file: str = "<memory>") -> Scenario:
         scenario = _with_mark_file(scenario, file)
     if scenario.market.model == "replay":
         scenario = _with_replay_data(scenario, file)
+    if scenario.market.book_file or scenario.market.book_snapshot_file:
+        scenario = _with_book_files(scenario, file)
     elif scenario.market.model == "bootstrap":
         scenario = _with_replay_data(scenario, file, window=False)
     scenario._source = file
@@ -72,6 +74,33 @@ def _with_mark_file(scenario: Scenario, file: str) -> Scenario:
     except MarketDataError as exc:
         raise ScenarioError(file, [f"market.mark_file ({m.mark_file}): {exc}"]) from None
     return scenario.model_copy(update={"market": m.model_copy(update={"mark_file": str(path)})})
+
+
+def _with_book_files(scenario: Scenario, file: str) -> Scenario:
+    """Resolve and check the recorded book (relative to the scenario file) over the run's window."""
+    from sim.data.depth import depth_window
+
+    m = scenario.market
+    if m.model != "replay" or replay_spec(scenario).kind != "trades":
+        raise ScenarioError(file, ["market.book_file: a recorded book is replayed with its trades: market.model = "
+                                   f'"replay" and market.kind = "trades" (this market is "{m.model}"'
+                                   + (f', kind "{replay_spec(scenario).kind}")' if m.model == "replay" else ")")])
+    if not (m.book_file and m.book_snapshot_file):
+        have, need = ("book_file", "book_snapshot_file") if m.book_file else ("book_snapshot_file", "book_file")
+        raise ScenarioError(file, [f"market.{need}: market.{have} needs it too (the diffs and the REST snapshot "
+                                   "they follow)"])
+    base = Path(file).parent if file != "<memory>" else Path.cwd()
+    paths = {k: (base / str(getattr(m, k))).resolve() for k in ("book_file", "book_snapshot_file")}
+    for k, path in paths.items():
+        if not path.is_file():
+            raise ScenarioError(file, [f"market.{k} ({getattr(m, k)}): file not found: {path}"])
+    start = scenario.scenario.start_ms
+    try:
+        depth_window(paths["book_file"], paths["book_snapshot_file"], float(m.tick_size), start,
+                     start + scenario.duration_ms)
+    except MarketDataError as exc:
+        raise ScenarioError(file, [f"market.book_file ({m.book_file}): {exc}"]) from None
+    return scenario.model_copy(update={"market": m.model_copy(update={k: str(p) for k, p in paths.items()})})
 
 
 def _with_replay_data(scenario: Scenario, file: str, window: bool = True) -> Scenario:

@@ -44,7 +44,8 @@ from sim.world.driver import BotDriver, Crash, VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
-from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
+from sim.world.book_replay import recorded_book, recorded_mid
+from sim.world.liquidity import IDEAL, Book, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
 from sim.world.market import BidAskBounce, GbmParams, PricePath, TickLast, apply_gaps, gbm_path
 from sim.world.rng import RunStreams
@@ -122,6 +123,9 @@ def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
         covered = start + (len(mid) - 1) * res
         raise MarketDataError(f"the data gives prices from {_iso(start)} to {_iso(covered)} only; the run needs them "
                               f"to {_iso(end)} (a shorter scenario.duration, or more data)")
+    if m.book_file:  # the recorded book's mid; the last price stays the trades'
+        mid, book_facts = recorded_mid(sc, start, n_ticks, res)
+        facts.update(book_facts)
     mid = np.ascontiguousarray(mid)
     half_spread = 0.5 * spread_bps(sc, float(mid[0])) * 1e-4
     last = last if last is not None else BidAskBounce(mid, half_spread, streams.stream("last"))
@@ -223,9 +227,11 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
         path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
     base = IDEAL if (ideal or liq.ideal) else depth_profile(sc, float(path.mid[0]))
-    liquidity = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
-                                                    e.depth_factor, e.spread_factor)
-                                         for e in events if isinstance(e, ThinLiquidity)])
+    thin = [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration), e.depth_factor, e.spread_factor)
+            for e in events if isinstance(e, ThinLiquidity)]
+    liquidity: Book = LiquiditySchedule(base, thin)
+    if sc.market.book_file and base is not IDEAL:
+        liquidity = recorded_book(sc, thin)  # market orders walk the recorded levels
     ex = sc.exchange
     rules = VenueRules(taker_fee=0.0 if ideal else ex.taker_fee, maker_fee=0.0 if ideal else ex.maker_fee,
                        leverage=sc.account.leverage, max_leverage=ex.max_leverage,

@@ -57,6 +57,10 @@ class Market(Strict):
     basis_halflife: PositiveDuration = "1h"
     # replay: a recorded mark-price stream (Binance markPrice@1s columns), used as mark, index and funding
     mark_file: str | None = None
+    # replay of trades: the recorded L2 book (Binance depth@0ms diffs and the REST snapshot they follow, as
+    # data/binance-btcusdt-perp ships them): market orders walk it, resting limits queue behind its size
+    book_file: str | None = None
+    book_snapshot_file: str | None = None
     lot_size: Annotated[Decimal, Field(ge=Decimal("1e-10"), le=1_000_000)] = Decimal("0.001")
     min_qty: Annotated[Decimal, Field(ge=0, le=1_000_000_000)] = Decimal("0.001")
     min_notional: Annotated[Decimal, Field(ge=0, le=1_000_000_000)] = Decimal("100")  # MIN_NOTIONAL; reduce-only exempt

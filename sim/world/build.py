@@ -40,11 +40,11 @@ from sim.scenario.schema import (
     ThinLiquidity,
     ms,
 )
+from sim.world.book_replay import recorded_book, recorded_mid, replay_queue
 from sim.world.driver import BotDriver, Crash, VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
-from sim.world.book_replay import recorded_book, recorded_mid
 from sim.world.liquidity import IDEAL, Book, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
 from sim.world.market import BidAskBounce, GbmParams, PricePath, TickLast, apply_gaps, gbm_path
@@ -230,8 +230,10 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     thin = [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration), e.depth_factor, e.spread_factor)
             for e in events if isinstance(e, ThinLiquidity)]
     liquidity: Book = LiquiditySchedule(base, thin)
-    if sc.market.book_file and base is not IDEAL:
-        liquidity = recorded_book(sc, thin)  # market orders walk the recorded levels
+    queue = None
+    if sc.market.book_file and base is not IDEAL:  # market orders walk the recorded levels, limits queue behind them
+        liquidity = recorded_book(sc, thin)
+        queue = replay_queue(sc, liquidity, load_replay(replay_spec(sc), (start, end)))
     ex = sc.exchange
     rules = VenueRules(taker_fee=0.0 if ideal else ex.taker_fee, maker_fee=0.0 if ideal else ex.maker_fee,
                        leverage=sc.account.leverage, max_leverage=ex.max_leverage,
@@ -244,7 +246,7 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     truth = GroundTruth(log)
     inst = instrument_of(sc)
     venue = SimExchange(inst, path, liquidity, rules, sc.account.balance, truth,
-                        matching_rng=streams.stream("matching"))
+                        matching_rng=streams.stream("matching"), queue=queue)
     env = simpy.Environment(initial_time=start)
     clock = VenueClock(env, venue)
     venue.scheduler = clock.schedule

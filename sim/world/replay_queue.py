@@ -120,10 +120,14 @@ def level_events(w: DepthWindow, tape: TradeTape, buy: bool, ticks: int, after_m
         evs.append((int(t[through[0]]), THROUGH, 0.0))
     opposite = w.best_ask[k0:] if buy else w.best_bid[k0:]
     crossed = (opposite <= ticks) if buy else (opposite >= ticks)
-    clear = np.flatnonzero(~crossed)  # a cross already there when the order rested is the part it took
-    later = np.flatnonzero(crossed[clear[0]:]) if len(clear) else np.zeros(0, np.int64)
+    first = 0
+    bid0, ask0 = w.touch_at(after_ms)
+    if (ask0 <= ticks) if buy else (bid0 >= ticks):  # a cross already there when it rested is what it took
+        clear = np.flatnonzero(~crossed)
+        first = int(clear[0]) if len(clear) else len(crossed)
+    later = np.flatnonzero(crossed[first:])
     if len(later):
-        evs.append((int(w.time_ms[k0 + clear[0] + later[0]]), THROUGH, 0.0))
+        evs.append((int(w.time_ms[k0 + first + later[0]]), THROUGH, 0.0))
     evs.sort(key=lambda e: (e[0], e[1]))
     return [QueueEvent(*e) for e in evs]
 

@@ -54,6 +54,10 @@ def market_chunks(sc: Scenario, path: PricePath) -> Iterator[pd.DataFrame]:
         t = path.t0_ms + np.arange(a, b, dtype=np.int64) * path.tick_ms
         mid = path.mid[a:b]
         bid, ask = depth.touch(mid)  # type: ignore[arg-type]
+        if sc.market.book_file:  # a replayed book: its recorded touch
+            from sim.world.book_replay import scenario_window, touch_on_grid
+
+            bid, ask = touch_on_grid(scenario_window(sc), int(t[0]), b - a, path.tick_ms)
         index = path.index_slice(a, b) if path.index_slice is not None else np.full(b - a, np.nan)
         yield pd.DataFrame({"time": pd.to_datetime(t, unit="ms", utc=True), "mid": mid, "mark": mark[a:b],
                             "index": index, "last": last[a:b], "bid": bid, "ask": ask,

@@ -82,6 +82,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"aethersim: --port must be 0..65535, got {args.port}", file=sys.stderr)
         return 2
     scenario = sim.load_scenario(resolve_scenario_arg(args.scenario))
+    if scenario.market.book_file:
+        print("aethersim: serve does not replay a recorded book yet (market.book_file): its depth streams show the "
+              "ladder of [liquidity]; run the scenario with `aethersim run`, or serve it without book_file",
+              file=sys.stderr)
+        return 2
     if args.history and parse_duration_ms(args.history) >= scenario.duration_ms:
         print(f"aethersim: --history {args.history} must be shorter than the scenario's duration "
               f"({scenario.scenario.duration})", file=sys.stderr)

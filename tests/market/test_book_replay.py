@@ -303,3 +303,23 @@ def test_queue_arithmetic_trades_eat_the_queue_then_fill_us_and_cancels_are_shar
     assert queue_fills(6.0, 1.0, evs) == [(4, pytest.approx(0.5))]
     # the whole level cancelled: we are at the front, the next trade at the price fills us first
     assert queue_fills(2.0, 0.1, [QueueEvent(1, LEVEL, 0.0), QueueEvent(2, TRADE, 0.05)]) == [(2, 0.05)]
+
+
+def test_a_thin_window_thins_and_widens_the_recorded_book(window):
+    from sim.world.liquidity import ThinWindow
+
+    t = 1723161400000
+    plain = RecordedBook(window)
+    thin = RecordedBook(window, [ThinWindow(t - 1000, t + 1000, depth_factor=0.5, spread_factor=3.0)])
+    (b0, a0), (b1, a1) = plain.touch(t, 0.0), thin.touch(t, 0.0)
+    assert a1 - b1 == pytest.approx(3 * (a0 - b0))
+    m, far = 0.5 * (a0 + b0), a0 + 50.0  # the level at ``far`` sits 3 times as far from the mid in the window
+    assert thin.reach(t, True, 0.0, m + 3 * (far - m)) == pytest.approx(0.5 * plain.reach(t, True, 0.0, far))
+    assert thin.take(t, True, 1.0, 0.0).avg_price > plain.take(t, True, 1.0, 0.0).avg_price
+    assert thin.touch(t + 2000, 0.0) == plain.touch(t + 2000, 0.0)  # after the window: the recording again
+
+
+def test_serve_refuses_a_book_replay_instead_of_showing_another_book():
+    from sim.cli import main
+
+    assert main(["serve", str(SCENARIO)]) == 2

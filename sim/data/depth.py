@@ -19,7 +19,7 @@ message (one pass at load), which is what the replayed mid is made of.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from sim.data.errors import MarketDataError
 DIFF_COLUMNS = ("file", "transaction_time_ms", "first_update_id", "last_update_id", "prev_update_id", "side",
                 "price", "qty")
 SNAPSHOT_COLUMNS = ("file", "snapshot_time_ms", "last_update_id", "side", "price", "qty")
+CHECKPOINT = 128  # messages between saved books: a question about the past replays at most this many
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +60,7 @@ class DepthWindow:
     best_bid: np.ndarray
     best_ask: np.ndarray
     dropped: int  # diffs before the snapshot (u < lastUpdateId), as Binance's recipe says
+    checkpoints: list = field(default_factory=list)  # the book after every CHECKPOINT-th message, as arrays
 
     @property
     def first_ms(self) -> int:
@@ -93,11 +95,15 @@ class DepthWindow:
 class BookState:
     """The book of a `DepthWindow` after its first ``applied`` messages: two sorted price -> qty maps."""
 
-    def __init__(self, w: DepthWindow) -> None:
+    def __init__(self, w: DepthWindow, k: int = 0) -> None:
+        """The book after ``k`` messages: from the nearest saved book at or before it, moved forward."""
         self.w = w
-        self.bids: SortedDict = SortedDict(zip(w.snap_bid[0].tolist(), w.snap_bid[1].tolist(), strict=True))
-        self.asks: SortedDict = SortedDict(zip(w.snap_ask[0].tolist(), w.snap_ask[1].tolist(), strict=True))
-        self.applied = 0
+        c = min(k // CHECKPOINT, len(w.checkpoints))
+        (bp, bq), (ap, aq) = w.checkpoints[c - 1] if c else (w.snap_bid, w.snap_ask)
+        self.bids: SortedDict = SortedDict(zip(bp.tolist(), bq.tolist(), strict=True))
+        self.asks: SortedDict = SortedDict(zip(ap.tolist(), aq.tolist(), strict=True))
+        self.applied = c * CHECKPOINT
+        self.advance(k)
 
     def advance(self, k: int) -> None:
         """Apply messages up to (not including) ``k``; a book is only ever moved forward."""
@@ -214,6 +220,10 @@ def _window(path: Path, name: str, snap: pd.DataFrame, diffs: pd.DataFrame, tick
     for i in range(len(t)):  # the touch after each message: one pass, the replayed mid is made of it
         book.advance(i + 1)
         w.best_bid[i], w.best_ask[i] = book.best()
+        if (i + 1) % CHECKPOINT == 0:
+            w.checkpoints.append(tuple((np.fromiter(side.keys(), np.int64, len(side)),
+                                        np.fromiter(side.values(), float, len(side)))
+                                       for side in (book.bids, book.asks)))
     return w
 
 

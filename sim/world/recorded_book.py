@@ -13,7 +13,7 @@ from the recorded mid by its spread factor.
 """
 from __future__ import annotations
 
-from sim.data.depth import BookState, DepthWindow
+from sim.data.depth import CHECKPOINT, BookState, DepthWindow
 from sim.world.liquidity import BookWalk, DepthProfile, ThinWindow
 
 
@@ -38,10 +38,10 @@ class RecordedBook:
         return depth, spread
 
     def state(self, t_ms: int) -> BookState:
-        """The recorded book at ``t_ms`` (moved forward; rebuilt from the snapshot if asked about the past)."""
+        """The recorded book at ``t_ms`` (moved forward, or from the nearest saved book)."""
         k = self.window.applied(t_ms)
-        if k < self._state.applied:
-            self._state = BookState(self.window)
+        if k < self._state.applied or k - self._state.applied > 2 * CHECKPOINT:
+            self._state = BookState(self.window, k)  # from the saved book nearest before
         self._state.advance(k)
         return self._state
 

@@ -323,3 +323,16 @@ def test_serve_refuses_a_book_replay_instead_of_showing_another_book():
     from sim.cli import main
 
     assert main(["serve", str(SCENARIO)]) == 2
+
+
+def test_a_book_asked_about_the_past_is_the_same_book_as_one_replayed_from_the_snapshot(window):
+    from sim.data.depth import BookState
+
+    book = RecordedBook(window)
+    for k in (6000, 3, 129, 128, 2560, 6547, 700):  # back and forth, across saved books
+        t = int(window.time_ms[k - 1])
+        st = book.state(t)
+        assert st.applied == window.applied(t) >= k
+        ref = BookState(window)
+        ref.advance(st.applied)
+        assert dict(st.bids) == dict(ref.bids) and dict(st.asks) == dict(ref.asks)

@@ -75,7 +75,7 @@ def test_the_reconstructed_touch_equals_the_recorded_book_ticker_at_every_update
     bt = pd.read_csv(DATA / "btcusdt_perp_bookticker_at_diffs.csv.gz")
     at = {int(u): k for k, u in enumerate(window.last_id)}
     shared = bt[bt["update_id"].isin(at)]
-    assert len(shared) >= 600  # 629 in this recording
+    assert len(shared) == len(bt) == 629
     book = BookState(window)
     for r in shared.itertuples():
         book.advance(at[r.update_id] + 1)

@@ -8,13 +8,15 @@ names, checked (`sim.data.depth`) and cached, so validating a scenario and runni
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sim.data.depth import DepthWindow, depth_window
-from sim.data.replay import ReplayData
-from sim.scenario.schema import Scenario
+from sim.data.replay import load_replay
+from sim.scenario.loader import replay_spec
+from sim.scenario.schema import Scenario, ThinLiquidity, ms
 from sim.world.liquidity import ThinWindow
 from sim.world.recorded_book import RecordedBook
 from sim.world.replay_queue import ReplayQueue, TradeTape
@@ -47,10 +49,21 @@ def recorded_mid(sc: Scenario, start_ms: int, n: int, step_ms: int) -> tuple[np.
     return 0.5 * (bid + ask), facts
 
 
-def recorded_book(sc: Scenario, thin: list[ThinWindow]) -> RecordedBook:
-    return RecordedBook(scenario_window(sc), thin)
+@dataclass(frozen=True)
+class RecordedParts:
+    """What a book replay puts in the venue: its book and its resting-limit queue model."""
+
+    book: RecordedBook
+    queue: ReplayQueue
 
 
-def replay_queue(sc: Scenario, book: RecordedBook, trades: ReplayData) -> ReplayQueue:
-    """The queue model over the run's replayed trades (those the scenario keeps, exclusions applied)."""
-    return ReplayQueue(book, TradeTape.from_table(trades.table, book.window.tick_size), sc.market.lot_size)
+def recorded_parts(sc: Scenario, events: list) -> RecordedParts:
+    """The recorded book (thin-liquidity events applied to it) and the queue model over the run's replayed
+    trades (those the scenario keeps, exclusions applied)."""
+    start, end = sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms
+    thin = [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration), e.depth_factor, e.spread_factor)
+            for e in events if isinstance(e, ThinLiquidity)]
+    book = RecordedBook(scenario_window(sc), thin)
+    trades = load_replay(replay_spec(sc), (start, end))
+    return RecordedParts(book, ReplayQueue(book, TradeTape.from_table(trades.table, book.window.tick_size),
+                                           sc.market.lot_size))

@@ -40,12 +40,12 @@ from sim.scenario.schema import (
     ThinLiquidity,
     ms,
 )
-from sim.world.book_replay import recorded_book, recorded_mid, replay_queue
+from sim.world.book_replay import recorded_mid, recorded_parts
 from sim.world.driver import BotDriver, Crash, VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
-from sim.world.liquidity import IDEAL, Book, DepthProfile, LiquiditySchedule, ThinWindow
+from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
 from sim.world.market import BidAskBounce, GbmParams, PricePath, TickLast, apply_gaps, gbm_path
 from sim.world.rng import RunStreams
@@ -227,13 +227,9 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
         path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
     base = IDEAL if (ideal or liq.ideal) else depth_profile(sc, float(path.mid[0]))
-    thin = [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration), e.depth_factor, e.spread_factor)
-            for e in events if isinstance(e, ThinLiquidity)]
-    liquidity: Book = LiquiditySchedule(base, thin)
-    queue = None
-    if sc.market.book_file and base is not IDEAL:  # market orders walk the recorded levels, limits queue behind them
-        liquidity = recorded_book(sc, thin)
-        queue = replay_queue(sc, liquidity, load_replay(replay_spec(sc), (start, end)))
+    liquidity = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
+                                                    e.depth_factor, e.spread_factor)
+                                         for e in events if isinstance(e, ThinLiquidity)])
     ex = sc.exchange
     rules = VenueRules(taker_fee=0.0 if ideal else ex.taker_fee, maker_fee=0.0 if ideal else ex.maker_fee,
                        leverage=sc.account.leverage, max_leverage=ex.max_leverage,
@@ -242,14 +238,22 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
                        margin_tiers=tuple(MarginTier(t.notional_cap, t.mmr, t.max_leverage) for t in ex.margin_tiers),
                        order_response=ex.order_response, matching_delay_ms=ex.matching_delay.median_ms,
                        matching_delay_sigma=ex.matching_delay.sigma, conditional_orders=ex.conditional_orders)
+    # a recorded book (market.book_file): market orders walk its levels, resting limits queue behind its size
+    recorded = None if ideal or liq.ideal or not sc.market.book_file else recorded_parts(sc, events)
+    if recorded is not None:
+        liquidity = recorded.book
+
     log = RunLog()
     truth = GroundTruth(log)
     inst = instrument_of(sc)
     venue = SimExchange(inst, path, liquidity, rules, sc.account.balance, truth,
-                        matching_rng=streams.stream("matching"), queue=queue)
+                        matching_rng=streams.stream("matching"))
     env = simpy.Environment(initial_time=start)
     clock = VenueClock(env, venue)
     venue.scheduler = clock.schedule
+
+    if recorded is not None:
+        venue.queue = recorded.queue
 
     record = PlatformRecord.open(record_path, inst.symbol, sc.bot.bot_id, power_safe=False)
     strategy_cls = resolve_strategy(sc.bot.strategy)

@@ -145,6 +145,7 @@ class ReplayQueue:
     fill_due): each resting limit's fills scheduled from the recording when it rests."""
 
     name = "replay"
+    series = "mark"  # no price band: recorded trades and quotes, not a price series, fill a replayed queue
 
     def __init__(self, book: RecordedBook, tape: TradeTape, lot_size: Decimal) -> None:
         self.book = book

@@ -100,6 +100,11 @@ def _with_book_files(scenario: Scenario, file: str) -> Scenario:
                      start + scenario.duration_ms)
     except MarketDataError as exc:
         raise ScenarioError(file, [f"market.book_file ({m.book_file}): {exc}"]) from None
+    sides = load_replay(replay_spec(scenario)).table["side"]
+    if not sides.isin(["buy", "sell"]).all():
+        raise ScenarioError(file, ["market.book_file: the replayed trades need the aggressor's side (buy or sell) "
+                                   "on every row, to queue resting orders: map it with market.columns = "
+                                   "{ side = \"...\" }"])
     return scenario.model_copy(update={"market": m.model_copy(update={k: str(p) for k, p in paths.items()})})
 
 

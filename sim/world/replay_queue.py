@@ -102,7 +102,7 @@ class TradeTape:
         order = np.argsort(table["time_ms"].to_numpy(), kind="stable")
         t = table.iloc[order]
         return cls(t["time_ms"].to_numpy(np.int64), np.rint(t["price"].to_numpy(float) / tick_size).astype(np.int64),
-                   t["qty"].to_numpy(float), (t["side"].astype(str).str.lower() == "sell").to_numpy())
+                   np.nan_to_num(t["qty"].to_numpy(float)), (t["side"].astype(str).str.lower() == "sell").to_numpy())
 
 
 def level_events(w: DepthWindow, tape: TradeTape, buy: bool, ticks: int, after_ms: int) -> list[QueueEvent]:

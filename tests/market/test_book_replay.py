@@ -336,3 +336,14 @@ def test_a_book_asked_about_the_past_is_the_same_book_as_one_replayed_from_the_s
         ref = BookState(window)
         ref.advance(st.applied)
         assert dict(st.bids) == dict(ref.bids) and dict(st.asks) == dict(ref.asks)
+
+
+def test_a_book_replay_needs_the_trades_aggressor_side(tmp_path):
+    trades = pd.read_csv(DATA / "btcusdt_perp_trades.csv.gz")
+    trades.drop(columns=["aggressor_side", "is_buyer_maker"]).to_csv(tmp_path / "noside.csv.gz", index=False)
+    text = SCENARIO.read_text().replace("../../data/binance-btcusdt-perp/btcusdt_perp_trades.csv.gz",
+                                        str(tmp_path / "noside.csv.gz"))
+    f = tmp_path / "noside.toml"
+    f.write_text(text.replace("../../data", str(DATA.parent)).replace(', side = "aggressor_side"', ""))
+    with pytest.raises(ScenarioError, match="aggressor's side"):
+        load_scenario(f)

@@ -153,11 +153,6 @@ class ReplayQueue:
         self.lot = lot_size
         self._orders: dict[int, _Resting] = {}
 
-    def ahead_of(self, order: VenueOrder) -> float | None:
-        """The recorded size ahead of ``order`` when it joined (None: not resting here)."""
-        r = self._orders.get(id(order))
-        return None if r is None else r.ahead
-
     def on_rest(self, order: VenueOrder, t: int) -> None:
         w = self.book.window
         buy = order.side is Side.BUY

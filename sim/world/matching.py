@@ -9,9 +9,9 @@ matching delay drawn per order: a wake-up like a crossing (`pending`).
 
 Matching model: a market order (or a triggered TP/SL, or the marketable part of a limit) takes
 from the `liquidity` book (a `sim.world.liquidity.Book`: touch, reach, take; the only way the venue
-reaches the book) and any rest beyond it is cancelled (IOC). A resting limit fills when its
-`queue` model says so (`sim.world.queue`: a queue position advanced by aggressive volume, or fill
-on touch), at the limit price with the maker fee. A fill that closes or flips the position expires
+reaches the book) and any rest beyond it is cancelled (IOC). A resting limit fills when its `queue`
+model says so (`sim.world.queue`: a queue position advanced by aggressive volume, or fill on
+touch), at the limit price with the maker fee. A fill that closes or flips the position expires
 its reduce-only limit orders, and close-position algo orders once flat (Binance).
 """
 from __future__ import annotations

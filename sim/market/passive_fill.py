@@ -204,3 +204,18 @@ def post_fill_drift(data: list[RealData] | None = None, horizons_s: tuple[int, .
             m1 = mid[np.searchsorted(t, ft[ok] + h * 1000, side="right") - 1]
             moves[h].append(sign[ok] * (m1 - m0[ok]) / m0[ok] * 1e4)
     return {f"{h}s": float(np.concatenate(v).mean()) for h, v in moves.items()}
+
+
+ROWS = (("arrivals", "arrivals of the market at a level"), ("any_fill", "any fill (back of the queue)"),
+        *((f"fill_{q:g}", f"mean fill, {q:g}") for q in SIZES), ("through", "level traded through"))
+
+
+def fill_table(columns: dict[str, dict]) -> str:
+    """The statistic side by side (``columns``: name -> `shares` or `real_shares` entry), shares in %."""
+    names = list(columns)
+    lines = [f"{'passive fills':36}" + "".join(f"{n:>14}" for n in names)]
+    for key, label in ROWS:
+        cells = [columns[n].get(key) for n in names]
+        fmt = (lambda v: f"{v:>14,}") if key == "arrivals" else (lambda v: f"{100 * v:>13.1f}%")
+        lines.append(f"{label:36}" + "".join(fmt(v) if v is not None else f"{'-':>14}" for v in cells))
+    return "\n".join(lines)

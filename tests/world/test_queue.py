@@ -184,3 +184,46 @@ def test_touches_that_end_through_bring_more_selling_than_those_the_price_leaves
 
     through, away = volume(29998.05), volume(30000.05)
     assert through == pytest.approx(2.0, rel=0.1) and away == pytest.approx(0.5, rel=0.2)
+
+
+def test_in_a_trades_replay_the_recorded_trades_at_the_price_fill_the_order_behind_its_queue():
+    from pathlib import Path
+
+    from sim.scenario.loader import load_scenario
+    from sim.world.build import build_world
+
+    root = Path(__file__).resolve().parents[2]
+    sc = load_scenario(root / "scenarios/basics/replay-real.toml")
+    world = build_world(sc, 1, ":memory:")
+    ex = world.venue
+    assert isinstance(ex.queue, PositionQueue) and isinstance(ex.queue.flow, RecordedFlow)
+    start = sc.scenario.start_ms
+    flow = ex.queue.flow
+    # a bid one tick under the last trade at the start: the recorded sells at or under it decide its fills
+    price = round(float(ex.path.mid_at(start)) - 0.1, 1)
+    ex.submit(buy("r", f"{price:.1f}", "0.5"), start, "bot")
+    ahead = ex.queue.places[ex.orders["r"].venue_id].ahead
+    assert ahead == pytest.approx(level_size(ex.liquidity.at(start), ex.path.mid_at(start), price, True))
+    ex.catch_up(start + sc.duration_ms)
+    fills = [f for f in ex.fills if f.client_id == "r"]
+    assert fills, "the price traded there in this window"
+    at = (flow.times > start) & flow.sell & (flow.prices <= price + 1e-6)
+    first_at = flow.times[at][0]
+    # every fill is at a recorded trade time; the first is no earlier than the first sell reaching the price
+    assert all(f.ts in set(flow.times.tolist()) for f in fills) and fills[0].ts >= first_at
+    through = flow.times[(flow.times > start) & flow.sell & (flow.prices < price - 1e-6)]
+    sold_at_price = flow.sizes[at & (flow.prices > price - 1e-6) & (flow.times <= fills[0].ts)].sum()
+    assert fills[0].ts == through[0] or sold_at_price > ahead  # traded through, or the queue ahead was sold
+
+
+def test_queue_keys_are_validated_with_the_key_named():
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.loader import parse_scenario
+
+    base = {"scenario": {"name": "q", "description": "q", "duration": "1h"}}
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario({**base, "exchange": {"queue": {"model": "fifo", "trade_rat": 3, "cancel_rate": -1}}})
+    text = str(err.value)
+    assert "exchange.queue.model" in text and "position, touch" in text
+    assert "did you mean 'trade_rate'" in text and "exchange.queue.cancel_rate" in text
+    assert parse_scenario(base).exchange.queue.model == "position"

@@ -7,11 +7,12 @@ path; the venue asks its `scheduler` to wake it at the first crossing and never 
 ``order_response = "ack"`` a market, IOC or FOK order is answered ACKNOWLEDGED and matches after a
 matching delay drawn per order: a wake-up like a crossing (`pending`).
 
-Matching model: a market order (or a triggered TP/SL, or the marketable part of a limit) walks
-the ladder of `liquidity` and any rest beyond it is cancelled (IOC). A resting limit fills when
-its `queue` model says so (`sim.world.queue`: a queue position advanced by aggressive volume, or
-fill on touch), at the limit price with the maker fee. A fill that closes or flips the position
-expires its reduce-only limit orders, and close-position algo orders once flat (Binance).
+Matching model: a market order (or a triggered TP/SL, or the marketable part of a limit) takes
+from the `liquidity` book (a `sim.world.liquidity.Book`: touch, reach, take; the only way the venue
+reaches the book) and any rest beyond it is cancelled (IOC). A resting limit fills when its `queue`
+model says so (`sim.world.queue`: a queue position advanced by aggressive volume, or fill on
+touch), at the limit price with the maker fee. A fill that closes or flips the position expires
+its reduce-only limit orders, and close-position algo orders once flat (Binance).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from sim.core.types import (
 )
 from sim.world.accounting import PositionBook
 from sim.world.algo_orders import AlgoOrder, AlgoService
-from sim.world.liquidity import DepthProfile, LiquiditySchedule, max_qty_within
+from sim.world.liquidity import Book, DepthProfile, LiquiditySchedule
 from sim.world.margin import liquidation_price, open_order_margin
 from sim.world.market import PricePath
 from sim.world.order_checks import Check, check_order, forced_reject, trigger_would_fire
@@ -62,13 +63,13 @@ class VenueCore:
     """The matching engine and order book of one account on one linear perpetual (the port and
     account operations are `SimExchange`'s)."""
 
-    def __init__(self, instrument: Instrument, path: PricePath, depth: DepthProfile | LiquiditySchedule,
+    def __init__(self, instrument: Instrument, path: PricePath, depth: DepthProfile | Book,
                  rules: VenueRules, balance: float, observer: VenueObserver,
                  scheduler: Callable[[int | None], None] = lambda t: None,
                  matching_rng: np.random.Generator | None = None, queue: QueueModel | None = None) -> None:
         self.instrument = instrument
         self.path = path
-        self.liquidity = depth if isinstance(depth, LiquiditySchedule) else LiquiditySchedule(depth)
+        self.liquidity: Book = LiquiditySchedule(depth) if isinstance(depth, DepthProfile) else depth
         self.rules = rules
         self.margin = rules.margin_table
         self.leverage = rules.leverage
@@ -151,8 +152,8 @@ class VenueCore:
             self._finish_ioc(order, now)
         elif order.type is OrderType.LIMIT:
             price = float(order.price)  # type: ignore[arg-type]
-            if order.time_in_force is TimeInForce.FOK and self.instrument.qty_down(max_qty_within(
-                    self.liquidity.at(now), order.side is Side.BUY, self.path.mid_at(now), price)) < order.remaining:
+            if order.time_in_force is TimeInForce.FOK and self.instrument.qty_down(self.liquidity.reach(
+                    now, order.side is Side.BUY, self.path.mid_at(now), price)) < order.remaining:
                 self._finish_ioc(order, now)  # acknowledged, then found unfillable whole: expires
                 return
             self._take(order, now, limit_price=price)
@@ -236,13 +237,8 @@ class VenueCore:
         mid = self.path.mid_at(now)
         if order.is_trigger or order.ts_created < now:
             order.arrival_mid = mid  # a triggered (or acknowledged) order reaches the market when it matches
-        profile = self.liquidity.at(now)
-        order.half_spread_bps = 0.5 * profile.spread_bps
-        buy = order.side is Side.BUY
-        want = float(qty)
-        if limit_price is not None:
-            want = min(want, max_qty_within(profile, buy, mid, limit_price))
-        walk = profile.walk(buy, want, mid)
+        walk = self.liquidity.take(now, order.side is Side.BUY, float(qty), mid, limit_price)
+        order.half_spread_bps = walk.half_spread_bps
         filled = self.instrument.qty_down(walk.filled)
         if filled > 0:
             self._fill(order, filled, walk.avg_price, now, FillKind.TRADE)
@@ -397,7 +393,7 @@ class VenueCore:
         """Close the whole position at the ladder's price, with the liquidation fee; cancel open orders."""
         qty = abs(self.book.qty)
         side = Side.SELL if self.book.qty > 0 else Side.BUY
-        walk = self.liquidity.at(t).walk(side is Side.BUY, float(qty), mid)
+        walk = self.liquidity.take(t, side is Side.BUY, float(qty), mid)
         self._fill(None, qty, walk.avg_price, t, FillKind.LIQUIDATION, side=side, fee_rate=self.rules.liquidation_fee)
         self._flat_pending = False
         for o in self.open_orders():

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from sim.core.instrument import Instrument
 from sim.core.types import Side
-from sim.world.liquidity import LiquiditySchedule
+from sim.world.liquidity import Book
 from sim.world.market import PricePath
 from sim.world.venue_orders import VenueOrder
 
@@ -79,7 +79,7 @@ class TouchQueue:
     name = "touch"
     series = "mark"
 
-    def __init__(self, path: PricePath, liquidity: LiquiditySchedule, instrument: Instrument,
+    def __init__(self, path: PricePath, liquidity: Book, instrument: Instrument,
                  fill_fraction: float) -> None:
         self.path = path
         self.liquidity = liquidity

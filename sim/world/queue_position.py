@@ -32,7 +32,7 @@ import numpy as np
 
 from sim.core.instrument import Instrument
 from sim.core.types import Side
-from sim.world.liquidity import DepthProfile, LiquiditySchedule
+from sim.world.liquidity import Book, DepthProfile
 from sim.world.market import PricePath
 from sim.world.trade_flow import PoissonFlow, RecordedFlow
 from sim.world.venue_orders import VenueOrder
@@ -94,7 +94,7 @@ class PositionQueue:
     name = "position"
     series = "mid"  # the book sits around the mid; bands watch it
 
-    def __init__(self, path: PricePath, liquidity: LiquiditySchedule, instrument: Instrument,
+    def __init__(self, path: PricePath, liquidity: Book, instrument: Instrument,
                  flow: PoissonFlow | RecordedFlow, cancel_rate: float) -> None:
         self.path = path
         self.liquidity = liquidity
@@ -112,7 +112,7 @@ class PositionQueue:
         price, buy = float(order.price), order.side is Side.BUY  # type: ignore[arg-type]
         profile = self.liquidity.at(t)
         mid = self.path.mid_at(t)
-        bid, ask = profile.touch(mid)
+        bid, ask = self.liquidity.touch(t, mid)
         best = bid if buy else ask
         improves = price > best + self.tick / 2 if buy else price < best - self.tick / 2
         ahead = 0.0 if improves else level_size(profile, mid, price, buy)

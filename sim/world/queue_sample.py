@@ -69,7 +69,7 @@ def sample(sc, seed: int = 1, size: str = "0.01", max_offset: int = 5, far: int 
     for i in range(len(path.mid) - 1):
         t = path.time_of(i)
         venue.catch_up(t)
-        bid, ask = liquidity.at(t).touch(path.mid_at(t))
+        bid, ask = liquidity.touch(t, path.mid_at(t))
         for side in (Side.BUY, Side.SELL):
             cur = orders[side]
             if cur is not None:

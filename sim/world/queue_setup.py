@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.instrument import Instrument
-from sim.world.liquidity import LiquiditySchedule
+from sim.world.liquidity import Book
 from sim.world.market import PricePath
 from sim.world.queue import QueueModel, TouchQueue
 from sim.world.queue_position import PositionQueue
@@ -33,7 +33,7 @@ def recorded_flow(table) -> RecordedFlow:
                         (side == "sell") if known.all() else None)
 
 
-def queue_model(sc, path: PricePath, liquidity: LiquiditySchedule, instrument: Instrument, streams: RunStreams,
+def queue_model(sc, path: PricePath, liquidity: Book, instrument: Instrument, streams: RunStreams,
                 ideal: bool = False, trades=None) -> QueueModel:
     """The scenario's queue model (``sc``: `sim.scenario.schema.Scenario`; ``trades``: the replayed
     trades table of a trades replay, None otherwise)."""

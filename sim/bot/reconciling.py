@@ -65,9 +65,9 @@ class Reconciler:
             positions: PositionsReport = yield from self.session.call(self._fetch_positions)
             open_orders: OpenOrdersReport = yield from self.session.call(self._fetch_open_orders)
             fills: FillsReport = yield from self.session.call(FetchFills(sym, rec.state.fills_since_ms))
-            if any(f.ts > positions.ts for f in fills.fills):
-                # the position was read before a fill these reads found (a read was slow or asked again):
-                # the snapshot is not one instant, so read the position again rather than size to it
+            if self.session.sight_lost or any(f.ts > positions.ts for f in fills.fills):
+                # the position was read before a fill these reads found, or a read after it went unanswered
+                # (time passed unseen): the snapshot is not one instant, so read the position again
                 positions = yield from self.session.call(self._fetch_positions)
             algo_reports: list[AlgoOrderReport] = []
             if self.algo:  # conditional orders live in the venue's algo service: list them there

@@ -31,7 +31,7 @@ from sim.scenario.schema import (
     ms,
 )
 from sim.serve.tap import Tap
-from sim.world.build import depth_profile, instrument_of, price_path, replay_path
+from sim.world.build import book_of, depth_profile, instrument_of, price_path, replay_path
 from sim.world.driver import VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
@@ -225,8 +225,8 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
         raise ValueError(f"the history ({history_ms} ms) must be shorter than the scenario ({sc.duration_ms} ms)")
     env = simpy.Environment(initial_time=start + history_ms)
     tap = Tap(truth, lambda t: int(t))  # the server replaces ``wall`` with its clock's mapping
-    venue = SimExchange(instrument_of(sc), path, LiquiditySchedule(base), rules, sc.account.balance, tap,
-                        matching_rng=streams.stream("matching"))
+    venue = SimExchange(instrument_of(sc), path, book_of(sc, LiquiditySchedule(base), path, streams), rules,
+                        sc.account.balance, tap, matching_rng=streams.stream("matching"))
     tap.venue = venue
     truth.exchange = venue
     venue.scheduler = VenueClock(env, venue).schedule

@@ -37,6 +37,7 @@ from sim.world.market import PricePath
 
 SECONDS_A_YEAR = 365 * 86_400
 DEPTH_FACTOR_RANGE = (0.1, 2.0)  # depth from volatility: thinnest and thickest, relative to the ladder
+SIDE_BLOCK = 1024  # side factors drawn this many periods at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,8 @@ class DepthState:
         self.path = path
         p = params
         self._ref = p.vol_reference / math.sqrt(SECONDS_A_YEAR) if p.vol_reference > 0 else 0.0  # per sqrt(s)
-        self._period: tuple[int, tuple[float, float]] = (-1, (1.0, 1.0))
+        self._block: tuple[int, np.ndarray] = (-1, np.ones((1, 2)))
+        self._profiles: tuple[int, DepthProfile | None, list[DepthProfile | None]] = (-1, None, [None, None])
         self._at: tuple[int, float] = (-1, 1.0)
 
     def realized_ratio(self, t_ms: int) -> float:
@@ -135,19 +137,30 @@ class DepthState:
         return ratio
 
     def side_factors(self, t_ms: int) -> tuple[float, float]:
-        """(bid side, ask side) depth factors in force at ``t_ms``."""
+        """(bid side, ask side) depth factors in force at ``t_ms`` (before the median correction)."""
         p = self.params
         if p.side_depth_sd == 0:
             return 1.0, 1.0
         k = t_ms // p.side_depth_period_ms
-        if self._period[0] != k:
-            z = np.random.default_rng([p.seed, k]).standard_normal(2)
-            f = np.exp(p.side_depth_sd * z)
-            self._period = (k, (float(f[0]), float(f[1])))
-        return self._period[1]
+        block, j = divmod(k, SIDE_BLOCK)
+        if self._block[0] != block:  # one generator per block of periods, from the seed and the block's number
+            z = np.random.default_rng([p.seed, block]).standard_normal((SIDE_BLOCK, 2))
+            self._block = (block, np.exp(p.side_depth_sd * z))
+        f = self._block[1][j]
+        return float(f[0]), float(f[1])
 
     def profile(self, base: DepthProfile, t_ms: int, buy: bool) -> DepthProfile:
         """The ladder the side a ``buy`` (or sell) walks shows at ``t_ms``."""
+        t, b, cached = self._profiles
+        if t != t_ms or b is not base:
+            cached = [None, None]
+            self._profiles = (t_ms, base, cached)
+        prof = cached[int(buy)]
+        if prof is None:
+            prof = cached[int(buy)] = self._profile(base, t_ms, buy)
+        return prof
+
+    def _profile(self, base: DepthProfile, t_ms: int, buy: bool) -> DepthProfile:
         ratio = self.realized_ratio(t_ms)
         p = self.params
         lo, hi = DEPTH_FACTOR_RANGE

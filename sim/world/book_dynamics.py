@@ -122,18 +122,18 @@ class DepthState:
         """Realized volatility of the mid over the window before ``t_ms``, over the reference (1: none)."""
         if self._ref == 0.0:
             return 1.0
-        if self._at[0] == t_ms:
-            return self._at[1]
         path = self.path
-        n = max(2, self.params.vol_window_ms // path.tick_ms)
         i = path.index_at(t_ms)
+        if self._at[0] == i:  # the same tick of the path: the same window
+            return self._at[1]
+        n = max(2, self.params.vol_window_ms // path.tick_ms)
         a = max(0, i - n)
         b = min(len(path), a + n + 1)  # near the start of the path the window reaches forward
         seg = path.mid[a:b]
         r = np.diff(np.log(seg)) if len(seg) > 1 else np.zeros(1)
         sigma = math.sqrt(float(np.dot(r, r)) / max(len(r), 1) / (path.tick_ms / 1000.0))
         ratio = sigma / self._ref
-        self._at = (t_ms, ratio)
+        self._at = (i, ratio)
         return ratio
 
     def side_factors(self, t_ms: int) -> tuple[float, float]:
@@ -148,6 +148,10 @@ class DepthState:
             self._block = (block, np.exp(p.side_depth_sd * z))
         f = self._block[1][j]
         return float(f[0]), float(f[1])
+
+    def widening(self, t_ms: int) -> int:
+        """How many times the configured spread the spread is at ``t_ms`` (1 below the threshold)."""
+        return max(1, math.ceil(self.realized_ratio(t_ms) / self.params.spread_vol_threshold))
 
     def profile(self, base: DepthProfile, t_ms: int, buy: bool) -> DepthProfile:
         """The ladder the side a ``buy`` (or sell) walks shows at ``t_ms``."""
@@ -165,7 +169,7 @@ class DepthState:
         p = self.params
         lo, hi = DEPTH_FACTOR_RANGE
         vol_f = 1.0 if ratio == 1.0 else min(hi, max(lo, ratio ** -p.depth_vol_elasticity)) if ratio > 0 else hi
-        widen = max(1, math.ceil(ratio / p.spread_vol_threshold))
+        widen = self.widening(t_ms)
         # a walk costs ~ depth ** (-1 / exponent): a median of exp(sd**2 / (2 exponent)) keeps its mean the ladder's
         side = self.side_factors(t_ms)[int(buy)] * math.exp(0.5 * p.side_depth_sd ** 2 / base.depth_exponent)
         f = vol_f * side
@@ -196,8 +200,9 @@ class DynamicBook(Book):
         self.schedule.add(window)
 
     def touch(self, t_ms: int, mid: float) -> tuple[float, float]:
-        (pb, sb), (pa, sa) = self._side(t_ms, False), self._side(t_ms, True)
-        return mid * (1 - (0.5 * pb.spread_bps + sb) * 1e-4), mid * (1 + (0.5 * pa.spread_bps + sa) * 1e-4)
+        half = 0.5 * self.schedule.at(t_ms).spread_bps * (self.depth.widening(t_ms) if self.depth is not None else 1)
+        sb, sa = (self.impact.shift_bps(t_ms, False), self.impact.shift_bps(t_ms, True)) if self.impact else (0.0, 0.0)
+        return mid * (1 - (half + sb) * 1e-4), mid * (1 + (half + sa) * 1e-4)
 
     def reach(self, t_ms: int, buy: bool, mid: float, limit_price: float) -> float:
         prof, shift = self._side(t_ms, buy)

@@ -118,4 +118,4 @@ def test_the_volatility_is_measured_only_when_an_order_needs_the_book():
     book, path = _book(_calm_then_wild(), depth=DEPTH)
     assert book.depth._at == (-1, 1.0)  # building it measured nothing
     book.touch(4_000_000, path.mid_at(4_000_000))
-    assert book.depth._at[0] == 4_000_000
+    assert book.depth._at[0] == path.index_at(4_000_000)

@@ -9,10 +9,9 @@ matching delay drawn per order: a wake-up like a crossing (`pending`).
 
 Matching model: a market order (or a triggered TP/SL, or the marketable part of a limit) takes
 from the `liquidity` book (a `sim.world.liquidity.Book`: touch, reach, take; the only way the venue
-reaches the book) and any rest beyond it is cancelled (IOC). A resting limit fills when the mid
-trades to its price, in chunks: the k-th level the price trades through it fills
-``resting_fill_fraction * level0_qty * (2k + 1)`` (the volume of that level, shared with the
-queue), at the limit price with the maker fee. A fill that closes or flips the position expires
+reaches the book) and any rest beyond it is cancelled (IOC). A resting limit fills when its `queue`
+model says so (`sim.world.queue`: a queue position advanced by aggressive volume, or fill on
+touch), at the limit price with the maker fee. A fill that closes or flips the position expires
 its reduce-only limit orders, and close-position algo orders once flat (Binance).
 """
 from __future__ import annotations
@@ -46,7 +45,8 @@ from sim.world.margin import liquidation_price, open_order_margin
 from sim.world.market import PricePath
 from sim.world.order_checks import Check, check_order, forced_reject, trigger_would_fire
 from sim.world.order_registry import Registry
-from sim.world.thresholds import limit_level, threshold_bands
+from sim.world.queue import QueueModel, TouchQueue
+from sim.world.thresholds import threshold_bands
 from sim.world.venue_orders import PRICE_Q, VenueObserver, VenueOrder
 from sim.world.venue_rules import VenueRules
 
@@ -66,7 +66,7 @@ class VenueCore:
     def __init__(self, instrument: Instrument, path: PricePath, depth: DepthProfile | Book,
                  rules: VenueRules, balance: float, observer: VenueObserver,
                  scheduler: Callable[[int | None], None] = lambda t: None,
-                 matching_rng: np.random.Generator | None = None) -> None:
+                 matching_rng: np.random.Generator | None = None, queue: QueueModel | None = None) -> None:
         self.instrument = instrument
         self.path = path
         self.liquidity: Book = LiquiditySchedule(depth) if isinstance(depth, DepthProfile) else depth
@@ -93,6 +93,8 @@ class VenueCore:
         self._flat_pending = False  # the position closed or flipped: reduce-only orders to expire
         self.matching_rng = matching_rng if matching_rng is not None else np.random.default_rng(0)
         self.reject_windows: list[tuple[int, int, RejectReason]] = []  # (start, end, reason) of reject_orders
+        self.queue: QueueModel = queue if queue is not None else \
+            TouchQueue(path, self.liquidity, instrument, rules.resting_fill_fraction)
 
     def open_orders(self) -> list[VenueOrder]:
         """Resting orders, then acknowledged ones still waiting to match."""
@@ -158,9 +160,9 @@ class VenueCore:
             if order.time_in_force in _IMMEDIATE or order.remaining == 0:
                 self._finish_ioc(order, now)
             else:
-                self._rest(order)
+                self._rest(order, now)
         else:
-            self._rest(order)
+            self._rest(order, now)
 
     def cancel(self, cid: ClientOrderId, now: int) -> VenueOrder:
         order = self.registry.find(now, cid)
@@ -193,14 +195,17 @@ class VenueCore:
             order.price = req.price
         if req.qty is not None:
             order.qty = req.qty
-        order.trade_throughs = 0  # an amended order goes to the back of the queue
         order.ts_updated = now
+        if order.type is OrderType.LIMIT:
+            self.queue.on_rest(order, now)  # an amended order goes to the back of the queue
         self.observer.on_order(now, order, "amended")
         self._rearm()
         return order
 
-    def _rest(self, order: VenueOrder) -> None:
+    def _rest(self, order: VenueOrder, now: int) -> None:
         self.resting.append(order)
+        if order.type is OrderType.LIMIT:
+            self.queue.on_rest(order, now)
         self._rearm()
 
     def _close_order(self, order: VenueOrder, status: OrderStatus, now: int, what: str) -> None:
@@ -208,6 +213,8 @@ class VenueCore:
         order.ts_updated = now
         if order in self.resting:
             self.resting.remove(order)
+            if order.type is OrderType.LIMIT:
+                self.queue.on_leave(order, now)
             self._rearm()
         self.observer.on_order(now, order, what)
         if order.client_algo_id is not None:
@@ -240,6 +247,7 @@ class VenueCore:
         """An order that does not rest ends now: FILLED, or EXPIRED with what it got (IOC)."""
         if order in self.resting:
             self.resting.remove(order)
+            self.queue.on_leave(order, now)
         status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.EXPIRED
         what = status.value if status is OrderStatus.FILLED or order.filled_qty == 0 else \
             "expired: remainder cancelled (IOC)"
@@ -296,12 +304,9 @@ class VenueCore:
         """Mark price at which equity falls to the maintenance margin (None when flat)."""
         return liquidation_price(float(self.book.qty), self.book.entry, self.book.wallet, self.maintenance_rate())
 
-    def _level(self, o: VenueOrder) -> float:
-        return limit_level(o, self.liquidity.at(self.now).level_step_bps)
-
     def _bands(self) -> dict[str, list[float]]:
         watched = self.resting + self.algo.armed if self.algo.armed else self.resting  # type: ignore[operator]
-        return threshold_bands(watched, self.liquidity.at(self.now).level_step_bps, self.liquidation_price(),
+        return threshold_bands(watched, lambda o: self.queue.band(o, self.now), self.liquidation_price(),
                                self.book.qty > 0)
 
     def rearm(self) -> None:
@@ -320,6 +325,9 @@ class VenueCore:
         wake = None if idx is None else self.path.time_of(idx)
         if self.pending and (wake is None or self.pending[0][0] < wake):
             wake = self.pending[0][0]
+        flow = self.queue.next_time(self.now) if self.resting else None
+        if flow is not None and (wake is None or flow < wake):
+            wake = flow
         if wake != self.next_wake:
             self.next_wake = wake
             self.scheduler(wake)
@@ -349,8 +357,10 @@ class VenueCore:
                     self.observer.on_order(t, o, "triggered")
                     self._take(o, t, limit_price=None)
                     self._finish_ioc(o, t)
-            elif (o.side is Side.BUY and mark <= self._level(o)) or (o.side is Side.SELL and mark >= self._level(o)):
-                self._fill_resting(o, t)
+            else:
+                qty = self.queue.fill_due(o, t)
+                if qty > 0:
+                    self._fill_resting(o, qty, t)
         for a in list(self.algo.armed):
             if a in self.algo.armed:
                 p = mark if a.trigger_by == "mark" else self.path.price_at("last", t)
@@ -365,12 +375,9 @@ class VenueCore:
             self.next_wake = None
         self._rearm()
 
-    def _fill_resting(self, o: VenueOrder, t: int) -> None:
-        """The price traded through a resting limit: it fills one level's share, as a maker."""
-        profile = self.liquidity.at(t)
-        chunk = self.rules.resting_fill_fraction * profile.level0_qty * (2 * o.trade_throughs + 1)
-        qty = self._reducible(o, min(o.remaining, max(self.instrument.qty_down(chunk), self.instrument.lot_size)))
-        o.trade_throughs += 1
+    def _fill_resting(self, o: VenueOrder, due: Decimal, t: int) -> None:
+        """The queue model says a resting limit fills ``due`` now: it fills as a maker at its price."""
+        qty = self._reducible(o, min(o.remaining, due))
         if qty <= 0:
             self._close_order(o, OrderStatus.EXPIRED, t, "expired: nothing to reduce")
             return

@@ -201,7 +201,8 @@ class DynamicBook(Book):
 
     def touch(self, t_ms: int, mid: float) -> tuple[float, float]:
         half = 0.5 * self.schedule.at(t_ms).spread_bps * (self.depth.widening(t_ms) if self.depth is not None else 1)
-        sb, sa = (self.impact.shift_bps(t_ms, False), self.impact.shift_bps(t_ms, True)) if self.impact else (0.0, 0.0)
+        imp = self.impact
+        sb, sa = (imp.shift_bps(t_ms, False), imp.shift_bps(t_ms, True)) if imp is not None else (0.0, 0.0)
         return mid * (1 - (half + sb) * 1e-4), mid * (1 + (half + sa) * 1e-4)
 
     def reach(self, t_ms: int, buy: bool, mid: float, limit_price: float) -> float:

@@ -158,6 +158,12 @@ def depth_profile(sc: Scenario, first_price: float) -> DepthProfile:
                         liq.depth_exponent)
 
 
+def annualised_vol(path: PricePath) -> float:
+    """The annualised volatility of a path's mid over its whole length (0 for a flat or one-tick path)."""
+    r = np.diff(np.log(path.mid))
+    return float(np.sqrt(np.dot(r, r) / max(len(r), 1) * 365 * 86_400_000 / path.tick_ms))
+
+
 def book_of(sc: Scenario, schedule: LiquiditySchedule, path: PricePath, streams: RunStreams) -> Book:
     """The venue's book: the ladder schedule, with the dynamics ``[liquidity]`` switches on (none on the
     ideal book)."""
@@ -167,7 +173,9 @@ def book_of(sc: Scenario, schedule: LiquiditySchedule, path: PricePath, streams:
     impact = ImpactParams(liq.impact_bps, ms(liq.impact_halflife)) if liq.impact == "transient" else None
     depth = None
     if liq.depth_model == "volatility":
-        ref = sc.market.sigma if liq.vol_reference is None else liq.vol_reference
+        ref = liq.vol_reference
+        if ref is None:  # the market's own volatility: the model's sigma, or what the replayed data shows
+            ref = sc.market.sigma if sc.market.model != "replay" else annualised_vol(path)
         depth = DepthParams(ms(liq.vol_window), ref, liq.depth_vol_elasticity, liq.spread_vol_threshold,
                             liq.side_depth_sd, ms(liq.side_depth_period),
                             int(streams.stream("book").integers(2**63 - 1)))

@@ -3,18 +3,20 @@ differs by side, and the static book still available by name."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim.market.metaorder import run_metaorder
-from sim.scenario.loader import parse_scenario
+from sim.scenario.loader import load_scenario, parse_scenario
 from sim.world.book_dynamics import DepthParams, DynamicBook, ImpactParams
-from sim.world.build import book_of, depth_profile
+from sim.world.build import annualised_vol, book_of, depth_profile, replay_path
 from sim.world.liquidity import DepthProfile, LiquiditySchedule
 from sim.world.market import PricePath
 from sim.world.rng import RunStreams
 
+ROOT = Path(__file__).resolve().parents[2]
 HALFLIFE = 60_000
 
 
@@ -119,3 +121,13 @@ def test_the_volatility_is_measured_only_when_an_order_needs_the_book():
     assert book.depth._at == (-1, 1.0)  # building it measured nothing
     book.touch(4_000_000, path.mid_at(4_000_000))
     assert book.depth._at[0] == path.index_at(4_000_000)
+
+
+def test_a_replay_measures_volatility_against_the_replayed_prices_own():
+    sc = load_scenario(ROOT / "scenarios/basics/replay-real.toml")
+    streams = RunStreams(0)
+    path, _ = replay_path(sc, streams)
+    book = book_of(sc, LiquiditySchedule(depth_profile(sc, float(path.mid[0]))), path, streams)
+    assert book.depth.params.vol_reference == pytest.approx(annualised_vol(path)) and annualised_vol(path) > 0.05
+    ratios = [book.depth.realized_ratio(path.time_of(i)) for i in range(0, len(path), 97)]
+    assert 0.5 < float(np.sqrt(np.mean(np.square(ratios)))) < 2.0  # its windows sit around the reference

@@ -82,7 +82,8 @@ class Liquidity(Strict):
     impact_halflife: PositiveDuration = "1m"
     depth_model: Literal["volatility", "static"] = "volatility"
     vol_window: PositiveDuration = "5m"
-    vol_reference: Annotated[float, Field(ge=0, le=10)] | None = None  # annualised; unset: market.sigma
+    # annualised; unset: market.sigma (replay: the data's own)
+    vol_reference: Annotated[float, Field(ge=0, le=10)] | None = None
     depth_vol_elasticity: Annotated[float, Field(ge=0, le=4)] = 1.0
     spread_vol_threshold: Annotated[float, Field(gt=0, le=1_000)] = 3.0
     side_depth_sd: Annotated[float, Field(ge=0, le=3)] = 0.6  # fitted to the shipped snapshots

@@ -1,10 +1,10 @@
 """Depth around the mid and the walk a market order makes through it.
 
 The book is a ladder of levels: level ``k`` sits ``half_spread + k * level_step`` bps from the
-mid and holds ``level0_qty * (2k + 1)`` base units, so the depth within a distance ``d`` of the
-touch grows like ``d**2``. An order of size ``q`` therefore reaches ``~ sqrt(q)`` deep and its
-average impact grows like the square root of its size: the square-root law measured on Bitcoin
-(Donier & Bonart 2015). The walk is closed-form, O(1) in the number of levels.
+mid and the first ``k`` levels hold ``level0_qty * k**depth_exponent`` base units. With exponent 2
+(the latent book of Toth et al. 2011) an order of size ``q`` reaches ``~ sqrt(q)`` deep, the
+square-root law; BTCUSDT's visible book grows like ``k**1.4`` (the default, fitted to the shipped
+snapshots). The walk is closed-form for exponent 2 and a cached table lookup otherwise.
 
 The venue reaches the book only through the `Book` protocol (touch, reach, take, the ladder in
 force, thin windows): `LiquiditySchedule` is the static book (it refills before the next order,

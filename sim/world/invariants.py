@@ -24,7 +24,8 @@ def conservation(world: World) -> list[str]:
 
     Recomputed by the checker's own arithmetic (`Ledger`), never from the venue's totals: realized
     PnL from the fills' prices and the average entry, fees as the fills report them, funding from
-    each settlement's rate, the mark then and the position the fills say was held, and transfers as
+    each settlement's rate, the mark price then (not the mid: they differ when the mark is its own
+    series) and the position the fills say was held, and transfers as
     the interventions booked them.
     """
     v, ledger = world.venue, world.truth.ledger
@@ -40,7 +41,7 @@ def conservation(world: World) -> list[str]:
             logged = Decimal(str(qty)).quantize(v.instrument.lot_size)
             if logged not in held:
                 problems.append(f"t={ts}: funding settled on a position of {logged}, the fills say {sorted(held)}")
-            funding += -float(logged) * v.path.mid_at(ts) * price
+            funding += -float(logged) * v.path.mark_at(ts) * price  # settled at the mark, which may differ from the mid
         elif kind in ("intervention_transfer_in", "intervention_transfer_out") and qty is not None:
             transfers += qty
     expected = v.initial_balance + ledger.realized - ledger.fees + funding + transfers

@@ -159,6 +159,20 @@ def test_the_algo_runs_keep_every_invariant_without_a_planted_bug(tmp_path):
     assert _broken(tmp_path) == {}
 
 
+def _legacy(data: dict) -> dict:
+    out = copy.deepcopy(data)
+    out["exchange"]["conditional_orders"] = "legacy"
+    return out
+
+
+@pytest.mark.parametrize("bug", PLANTED, ids=[b.name for b in PLANTED])
+def test_a_planted_algo_bug_does_not_show_on_the_legacy_route(bug: Planted, monkeypatch, tmp_path):
+    """The same runs with TP/SL as ordinary trigger orders: the planted code never runs, nothing breaks
+    (so each catch below is the algo route's, not a bug the legacy suite already sees)."""
+    bug.plant(monkeypatch)
+    assert _broken(tmp_path, [(name, _legacy(data), seed) for name, data, seed in RUNS]) == {}
+
+
 @pytest.mark.parametrize("bug", PLANTED, ids=[b.name for b in PLANTED])
 def test_a_planted_algo_bug_breaks_its_invariant(bug: Planted, monkeypatch, tmp_path):
     bug.plant(monkeypatch)

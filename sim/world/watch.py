@@ -28,6 +28,12 @@ the world knows three things the end of a run cannot tell:
   A cancel that got no answer counts as acting (the next reconcile resolves it). A reconcile that
   does not complete cleanly (outage, lost answers, an order of unknown status) restarts the grace
   period at the next clean one, and so does a crash: the bot cannot act on what it could not read.
+
+Both routes of conditional orders are watched alike: on the algo route the reconcile's listing
+includes the algo service's (`FetchOpenAlgoOrders`), lookups by client algo id count, a
+`CancelAlgoOrder` is acting, and a protective order is an algo order by the definitions of
+`sim.world.protective` (its quantity, or ``closePosition``; its working child once triggered).
+The checks at acceptance live in `sim.world.acceptance`.
 """
 from __future__ import annotations
 

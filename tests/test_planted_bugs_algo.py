@@ -98,6 +98,8 @@ def _algo_cancel_patch(kind: str) -> Callable[[pytest.MonkeyPatch], None]:
                 if kind == "forgotten":  # cancel-and-replace that forgot the cancel: only the record says so
                     record.update_order(order, OrderStatus.CANCELLED, session.now, f"{reason} (cancel never sent)")
                     return True
+            if algo and kind == "wrong_id_space":  # a legacy CancelOrder: the venue knows no such order
+                return (yield from pure(record, instrument, order, reason, session, False))
             return (yield from pure(record, instrument, order, reason, session, algo))
 
         mp.setattr(protection, "cancel", cancel)
@@ -148,6 +150,8 @@ PLANTED = [
             "the cycle ended with no cancel sent"),
     Planted("bot_algo_replace_forgets_cancel", _algo_cancel_patch("forgotten"), "one_live_order_per_intent",
             "two live sl orders"),
+    Planted("bot_algo_cancel_in_the_wrong_id_space", _algo_cancel_patch("wrong_id_space"),
+            "reduce_only_and_protection", "the cycle ended with no cancel sent"),
     Planted("bot_algo_moved_stop_never_replaced", _algo_cancelled_read_as_live, "record_matches_truth",
             "after a clean reconcile the record's live orders differ"),
     Planted("venue_algo_child_not_reduce_only", _algo_child_not_reduce_only, "reduce_only_and_protection",

@@ -25,9 +25,11 @@ the world knows three things the end of a run cannot tell:
   reconcile: the rest of the cycle in which it learnt of it, plus one whole cycle, as DESIGN.md says
   "beyond one cycle"); by then the bot must have sent a cancel or an amend for that order, or the
   order must be gone or fit again.
-  A cancel that got no answer counts as acting (the next reconcile resolves it). A reconcile that
-  does not complete cleanly (outage, lost answers, an order of unknown status) restarts the grace
-  period at the next clean one, and so does a crash: the bot cannot act on what it could not read.
+  A cancel that got no answer counts as acting (the next reconcile resolves it); one the venue
+  refused does not (a cancel in the wrong id space, a `CancelOrder` for an algo order, is refused).
+  A reconcile that does not complete cleanly (outage, lost answers, an order of unknown status)
+  restarts the grace period at the next clean one, and so does a crash: the bot cannot act on what
+  it could not read.
 
 Both routes of conditional orders are watched alike: on the algo route the reconcile's listing
 includes the algo service's (`FetchOpenAlgoOrders`), lookups by client algo id count, a
@@ -149,7 +151,9 @@ class Watch:
         self.acceptance = Acceptance(truth, self.protection_problems, self.duplicate_problems)
         self._pending: dict[str, tuple[int, int]] = {}  # misfit client id -> (first seen, deadline boundary)
         self._carried: dict[str, tuple[int, int]] = {}
-        self._acted: dict[str, int] = {}  # client id -> when the bot last sent a cancel or amend for it
+        # client id -> when the bot last sent a cancel or amend for it that the venue did not refuse
+        self._acted: dict[str, int] = {}
+        self._act: tuple[str, int | None] | None = None  # the cancel or amend awaiting its answer (and the time before)
         self._quiet: tuple = ()  # (record, its version, venue changes) at the last clean reconcile checked
 
     # ---------------------------------------------------------------- what the bot receives
@@ -193,6 +197,12 @@ class Watch:
         elif error is not None:
             if isinstance(error, RequestTimeout):
                 self._read = None  # the bot lost sight of the venue: its last read is stale
+            elif isinstance(error, Rejected) and self._act is not None:
+                cid, before = self._act  # the venue refused the cancel or amend (e.g. one of the wrong
+                if before is None:  # id space: a CancelOrder for an algo order): it did not act
+                    self._acted.pop(cid, None)
+                else:
+                    self._acted[cid] = before
             rec = self._rec
             if rec is not None and rec.fills_read and type(self._last_request) is FetchOpenAlgoOrders:
                 rec.failed.add("open algo orders")  # the listing is incomplete: not a clean reconcile
@@ -209,6 +219,7 @@ class Watch:
     def request(self, now: int, request: Any) -> None:
         kind = type(request)
         self._last_request = request
+        self._act = None
         rec = self._rec
         if rec is not None:
             if rec.fills_read:  # lookups by client id, then anything else: the reconcile has been applied
@@ -232,10 +243,10 @@ class Watch:
             self._read = None  # a back-off or a cycle's end: time passed, the read is stale
             if self._pending:
                 self._deadline(now, request.until_ms)
-        elif kind is CancelOrder or kind is AmendOrder:
-            self._acted[request.client_id] = now
-        elif kind is CancelAlgoOrder:
-            self._acted[request.client_algo_id] = now
+        elif kind is CancelOrder or kind is AmendOrder or kind is CancelAlgoOrder:
+            cid = request.client_algo_id if kind is CancelAlgoOrder else request.client_id
+            self._act = (cid, self._acted.get(cid))  # undone if the venue refuses it
+            self._acted[cid] = now
         elif kind is SubmitAlgoOrder:  # the algo route: the position it could know is read back at acceptance
             self.acceptance.sent_algo(now, request, self._read)
 

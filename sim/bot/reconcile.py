@@ -156,7 +156,7 @@ def reconcile(state: RecordState, positions: PositionsReport, open_orders: OpenO
                                                  DriftCause.PROTECTIVE_MISMATCH if protective
                                                  else DriftCause.EXTERNAL_CHANGE,
                                                  f"{cid} cancelled at the venue", changed_ms(report)))
-        elif report.status.is_open and report.trigger_price != order.trigger_price:
+        if report.status.is_open and report.trigger_price != order.trigger_price:  # also beside a status change
             res.trigger_moves.append((cid, report.trigger_price))
             protective = order.role in _ROLE_CAUSE
             res.findings.append(DriftFinding("protective_moved" if protective else "order_moved",

@@ -56,8 +56,8 @@ class SimExchange(VenueCore):
 
     @property
     def depth(self) -> DepthProfile:
-        """The baseline depth profile."""
-        return self.liquidity.base
+        """The ladder in force now (the `Book`'s)."""
+        return self.liquidity.at(self.now)
 
     @property
     def open_triggers(self) -> list[VenueOrder]:
@@ -84,7 +84,7 @@ class SimExchange(VenueCore):
                 return order.report(now_ms)
             case FetchTicker():
                 mid = self.path.mid_at(now_ms)
-                bid, ask = self.liquidity.at(now_ms).touch(mid)
+                bid, ask = self.liquidity.touch(now_ms, mid)
                 return Ticker(now_ms, bid, ask, self.path.price_at("last", now_ms), self.path.mark_at(now_ms))
             case FetchOpenAlgoOrders():
                 return OpenAlgoOrdersReport(now_ms, tuple(a.report(now_ms) for a in self.algo.armed))

@@ -41,7 +41,7 @@ def conservation(world: World) -> list[str]:
             logged = Decimal(str(qty)).quantize(v.instrument.lot_size)
             if logged not in held:
                 problems.append(f"t={ts}: funding settled on a position of {logged}, the fills say {sorted(held)}")
-            funding += -float(logged) * v.path.mark_at(ts) * price  # settled at the mark, which may differ from the mid
+            funding += -float(logged) * v.path.mark_at(ts) * price  # Binance settles at the mark
         elif kind in ("intervention_transfer_in", "intervention_transfer_out") and qty is not None:
             transfers += qty
     expected = v.initial_balance + ledger.realized - ledger.fees + funding + transfers

@@ -6,14 +6,17 @@ touch grows like ``d**2``. An order of size ``q`` therefore reaches ``~ sqrt(q)`
 average impact grows like the square root of its size: the square-root law measured on Bitcoin
 (Donier & Bonart 2015). The walk is closed-form, O(1) in the number of levels.
 
-The book is resilient: it refills before the next order (depth is a property of the market, not
-of our past orders), which suits a bot that trades far less often than the book turns over.
+The venue reaches the book only through the `Book` protocol (touch, reach, take, the ladder in
+force, thin windows): `LiquiditySchedule` is the static book (it refills before the next order,
+``[liquidity] impact = "none"``); `sim.world.book_dynamics.DynamicBook` adds transient impact and
+depth that follows volatility; a recorded L2 book plugs in the same way.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -25,6 +28,7 @@ class BookWalk:
     filled: float
     avg_price: float
     worst_price: float
+    half_spread_bps: float = 0.0  # the touch's distance from the mid when it walked: the spread part of its cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +135,39 @@ class ThinWindow:
             raise ValueError("a thin-liquidity window needs end > start and positive factors")
 
 
+@runtime_checkable
+class Book(Protocol):
+    """What the venue asks of the book it matches against: the seam every liquidity model plugs into.
+
+    Prices are absolute, quantities in base units, ``t_ms`` the venue's time and ``mid`` the path's
+    mid at that time (a model may ignore it, a recorded book does). Only `take` changes the book
+    (a model with impact memory remembers the volume taken); the other calls are read-only.
+    """
+
+    def touch(self, t_ms: int, mid: float) -> tuple[float, float]:
+        """Best bid and ask now (post-only checks, the ticker)."""
+        ...
+
+    def reach(self, t_ms: int, buy: bool, mid: float, limit_price: float) -> float:
+        """Base quantity an order could take now at prices no worse than ``limit_price`` (FOK checks)."""
+        ...
+
+    def take(self, t_ms: int, buy: bool, qty: float, mid: float, limit_price: float | None = None) -> BookWalk:
+        """Walk ``qty`` (capped at `reach` of ``limit_price`` when given) and consume it: a taker's fill."""
+        ...
+
+    def at(self, t_ms: int) -> DepthProfile:
+        """The ladder in force at ``t_ms`` (displayed depth, the resting-limit fill model)."""
+        ...
+
+    def add(self, window: ThinWindow) -> None:
+        """A thin-liquidity window decided while running (an operator's event)."""
+        ...
+
+
 class LiquiditySchedule:
-    """The depth profile in force at any time: a baseline plus thin-liquidity windows.
+    """The depth profile in force at any time: a baseline plus thin-liquidity windows; the static
+    `Book` (no memory of past takers: the book refills before the next order).
 
     Overlapping windows do not compound: the thinnest depth and the widest spread in force apply.
     """
@@ -161,6 +196,15 @@ class LiquiditySchedule:
                                                b.levels, b.depth_exponent)
         return self._profiles[key]
 
+    def touch(self, t_ms: int, mid: float) -> tuple[float, float]:
+        return self.at(t_ms).touch(mid)
+
+    def reach(self, t_ms: int, buy: bool, mid: float, limit_price: float) -> float:
+        return max_qty_within(self.at(t_ms), buy, mid, limit_price)
+
+    def take(self, t_ms: int, buy: bool, qty: float, mid: float, limit_price: float | None = None) -> BookWalk:
+        return take_from(self.at(t_ms), buy, qty, mid, limit_price)
+
 
 def max_qty_within(profile: DepthProfile, buy: bool, mid: float, limit_price: float) -> float:
     """Base quantity on the ladder at prices no worse than ``limit_price`` (a limit order's reach)."""
@@ -170,3 +214,22 @@ def max_qty_within(profile: DepthProfile, buy: bool, mid: float, limit_price: fl
         return 0.0
     n = profile.levels if s == 0 else min(int((dist_bps - h) / s) + 1, profile.levels)
     return profile.level0_qty * n**profile.depth_exponent
+
+
+def take_from(profile: DepthProfile, buy: bool, qty: float, mid: float, limit_price: float | None = None,
+              shift_bps: float = 0.0) -> BookWalk:
+    """Walk ``profile`` for ``qty`` (up to ``limit_price``), the whole ladder moved ``shift_bps`` away
+    from the mid on the side taken (0: a fresh book)."""
+    half = 0.5 * profile.spread_bps
+    if limit_price is not None:
+        sign = 1.0 if buy else -1.0
+        reach_mid = mid * (1 + sign * shift_bps * 1e-4)
+        qty = min(qty, max_qty_within(profile, buy, reach_mid, limit_price))
+    if qty <= 0:
+        return BookWalk(0.0, mid, mid, half)
+    w = profile.walk(buy, qty, mid)
+    if shift_bps:
+        sign = 1.0 if buy else -1.0
+        w = BookWalk(w.filled, w.avg_price + sign * mid * shift_bps * 1e-4,
+                     w.worst_price + sign * mid * shift_bps * 1e-4)
+    return BookWalk(w.filled, w.avg_price, w.worst_price, half)

@@ -7,11 +7,11 @@ path; the venue asks its `scheduler` to wake it at the first crossing and never 
 ``order_response = "ack"`` a market, IOC or FOK order is answered ACKNOWLEDGED and matches after a
 matching delay drawn per order: a wake-up like a crossing (`pending`).
 
-Matching model: a market order (or a triggered TP/SL, or the marketable part of a limit) walks
-the ladder of `liquidity` and any rest beyond it is cancelled (IOC). A resting limit fills when
-the mid trades to its price, in chunks: the k-th level the price trades through it fills
-``resting_fill_fraction * level0_qty * (2k + 1)`` (the volume of that level, shared with the
-queue), at the limit price with the maker fee. A fill that closes or flips the position expires
+Matching model: a market order (or a triggered TP/SL, or the marketable part of a limit) takes
+from the `liquidity` book (a `sim.world.liquidity.Book`: touch, reach, take; the only way the venue
+reaches the book) and any rest beyond it is cancelled (IOC). A resting limit fills when its `queue`
+model says so (`sim.world.queue`: a queue position advanced by aggressive volume, or fill on
+touch), at the limit price with the maker fee. A fill that closes or flips the position expires
 its reduce-only limit orders, and close-position algo orders once flat (Binance).
 """
 from __future__ import annotations
@@ -40,12 +40,13 @@ from sim.core.types import (
 )
 from sim.world.accounting import PositionBook
 from sim.world.algo_orders import AlgoOrder, AlgoService
-from sim.world.liquidity import DepthProfile, LiquiditySchedule, max_qty_within
+from sim.world.liquidity import Book, DepthProfile, LiquiditySchedule
 from sim.world.margin import liquidation_price, open_order_margin
 from sim.world.market import PricePath
 from sim.world.order_checks import Check, check_order, forced_reject, trigger_would_fire
 from sim.world.order_registry import Registry
-from sim.world.thresholds import limit_level, threshold_bands
+from sim.world.queue import QueueModel, TouchQueue
+from sim.world.thresholds import threshold_bands
 from sim.world.venue_orders import PRICE_Q, VenueObserver, VenueOrder
 from sim.world.venue_rules import VenueRules
 
@@ -62,13 +63,13 @@ class VenueCore:
     """The matching engine and order book of one account on one linear perpetual (the port and
     account operations are `SimExchange`'s)."""
 
-    def __init__(self, instrument: Instrument, path: PricePath, depth: DepthProfile | LiquiditySchedule,
+    def __init__(self, instrument: Instrument, path: PricePath, depth: DepthProfile | Book,
                  rules: VenueRules, balance: float, observer: VenueObserver,
                  scheduler: Callable[[int | None], None] = lambda t: None,
-                 matching_rng: np.random.Generator | None = None) -> None:
+                 matching_rng: np.random.Generator | None = None, queue: QueueModel | None = None) -> None:
         self.instrument = instrument
         self.path = path
-        self.liquidity = depth if isinstance(depth, LiquiditySchedule) else LiquiditySchedule(depth)
+        self.liquidity: Book = LiquiditySchedule(depth) if isinstance(depth, DepthProfile) else depth
         self.rules = rules
         self.margin = rules.margin_table
         self.leverage = rules.leverage
@@ -92,6 +93,8 @@ class VenueCore:
         self._flat_pending = False  # the position closed or flipped: reduce-only orders to expire
         self.matching_rng = matching_rng if matching_rng is not None else np.random.default_rng(0)
         self.reject_windows: list[tuple[int, int, RejectReason]] = []  # (start, end, reason) of reject_orders
+        self.queue: QueueModel = queue if queue is not None else \
+            TouchQueue(path, self.liquidity, instrument, rules.resting_fill_fraction)
 
     def open_orders(self) -> list[VenueOrder]:
         """Resting orders, then acknowledged ones still waiting to match."""
@@ -149,17 +152,17 @@ class VenueCore:
             self._finish_ioc(order, now)
         elif order.type is OrderType.LIMIT:
             price = float(order.price)  # type: ignore[arg-type]
-            if order.time_in_force is TimeInForce.FOK and self.instrument.qty_down(max_qty_within(
-                    self.liquidity.at(now), order.side is Side.BUY, self.path.mid_at(now), price)) < order.remaining:
+            if order.time_in_force is TimeInForce.FOK and self.instrument.qty_down(self.liquidity.reach(
+                    now, order.side is Side.BUY, self.path.mid_at(now), price)) < order.remaining:
                 self._finish_ioc(order, now)  # acknowledged, then found unfillable whole: expires
                 return
             self._take(order, now, limit_price=price)
             if order.time_in_force in _IMMEDIATE or order.remaining == 0:
                 self._finish_ioc(order, now)
             else:
-                self._rest(order)
+                self._rest(order, now)
         else:
-            self._rest(order)
+            self._rest(order, now)
 
     def cancel(self, cid: ClientOrderId, now: int) -> VenueOrder:
         order = self.registry.find(now, cid)
@@ -192,14 +195,17 @@ class VenueCore:
             order.price = req.price
         if req.qty is not None:
             order.qty = req.qty
-        order.trade_throughs = 0  # an amended order goes to the back of the queue
         order.ts_updated = now
+        if order.type is OrderType.LIMIT:
+            self.queue.on_rest(order, now)  # an amended order goes to the back of the queue
         self.observer.on_order(now, order, "amended")
         self._rearm()
         return order
 
-    def _rest(self, order: VenueOrder) -> None:
+    def _rest(self, order: VenueOrder, now: int) -> None:
         self.resting.append(order)
+        if order.type is OrderType.LIMIT:
+            self.queue.on_rest(order, now)
         self._rearm()
 
     def _close_order(self, order: VenueOrder, status: OrderStatus, now: int, what: str) -> None:
@@ -207,6 +213,8 @@ class VenueCore:
         order.ts_updated = now
         if order in self.resting:
             self.resting.remove(order)
+            if order.type is OrderType.LIMIT:
+                self.queue.on_leave(order, now)
             self._rearm()
         self.observer.on_order(now, order, what)
         if order.client_algo_id is not None:
@@ -229,13 +237,8 @@ class VenueCore:
         mid = self.path.mid_at(now)
         if order.is_trigger or order.ts_created < now:
             order.arrival_mid = mid  # a triggered (or acknowledged) order reaches the market when it matches
-        profile = self.liquidity.at(now)
-        order.half_spread_bps = 0.5 * profile.spread_bps
-        buy = order.side is Side.BUY
-        want = float(qty)
-        if limit_price is not None:
-            want = min(want, max_qty_within(profile, buy, mid, limit_price))
-        walk = profile.walk(buy, want, mid)
+        walk = self.liquidity.take(now, order.side is Side.BUY, float(qty), mid, limit_price)
+        order.half_spread_bps = walk.half_spread_bps
         filled = self.instrument.qty_down(walk.filled)
         if filled > 0:
             self._fill(order, filled, walk.avg_price, now, FillKind.TRADE)
@@ -244,6 +247,7 @@ class VenueCore:
         """An order that does not rest ends now: FILLED, or EXPIRED with what it got (IOC)."""
         if order in self.resting:
             self.resting.remove(order)
+            self.queue.on_leave(order, now)
         status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.EXPIRED
         what = status.value if status is OrderStatus.FILLED or order.filled_qty == 0 else \
             "expired: remainder cancelled (IOC)"
@@ -300,12 +304,9 @@ class VenueCore:
         """Mark price at which equity falls to the maintenance margin (None when flat)."""
         return liquidation_price(float(self.book.qty), self.book.entry, self.book.wallet, self.maintenance_rate())
 
-    def _level(self, o: VenueOrder) -> float:
-        return limit_level(o, self.liquidity.at(self.now).level_step_bps)
-
     def _bands(self) -> dict[str, list[float]]:
         watched = self.resting + self.algo.armed if self.algo.armed else self.resting  # type: ignore[operator]
-        return threshold_bands(watched, self.liquidity.at(self.now).level_step_bps, self.liquidation_price(),
+        return threshold_bands(watched, lambda o: self.queue.band(o, self.now), self.liquidation_price(),
                                self.book.qty > 0)
 
     def rearm(self) -> None:
@@ -324,6 +325,9 @@ class VenueCore:
         wake = None if idx is None else self.path.time_of(idx)
         if self.pending and (wake is None or self.pending[0][0] < wake):
             wake = self.pending[0][0]
+        flow = self.queue.next_time(self.now) if self.resting else None
+        if flow is not None and (wake is None or flow < wake):
+            wake = flow
         if wake != self.next_wake:
             self.next_wake = wake
             self.scheduler(wake)
@@ -353,8 +357,10 @@ class VenueCore:
                     self.observer.on_order(t, o, "triggered")
                     self._take(o, t, limit_price=None)
                     self._finish_ioc(o, t)
-            elif (o.side is Side.BUY and mark <= self._level(o)) or (o.side is Side.SELL and mark >= self._level(o)):
-                self._fill_resting(o, t)
+            else:
+                qty = self.queue.fill_due(o, t)
+                if qty > 0:
+                    self._fill_resting(o, qty, t)
         for a in list(self.algo.armed):
             if a in self.algo.armed:
                 p = mark if a.trigger_by == "mark" else self.path.price_at("last", t)
@@ -369,12 +375,9 @@ class VenueCore:
             self.next_wake = None
         self._rearm()
 
-    def _fill_resting(self, o: VenueOrder, t: int) -> None:
-        """The price traded through a resting limit: it fills one level's share, as a maker."""
-        profile = self.liquidity.at(t)
-        chunk = self.rules.resting_fill_fraction * profile.level0_qty * (2 * o.trade_throughs + 1)
-        qty = self._reducible(o, min(o.remaining, max(self.instrument.qty_down(chunk), self.instrument.lot_size)))
-        o.trade_throughs += 1
+    def _fill_resting(self, o: VenueOrder, due: Decimal, t: int) -> None:
+        """The queue model says a resting limit fills ``due`` now: it fills as a maker at its price."""
+        qty = self._reducible(o, min(o.remaining, due))
         if qty <= 0:
             self._close_order(o, OrderStatus.EXPIRED, t, "expired: nothing to reduce")
             return
@@ -390,7 +393,7 @@ class VenueCore:
         """Close the whole position at the ladder's price, with the liquidation fee; cancel open orders."""
         qty = abs(self.book.qty)
         side = Side.SELL if self.book.qty > 0 else Side.BUY
-        walk = self.liquidity.at(t).walk(side is Side.BUY, float(qty), mid)
+        walk = self.liquidity.take(t, side is Side.BUY, float(qty), mid)
         self._fill(None, qty, walk.avg_price, t, FillKind.LIQUIDATION, side=side, fee_rate=self.rules.liquidation_fee)
         self._flat_pending = False
         for o in self.open_orders():

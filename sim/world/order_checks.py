@@ -15,7 +15,7 @@ from sim.core.instrument import Instrument
 from sim.core.messages import AccountReport, SubmitOrder
 from sim.core.types import OrderType, RejectReason, Side, TimeInForce
 from sim.world.accounting import PositionBook
-from sim.world.liquidity import LiquiditySchedule, max_qty_within
+from sim.world.liquidity import Book
 from sim.world.margin import MarginTable, open_order_margin
 from sim.world.market import PricePath
 from sim.world.order_registry import Registry, valid_client_id
@@ -32,7 +32,7 @@ class VenueView(Protocol):
     instrument: Instrument
     rules: VenueRules
     path: PricePath
-    liquidity: LiquiditySchedule
+    liquidity: Book
     book: PositionBook
     leverage: int
     margin: MarginTable
@@ -91,7 +91,7 @@ def check_order(ex: VenueView, req: SubmitOrder, now: int, source: str = "bot") 
         return code, detail
     mid = ex.path.mid_at(now)
     price = mid
-    bid, ask = ex.liquidity.at(now).touch(mid)
+    bid, ask = ex.liquidity.touch(now, mid)
     band = ex.rules.price_band_pct
     if req.type is OrderType.LIMIT:
         if req.price is None:
@@ -136,7 +136,7 @@ def check_order(ex: VenueView, req: SubmitOrder, now: int, source: str = "bot") 
                                                      f"({booked})")
     if req.type is OrderType.LIMIT and req.time_in_force is TimeInForce.FOK and ex.rules.order_response == "result":
         # (under "ack" the order is acknowledged first and expires at its match if it cannot fill whole)
-        can = max_qty_within(ex.liquidity.at(now), req.side is Side.BUY, mid, price)
+        can = ex.liquidity.reach(now, req.side is Side.BUY, mid, price)
         if inst.qty_down(can) < req.qty:
             return vc.FOK_ORDER_REJECT, f"only {can:.3f} of {req.qty} fillable within {price}"
     if not req.reduce_only and req.type in (OrderType.MARKET, OrderType.LIMIT):

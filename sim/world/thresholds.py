@@ -2,24 +2,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from sim.core.errors import Rejected
 from sim.core.messages import Candle, CandlesReport, FetchCandles
-from sim.core.types import RejectReason, Side
+from sim.core.types import RejectReason
 from sim.world.market import PricePath
 from sim.world.venue_orders import VenueOrder
 
 
-def limit_level(o: VenueOrder, level_step_bps: float) -> float:
-    """The price a resting limit must trade to before its next fill (one level deeper per fill)."""
-    step = level_step_bps * 1e-4 * o.trade_throughs
-    p = float(o.price)  # type: ignore[arg-type]
-    return p * (1 - step) if o.side is Side.BUY else p * (1 + step)
-
-
-def threshold_bands(resting: list[VenueOrder], level_step_bps: float, liquidation: float | None,
-                    long: bool) -> dict[str, list[float]]:
-    """Per price series ("mark", "last"), the [lo, hi] band whose first exit is the next venue event."""
+def threshold_bands(resting: list[VenueOrder], limit_band: Callable[[VenueOrder], tuple[float, float]],
+                    liquidation: float | None, long: bool) -> dict[str, list[float]]:
+    """Per price series ("mark", "last"), the [lo, hi] band whose first exit is the next venue event
+    (a resting limit's band on the mark is its queue model's, ``limit_band``)."""
     bands = {"mark": [-math.inf, math.inf], "last": [-math.inf, math.inf]}
     for o in resting:
         if o.is_trigger:
@@ -29,11 +24,8 @@ def threshold_bands(resting: list[VenueOrder], level_step_bps: float, liquidatio
             else:
                 band[0] = max(band[0], trig)
         else:
-            band, level = bands["mark"], limit_level(o, level_step_bps)
-            if o.side is Side.BUY:
-                band[0] = max(band[0], level)
-            else:
-                band[1] = min(band[1], level)
+            band, (lo, hi) = bands["mark"], limit_band(o)
+            band[0], band[1] = max(band[0], lo), min(band[1], hi)
     if liquidation is not None:
         band = bands["mark"]
         if long:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sim.core.errors import Rejected, RequestTimeout
+from sim.core.errors import RateLimited, Rejected, RequestTimeout
 from sim.core.ids import parse_client_id
 from sim.core.messages import (
     AlgoOrderReport,
@@ -148,6 +148,8 @@ class Watch:
         self._read: tuple[int, Decimal] | None = None
         self._rec: _Reconcile | None = None
         self._last_request: Any = None
+        self._last_error: type | None = None  # the kind of failure the bot's last request met, if any
+        self._backing_off = False  # the bot sleeps for the venue's retry-after before asking again
         self.acceptance = Acceptance(truth, self.protection_problems, self.duplicate_problems)
         self._pending: dict[str, tuple[int, int]] = {}  # misfit client id -> (first seen, deadline boundary)
         self._carried: dict[str, tuple[int, int]] = {}
@@ -160,6 +162,7 @@ class Watch:
     def received(self, now: int, reply: Any, error: Exception | None) -> None:
         """The bot is about to read ``reply`` (or ``error``; both None: nothing)."""
         kind = type(reply)
+        self._last_error = type(error) if error is not None else None
         if kind is PositionsReport:
             qty, entry = ZERO, ZERO
             for p in reply.positions:
@@ -217,19 +220,34 @@ class Watch:
 
     # ------------------------------------------------------------------ what the bot sends
     def request(self, now: int, request: Any) -> None:
-        kind = type(request)
+        kind, prev = type(request), type(self._last_request)
         self._last_request = request
         self._act = None
+        backing_off = kind is Sleep and ((prev is FetchPositions and self._last_error is RateLimited) or
+                                         (prev is Sleep and self._backing_off))
+        retry = self._backing_off if kind is FetchPositions and prev is Sleep else \
+            backing_off if kind is Sleep else kind is FetchPositions and prev is FetchPositions and \
+            self._last_error is RequestTimeout
+        self._backing_off = backing_off
         rec = self._rec
         if rec is not None:
             if rec.fills_read:  # lookups by client id, then anything else: the reconcile has been applied
                 if kind is FetchPositions and not rec.lookups and not rec.reread:
                     rec.reread = True  # a fill newer than the position read: the bot reads it again
+                elif rec.reread and retry:
+                    pass  # the re-read got no answer: asked again at once, or after the venue's retry-after
+                elif kind is FetchOpenOrders:  # a fresh reconcile from the position just read: the last was given up
+                    self._abandon()
+                    self._rec = _Reconcile(rec.read_ts, rec.qty, rec.entry, begun=True)
+                    self._carried, self._pending = self._pending, {}
                 elif kind is FetchOpenAlgoOrders:
                     rec.failed.add("open algo orders")  # until its answer comes
                 elif kind not in _RECONCILE_READS:
                     self._rec = None
-                    self._reconciled(now, rec)
+                    if rec.reread:  # the re-read never came back: the bot knows it does not know
+                        self._abandon()
+                    else:
+                        self._reconciled(now, rec)
             elif rec.listed is None:  # after a position read
                 if kind is FetchOpenOrders:
                     if not rec.begun:  # a reconcile begins: misfits are judged afresh at its end

@@ -134,6 +134,18 @@ def test_protective_order_moved_at_the_venue_is_found_moved_and_its_trigger_adop
     assert res.position is None  # the position itself is right
 
 
+def test_a_moved_trigger_is_adopted_even_when_the_same_report_changes_the_orders_status():
+    """Issue 15, lossy seed 114: the SL's submit went unanswered (status unknown), an operator moved
+    its trigger, and the next listing showed both: the status and the new trigger must be taken."""
+    st = long_state_with_protection()
+    st.orders[SL] = replace(st.orders[SL], status=OrderStatus.UNKNOWN)
+    moved = replace(report(st.orders[SL], status=OrderStatus.ACKNOWLEDGED), trigger_price=D("90.0"))
+    res = run(st, positions("0.1"), [report(st.orders[TP]), moved], [])
+    assert [u.status for u in res.order_updates] == [OrderStatus.ACKNOWLEDGED]
+    assert res.trigger_moves == [(SL, D("90.0"))]
+    assert ("protective_moved", DriftCause.PROTECTIVE_MISMATCH) in [(f.kind, f.cause) for f in res.findings]
+
+
 def test_order_the_venue_never_saw_is_marked_rejected_not_drift():
     st = RecordState()
     st.orders[ENTRY] = order(ENTRY, OrderRole.ENTRY, OrderType.MARKET, OrderStatus.SENT)

@@ -16,9 +16,11 @@ between two cycles).
 from __future__ import annotations
 
 import copy
+import tomllib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -184,3 +186,18 @@ def test_a_planted_algo_bug_breaks_its_invariant(bug: Planted, monkeypatch, tmp_
     named = found.get(bug.invariant, [])
     assert any(bug.says in p for p in named), \
         f"planted bug {bug.name!r} ({bug.plant.__doc__ or bug.name}) not caught as {bug.invariant}: {found}"
+
+
+KNOWN_BUGS = Path(__file__).resolve().parent / "known_bugs"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bot bug on the algo route (tests/known_bugs/algo-sl-on-a-straddled-reconcile.toml, seed 0, ack / algo; "
+    "found by tests/bot/test_answer_modes_property.py): the reconcile's position read (t=...207914, 0.1) predates "
+    "the SL's firing (child fill at ...211005) that its own algo listing and lookup (after a 5 s timeout) report; "
+    "the fills read came before the firing, so no re-read, and the bot sends a new 0.1 SL on a flat position"))
+def test_known_bot_bug_protection_sized_on_a_position_read_older_than_the_sl_its_lookup_saw_fill(tmp_path):
+    data = tomllib.loads((KNOWN_BUGS / "algo-sl-on-a-straddled-reconcile.toml").read_text())
+    result = sim.run(parse_scenario(data), seed=0, out=tmp_path / "r", ideal_twin=False, report=False)
+    verdict = result.summary["invariants"]["reduce_only_and_protection"]
+    assert verdict["held"], verdict["problems"]

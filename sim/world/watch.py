@@ -320,7 +320,9 @@ class Watch:
         bot_id = getattr(record, "bot_id", None)
         # the grace period ends with the bot's cycle after this one (DESIGN.md: "beyond one cycle")
         boundary = self.start_ms + ((now - self.start_ms) // self.cycle_ms + 2) * self.cycle_ms
-        for cid, o in rec.listed.items():
+        shown = dict(rec.listed)  # what the reads show live: listed, or found live by a lookup
+        shown.update({cid: o for cid, o in rec.lookups.items() if o is not None and o.status.is_open})
+        for cid, o in shown.items():
             p = parse_client_id(cid)
             if p is None or p.role not in PROTECTIVE or (bot_id is not None and p.bot_id != bot_id):
                 continue
@@ -369,4 +371,5 @@ class Watch:
             if live is not None and not fits(live.side, live.remaining, ex.book.qty):
                 self.protection_problems.add(
                     f"t={now}: protective {live.describe()} misfit on a position of {ex.book.qty} since the "
-                    f"clean reconcile at t={seen}; the cycle ended with no cancel sent")
+                    f"clean reconcile at t={seen}; the cycle ended with no cancel sent (or only ones the venue "
+                    f"refused)")

@@ -124,6 +124,19 @@ def _algo_cancelled_read_as_live(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(reconciling, "as_report", as_report)
 
 
+def _unlisted_and_kept_when_flat(mp: pytest.MonkeyPatch) -> None:
+    """Reconcile never lists the algo service (it looks each TP/SL of its record up instead), and the
+    protection pass keeps an algo stop once flat: the misfit is seen through lookups only."""
+    pure = reconciling.Reconciler.__init__
+
+    def init(self: reconciling.Reconciler, *args: Any, **kwargs: Any) -> None:
+        pure(self, *args, **kwargs)
+        self.algo = False  # the listing is skipped; lookups still go by client algo id
+
+    mp.setattr(reconciling.Reconciler, "__init__", init)
+    _algo_cancel_patch("kept_when_flat")(mp)
+
+
 # ------------------------------------------------------------------------------ the venue
 def _algo_child_not_reduce_only(mp: pytest.MonkeyPatch) -> None:
     """The algo service sends a triggered order's child without reduce-only and for twice its size:
@@ -150,6 +163,8 @@ PLANTED = [
     Planted("bot_algo_tp_sized_to_target", _algo_tp_sized_to_target, "reduce_only_and_protection",
             "sent when the bot could know a position"),
     Planted("bot_algo_sl_kept_after_close", _algo_cancel_patch("kept_when_flat"), "reduce_only_and_protection",
+            "the cycle ended with no cancel sent"),
+    Planted("bot_algo_unlisted_sl_kept_after_close", _unlisted_and_kept_when_flat, "reduce_only_and_protection",
             "the cycle ended with no cancel sent"),
     Planted("bot_algo_replace_forgets_cancel", _algo_cancel_patch("forgotten"), "one_live_order_per_intent",
             "two live sl orders"),

@@ -47,6 +47,27 @@ def cmd_market(args: argparse.Namespace) -> int:
                "last": stylised_facts(path.series("last").prices, path.tick_ms)}
     print(facts_table(columns))
     print(f"path: {out}  (time, mid, mark, index, last, bid, ask, funding_rate)")
+    if args.queue:
+        return _queue_table(sc, seed)
+    return 0
+
+
+def _queue_table(sc, seed: int) -> int:  # noqa: ANN001
+    """Back-of-queue fill shares on this market (a maker resting 0.01 orders near the touch) beside the real ones."""
+    import numpy as np
+
+    from sim.market.passive_fill import fill_table, real_shares, shares
+    from sim.world.queue_sample import sample
+
+    if sc.market.model == "replay" or sc.exchange.queue.model != "position":
+        print("aethersim market: --queue needs a synthetic market and exchange.queue.model = \"position\"",
+              file=sys.stderr)
+        return 2
+    touches = [x for x in sample(sc, seed).touches if x.arrived]
+    sim_ = shares(np.array([x.displayed for x in touches]), np.array([x.volume for x in touches]),
+                  np.array([x.through for x in touches])) if touches else {"arrivals": 0}
+    real = real_shares()
+    print(fill_table({"real (pooled)": real["all"], "this market": sim_}))
     return 0
 
 
@@ -55,4 +76,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("scenario", help="a scenario file, or the name of a bundled scenario")
     c.add_argument("--seed", type=int, default=None, help="the run's seed (default: the scenario's)")
     c.add_argument("--out", default=None, help="the Parquet file (default reports/market/NAME-seedN.parquet)")
+    c.add_argument("--queue", action="store_true",
+                   help="also print how often the market arriving at a level fills a back-of-queue order, beside "
+                        "the real Binance BTCUSDT figures")
     c.set_defaults(func=cmd_market)

@@ -31,13 +31,14 @@ from sim.scenario.schema import (
     ms,
 )
 from sim.serve.tap import Tap
-from sim.world.build import depth_profile, instrument_of, price_path, replay_path
+from sim.world.build import depth_profile, instrument_of, price_path, replay_path, replay_trades
 from sim.world.driver import VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
 from sim.world.interventions import apply_intervention
 from sim.world.liquidity import IDEAL, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
+from sim.world.queue_setup import queue_model
 from sim.world.rng import RunStreams
 from sim.world.runlog import RunLog
 from sim.world.transport import Faults, Gateway, LatencyModel, RateLimit, Transport, Window
@@ -225,8 +226,10 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
         raise ValueError(f"the history ({history_ms} ms) must be shorter than the scenario ({sc.duration_ms} ms)")
     env = simpy.Environment(initial_time=start + history_ms)
     tap = Tap(truth, lambda t: int(t))  # the server replaces ``wall`` with its clock's mapping
-    venue = SimExchange(instrument_of(sc), path, LiquiditySchedule(base), rules, sc.account.balance, tap,
-                        matching_rng=streams.stream("matching"))
+    liquidity = LiquiditySchedule(base)
+    venue = SimExchange(instrument_of(sc), path, liquidity, rules, sc.account.balance, tap,
+                        matching_rng=streams.stream("matching"),
+                        queue=queue_model(sc, path, liquidity, instrument_of(sc), streams, trades=replay_trades(sc)))
     tap.venue = venue
     truth.exchange = venue
     venue.scheduler = VenueClock(env, venue).schedule

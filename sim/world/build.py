@@ -47,6 +47,7 @@ from sim.world.interventions import schedule_interventions
 from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
 from sim.world.market import BidAskBounce, GbmParams, PricePath, TickLast, apply_gaps, gbm_path
+from sim.world.queue_setup import queue_model
 from sim.world.rng import RunStreams
 from sim.world.runlog import RunLog
 from sim.world.transport import Faults, Gateway, LatencyModel, RateLimit, Transport, Window
@@ -87,6 +88,14 @@ class World:
 def instrument_of(sc: Scenario) -> Instrument:
     m = sc.market
     return Instrument(m.symbol, m.tick_size, m.lot_size, m.min_qty, m.min_notional, m.max_qty, m.market_max_qty)
+
+
+def replay_trades(sc: Scenario):
+    """The replayed trades of a trades replay inside the run's window (None for candles or synthetic markets)."""
+    if sc.market.model != "replay":
+        return None
+    data = load_replay(replay_spec(sc), (sc.scenario.start_ms, sc.scenario.start_ms + sc.duration_ms))
+    return None if data.interval_ms is not None else data.table
 
 
 def replay_path(sc: Scenario, streams: RunStreams) -> tuple[PricePath, dict]:
@@ -238,7 +247,8 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
     truth = GroundTruth(log)
     inst = instrument_of(sc)
     venue = SimExchange(inst, path, liquidity, rules, sc.account.balance, truth,
-                        matching_rng=streams.stream("matching"))
+                        matching_rng=streams.stream("matching"),
+                        queue=queue_model(sc, path, liquidity, inst, streams, ideal, replay_trades(sc)))
     env = simpy.Environment(initial_time=start)
     clock = VenueClock(env, venue)
     venue.scheduler = clock.schedule

@@ -307,7 +307,7 @@ class VenueCore:
     def _bands(self) -> dict[str, list[float]]:
         watched = self.resting + self.algo.armed if self.algo.armed else self.resting  # type: ignore[operator]
         return threshold_bands(watched, lambda o: self.queue.band(o, self.now), self.liquidation_price(),
-                               self.book.qty > 0)
+                               self.book.qty > 0, getattr(self.queue, "series", "mark"))
 
     def rearm(self) -> None:
         self._rearm()

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from sim.core.instrument import Instrument
 from sim.core.types import Side
-from sim.world.liquidity import LiquiditySchedule
+from sim.world.liquidity import Book
 from sim.world.market import PricePath
 from sim.world.venue_orders import VenueOrder
 
@@ -35,7 +35,8 @@ class QueueModel(Protocol):
     """What the matching engine asks about resting limit orders (LIMIT only; triggers are the venue's).
 
     Times are venue milliseconds; the venue calls in time order and never with a time before the
-    last one it passed.
+    last one it passed. A model may name the price series its bands watch in a ``series``
+    attribute (``"mark"``, the default, ``"mid"`` or ``"last"``).
     """
 
     def on_rest(self, order: VenueOrder, t: int) -> None:
@@ -76,8 +77,9 @@ class TouchQueue:
     """
 
     name = "touch"
+    series = "mark"
 
-    def __init__(self, path: PricePath, liquidity: LiquiditySchedule, instrument: Instrument,
+    def __init__(self, path: PricePath, liquidity: Book, instrument: Instrument,
                  fill_fraction: float) -> None:
         self.path = path
         self.liquidity = liquidity

@@ -12,10 +12,10 @@ from sim.world.venue_orders import VenueOrder
 
 
 def threshold_bands(resting: list[VenueOrder], limit_band: Callable[[VenueOrder], tuple[float, float]],
-                    liquidation: float | None, long: bool) -> dict[str, list[float]]:
-    """Per price series ("mark", "last"), the [lo, hi] band whose first exit is the next venue event
-    (a resting limit's band on the mark is its queue model's, ``limit_band``)."""
-    bands = {"mark": [-math.inf, math.inf], "last": [-math.inf, math.inf]}
+                    liquidation: float | None, long: bool, limit_series: str = "mark") -> dict[str, list[float]]:
+    """Per price series ("mark", "last", "mid"), the [lo, hi] band whose first exit is the next venue
+    event (a resting limit's band is its queue model's, ``limit_band``, on ``limit_series``)."""
+    bands = {"mark": [-math.inf, math.inf], "last": [-math.inf, math.inf], "mid": [-math.inf, math.inf]}
     for o in resting:
         if o.is_trigger:
             band, trig = bands[o.trigger_by], float(o.trigger_price)  # type: ignore[arg-type]
@@ -24,7 +24,7 @@ def threshold_bands(resting: list[VenueOrder], limit_band: Callable[[VenueOrder]
             else:
                 band[0] = max(band[0], trig)
         else:
-            band, (lo, hi) = bands["mark"], limit_band(o)
+            band, (lo, hi) = bands[limit_series], limit_band(o)
             band[0], band[1] = max(band[0], lo), min(band[1], hi)
     if liquidation is not None:
         band = bands["mark"]

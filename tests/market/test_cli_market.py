@@ -45,3 +45,15 @@ def test_market_refuses_a_folder_for_out(tmp_path, capsys):
     sc.write_text('[scenario]\nname = "m"\ndescription = "an hour"\nduration = "1h"\n')
     assert main(["market", str(sc), "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_market_queue_prints_back_of_queue_fill_shares_beside_the_real_ones(tmp_path, capsys):
+    sc = tmp_path / "q.toml"
+    sc.write_text('[scenario]\nname = "q"\ndescription = "half an hour"\nduration = "30m"\nseed = 2\n')
+    assert main(["market", str(sc), "--out", str(tmp_path / "q.parquet"), "--queue"]) == 0
+    out = capsys.readouterr().out
+    assert "real (pooled)" in out and "25.6%" in out and "mean fill, 0.25" in out and "level traded through" in out
+    touch = tmp_path / "t.toml"
+    touch.write_text(sc.read_text() + '[exchange.queue]\nmodel = "touch"\n')
+    assert main(["market", str(touch), "--out", str(tmp_path / "t.parquet"), "--queue"]) == 2
+    assert "exchange.queue.model" in capsys.readouterr().err

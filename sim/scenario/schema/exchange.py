@@ -51,6 +51,26 @@ class MatchingDelayCfg(Strict):
     sigma: LogSigma = 0.5
 
 
+class QueueCfg(Strict):
+    """How a resting limit order fills. ``"position"``: behind the queue displayed at its level when
+    it rests, advanced by aggressive volume at its price (a synthetic trade flow, or the replayed
+    trades) and by cancels ahead, filled in full when its level is traded through; ``"touch"``: when
+    the mark trades to it, one level's share at a time (the model before queue positions). The flow
+    keys default to the fit to the shipped Binance BTCUSDT trades and book ticker (README, "Queue
+    position")."""
+
+    model: Literal["position", "touch"] = "position"
+    trade_rate: Annotated[float, Field(ge=0, le=100_000)] = 16.8  # market orders a second at the touch, one side
+    size_log_mean: Annotated[float, Field(ge=-30, le=30)] = -4.15  # mean of ln(trade size, base units)
+    size_log_sd: Annotated[float, Field(ge=0, le=10)] = 1.94  # sd of ln(trade size)
+    cancel_rate: Annotated[float, Field(ge=0, le=1000)] = 0.83  # per second, each unit of the queue ahead
+    through_log_mean: Annotated[float, Field(ge=-10, le=20)] = 2.60  # ln ms a level crossed in one step was the touch
+    through_log_sd: Annotated[float, Field(ge=0, le=10)] = 2.44
+    # the rate at a touch that ends with the level traded through (with the price moving away), x trade_rate
+    through_factor: Annotated[float, Field(ge=0, le=100)] = 0.95
+    away_factor: Annotated[float, Field(ge=0, le=100)] = 0.38
+
+
 class MarginTierCfg(Strict):
     notional_cap: Annotated[float, Field(gt=0, le=1e15)]
     mmr: Fraction
@@ -81,6 +101,7 @@ class Exchange(Strict):
     # "legacy": STOP_MARKET / TAKE_PROFIT_MARKET are also taken as ordinary orders (Binance before
     # 2025-12-09; NautilusTrader still sends them so); "algo": only as algo orders, -4120 otherwise
     conditional_orders: Literal["legacy", "algo"] = "legacy"
+    queue: QueueCfg = QueueCfg()
 
 
 class Account(Strict):

@@ -16,7 +16,7 @@ it must break nothing. Against the checker before the algo route was covered (ma
 five of these seven passed every invariant and one was caught only by another invariant.
 
 A bot bug on the algo route that the stronger checker found (not planted) is kept at the end as a
-strict xfail, with the runs that show it, until the bot is fixed.
+regression test with the runs that showed it; the bot is fixed.
 """
 from __future__ import annotations
 
@@ -209,30 +209,25 @@ def test_a_planted_algo_bug_breaks_its_invariant(bug: Planted, monkeypatch, tmp_
         f"planted bug {bug.name!r} ({bug.plant.__doc__ or bug.name}) not caught as {bug.invariant}: {found}"
 
 
-KNOWN_BUGS = Path(__file__).resolve().parent / "known_bugs"
+REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 CHAOS = Path(__file__).resolve().parent.parent / "scenarios" / "basics" / "chaos.toml"
 LOSSY_ALGO = [("exchange.conditional_orders", "algo"), ("exchange.transport.request_loss_prob", 0.2),
               ("exchange.transport.response_loss_prob", 0.2), ("exchange.transport.timeout", "1s")]
 
 
 def _known_property_seed0() -> tuple[dict, int]:
-    return tomllib.loads((KNOWN_BUGS / "algo-sl-on-a-straddled-reconcile.toml").read_text()), 0
+    return tomllib.loads((REGRESSIONS / "algo-sl-on-a-straddled-reconcile.toml").read_text()), 0
 
 
 def _known_lossy_chaos_seed78() -> tuple[dict, int]:
     return apply_overrides(tomllib.loads(CHAOS.read_text()), LOSSY_ALGO), 78
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bot bug on the algo route: a reconcile's position read predates the firing of its stop-loss, which its "
-    "own algo listing (the stop gone) and lookup (FINISHED, filled) report after timeouts; its fills read came "
-    "before the firing, so it does not read the position again, and it sends a new stop for the old size on a "
-    "flat position. tests/known_bugs/algo-sl-on-a-straddled-reconcile.toml (seed 0, ack / algo: position read "
-    "t=...207914, stop filled ...211005, new stop ...214081), and chaos.toml seed 78 with request and response "
-    "loss 0.2, timeout 1s, algo (new stop ae-82-sl-0 at t=1704120605675)"))
 @pytest.mark.parametrize("known", [_known_property_seed0, _known_lossy_chaos_seed78], ids=["property-seed0",
                                                                                          "lossy-chaos-seed78"])
-def test_known_bot_bug_a_stop_sized_on_a_position_read_older_than_the_stop_fill_its_lookup_saw(known, tmp_path):
+def test_a_stop_is_never_sized_on_a_position_read_older_than_the_stop_fill_its_lookup_saw(known, tmp_path):
+    """Was a bot bug (the reconcile's lookup saw the stop filled after its position read, and the bot sent a
+    new stop for the old size on a flat position); fixed in sim/bot/reconciling.py."""
     data, seed = known()
     result = sim.run(parse_scenario(data), seed=seed, out=tmp_path / "r", ideal_twin=False, report=False)
     verdict = result.summary["invariants"]["reduce_only_and_protection"]

@@ -11,8 +11,6 @@ combinations.
 from __future__ import annotations
 
 import os
-import re
-import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,11 +22,6 @@ from sim.scenario.loader import parse_scenario
 from tests.test_invariants_property import PHASES, _write_repro, scenarios
 
 EXAMPLES = int(os.environ.get("AETHERSIM_ACK_PROPERTY_EXAMPLES", "200"))
-# A known bot bug on the algo route (tests/test_planted_bugs_algo.py, strict xfail): a reconcile sizes a stop on
-# a position read older than the fill of the stop its own algo lookup reports, and sends it on a flat position.
-KNOWN_ALGO_SL_ON_FLAT = re.compile(r"^reduce_only_and_protection: t=\d+: algo protective \S+-sl-\d+ \(\w+ [\d.]+\) "
-                                   r"sent when the bot could know a position of 0(\.0*)? ")
-
 
 def _venue_answers_by_ack() -> bool:
     try:
@@ -63,11 +56,6 @@ def test_under_both_answer_modes_and_routes_random_scenarios_keep_every_invarian
         pytest.fail(f"the run raised {exc!r}; reproduce with: aethersim run {path}")
     failed = [c.describe() for c in result.checks if not c.passed]
     problems = [f"{k}: {p}" for k, v in result.summary["invariants"].items() for p in v["problems"]]
-    algo = data["exchange"]["conditional_orders"] == "algo"
-    known = [p for p in problems if algo and KNOWN_ALGO_SL_ON_FLAT.search(p)]
-    if known:  # a known bot bug, kept as a strict xfail: reported, not failed, so the other runs still count
-        warnings.warn(f"known bot bug (tests/known_bugs/algo-sl-on-a-straddled-reconcile.toml): {known}", stacklevel=1)
-        problems = [p for p in problems if p not in known]
     if failed or problems:
         path = _write_repro(data, problems or failed)
         mode = f"{data['exchange']['order_response']} / {data['exchange']['conditional_orders']}"

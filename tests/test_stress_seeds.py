@@ -27,6 +27,9 @@ VARIATIONS = {
 }
 
 CASES = [
+    # the entry's answer came only after a timeout; the bot looked it up (filled) and sized its TP/SL
+    # on the position read before it, though an operator had reduced the position while it waited
+    ("chaos", 3090, "protection sized on a read gone stale during a timed-out entry"),
     # the earlier sweeps' residue (issue 15's stop-21 note): protection sized on a position read that a
     # fill had overtaken (fixed by reconcile's re-read, 27fb79f), a trigger move lost beside a status
     # change, a misfit not withdrawn within the grace period; each holds today

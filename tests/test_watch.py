@@ -17,8 +17,17 @@ import pytest
 
 import sim
 from sim.core.errors import RequestTimeout
-from sim.core.messages import FetchPositions, FillReport, PositionReport, PositionsReport, Sleep, SubmitOrder
-from sim.core.types import FillKind, OrderRole, OrderType, Side, TradeId
+from sim.core.messages import (
+    AlgoOrderReport,
+    FetchPositions,
+    FillReport,
+    PositionReport,
+    PositionsReport,
+    Sleep,
+    SubmitAlgoOrder,
+    SubmitOrder,
+)
+from sim.core.types import AlgoOrderId, AlgoStatus, FillKind, OrderRole, OrderType, Side, TradeId, TriggerBy
 from sim.world.ledger import Ledger
 from sim.world.watch import Watch
 
@@ -36,6 +45,7 @@ def _fill(truth: SimpleNamespace, cid: str | None, side: Side, qty: str, ts: int
                    FillKind.TRADE, ts)
     truth.exchange.fills.append(f)
     truth.exchange.book.qty += D(qty) * side.sign
+    truth.ledger.add(f)
 
 
 def _read(watch: Watch, qty: str, ts: int) -> None:
@@ -121,3 +131,73 @@ def test_a_protective_algo_order_left_on_a_flat_position_breaks_the_invariant(tm
                                        D(str(round(mid * 1.05))), D("0.1")), world.end_ms)
     world.record.close()
     assert any("ae-1-tp-0 live on a flat position" in p for p in reduce_only_and_protection(world))
+
+
+# ------------------------------------------------------------------------------ the algo route
+def _algo_world(qty: str) -> SimpleNamespace:
+    truth = _world(qty)
+    truth.exchange.algo = SimpleNamespace(armed=[], registry=SimpleNamespace(by_client={}))
+    return truth
+
+
+def _algo(watch: Watch, truth: SimpleNamespace, cid: str, qty: str | None, sent: int, arrives: int,
+          side: Side = Side.SELL) -> None:
+    """The bot sends an algo stop (``qty`` None: closePosition); the algo service accepts it at ``arrives``."""
+    size = None if qty is None else D(qty)
+    req = SubmitAlgoOrder("BTCUSDT", cid, side, OrderType.STOP_MARKET, D(29000), size, close_position=size is None,
+                          reduce_only=size is not None)
+    watch.request(sent, req)
+    held = SimpleNamespace(client_algo_id=cid, side=side, qty=size, close_position=size is None,
+                           status=AlgoStatus.NEW, child=None, is_open=True)
+    report = AlgoOrderReport("BTCUSDT", cid, AlgoOrderId(f"A{cid}"), side, OrderType.STOP_MARKET, size, D(29000),
+                             TriggerBy.LAST, size is not None, size is None, AlgoStatus.NEW, None, None,
+                             arrives, arrives, None, "", D(0), None)
+    watch.algo_accepted(arrives, report)
+    truth.exchange.algo.armed.append(held)
+    truth.exchange.algo.registry.by_client[cid] = held
+
+
+def test_an_algo_order_is_judged_on_the_position_when_it_was_sent_not_when_it_arrived():
+    """Its read gone stale, the bot sends a stop for 0.1 after the operator halved the position; the
+    operator adds back before the order arrives. The venue's position at acceptance fits; the one
+    the bot could know when it sent the order (the checker's ledger at that instant) did not."""
+    truth = _algo_world("0")
+    watch = Watch(truth)
+    _fill(truth, "ae-1-en-0", Side.BUY, "0.1", 500)
+    _read(watch, "0.1", 1_000)
+    _fill(truth, "ext-1", Side.SELL, "0.05", 2_000)
+    watch.request(2_100, Sleep(3_000))  # a back-off: the read is stale
+    _fill(truth, "ext-2", Side.BUY, "0.05", 3_020)  # while the order is on the wire
+    assert truth.exchange.book.qty == D("0.1")
+    _algo(watch, truth, "ae-2-sl-0", "0.1", sent=3_000, arrives=3_050)
+    assert watch.protection_problems.count == 1
+    assert "algo protective ae-2-sl-0 (sell 0.1) sent when the bot could know a position of 0.05" in \
+        watch.protection_problems.items[0]
+
+
+def test_a_close_position_algo_order_fits_any_position_on_the_other_side_and_none_when_flat():
+    truth = _algo_world("0")
+    watch = Watch(truth)
+    _read(watch, "0", 1_000)
+    _fill(truth, "ae-1-en-0", Side.BUY, "0.3", 1_010)  # its own entry: known
+    _algo(watch, truth, "ae-2-sl-0", None, sent=1_020, arrives=1_070)
+    assert watch.protection_problems.count == 0
+    _read(watch, "0.3", 2_000)
+    _fill(truth, "ae-3-ex-0", Side.SELL, "0.3", 2_010)  # its own exit: flat, and it knows it
+    _algo(watch, truth, "ae-4-tp-0", None, sent=2_020, arrives=2_070)
+    assert watch.protection_problems.count == 1
+    assert "(sell closePosition) sent when the bot could know a position of 0" in watch.protection_problems.items[0]
+
+
+def test_a_second_live_algo_stop_is_duplicate_exposure_whatever_its_intent():
+    truth = _algo_world("0.1")
+    watch = Watch(truth)
+    _read(watch, "0.1", 1_000)
+    _algo(watch, truth, "ae-2-sl-0", "0.1", sent=1_010, arrives=1_060)
+    _algo(watch, truth, "ae-5-sl-0", "0.1", sent=1_100, arrives=1_150)  # a replacement, the old never cancelled
+    assert watch.duplicate_problems.count == 1
+    assert "ae-5-sl-0 live beside ae-2-sl-0 (algo sell 0.1), two live sl orders" in watch.duplicate_problems.items[0]
+    truth.exchange.algo.registry.by_client["ae-2-sl-0"].status = AlgoStatus.CANCELLED
+    truth.exchange.algo.armed.pop(0)
+    _algo(watch, truth, "ae-6-tp-0", "0.1", sent=1_200, arrives=1_250)
+    assert watch.duplicate_problems.count == 1

@@ -134,6 +134,14 @@ class Bot:
         """
         if self.record.version == self._protected_version or not self.reconciler.certain or self.uncertain():
             return
+        for _ in range(2):  # time passed unseen since the position was read (a timeout, a back-off): read it again
+            if not self.session.sight_lost:
+                break
+            result = yield from self.reconciler.reconcile()
+            if result is None or result.uncertain or self.uncertain():
+                return
+        if self.session.sight_lost:
+            return  # the venue keeps going unanswered: protect on the next pass, not on a stale read
         cfg = self.config
         posture = yield from ensure_protection(self.record, cfg.instrument, cfg.protective, self.session,
                                                send=self.send)

@@ -92,8 +92,8 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
             return Posture.CHANGED
         if order.status is OrderStatus.UNKNOWN or record.state.position.qty != qty0:
             return Posture.CHANGED  # the position moved or is in doubt: the next pass sizes protection afresh
-        if order.timed_out:
-            return Posture.STALE  # time passed while the bot waited for this answer: read the position first
+        if order.timed_out or session.sight_lost:
+            return Posture.STALE  # time passed unseen while the bot waited (a timeout, a back-off): read first
     return settled
 
 

@@ -65,9 +65,9 @@ class Reconciler:
             positions: PositionsReport = yield from self.session.call(self._fetch_positions)
             open_orders: OpenOrdersReport = yield from self.session.call(self._fetch_open_orders)
             fills: FillsReport = yield from self.session.call(FetchFills(sym, rec.state.fills_since_ms))
-            if any(f.ts > positions.ts for f in fills.fills):
-                # the position was read before a fill these reads found (a read was slow or asked again):
-                # the snapshot is not one instant, so read the position again rather than size to it
+            if self.session.sight_lost or any(f.ts > positions.ts for f in fills.fills):
+                # the position was read before a fill these reads found, or a read after it went unanswered
+                # (time passed unseen): the snapshot is not one instant, so read the position again
                 positions = yield from self.session.call(self._fetch_positions)
             algo_reports: list[AlgoOrderReport] = []
             if self.algo:  # conditional orders live in the venue's algo service: list them there
@@ -103,6 +103,13 @@ class Reconciler:
             found = tuple(replace(f, client_id=aliases[f.client_id]) if f.client_id in aliases else f for f in found)
         result = reconcile(rec.state, positions, open_orders, found, lookups, sym, self.config.bot_id,
                            self.config.entry_tolerance_bps)
+        for cid, report in lookups.items():
+            order = rec.state.orders.get(cid)
+            if report is not None and order is not None and report.updated_ms is not None and \
+                    report.updated_ms > positions.ts and report.filled_qty != order.filled_qty:
+                # the order filled after the position was read (a TP/SL fired while the bot read): this snapshot
+                # is not one instant, so nothing is sized on it; the next reconcile reads the fill and position
+                result.uncertain.append(cid)
         if self.restarted:
             result = result.as_restart()  # what differs now is what the crash left behind
             self.restarted = False

@@ -12,7 +12,9 @@ The session owns what each exchange needs around it, so no driver has to do it b
 - **errors**: a reply carrying an `ExchangeError` is raised where the request was yielded;
 - **reads with back-offs** (`call`): a rate-limited read waits for the venue's retry-after, an
   unanswered one is asked again (a read changes nothing: safe to repeat);
-- **sleeping** (`sleep`, `back_off`) and whether a pushed update that woke the bot was a surprise.
+- **sleeping** (`sleep`, `back_off`) and whether a pushed update that woke the bot was a surprise;
+- **sight of the position** (`sight_lost`): time passed that the bot could not watch (a request went
+  unanswered, or it slept) since its last position read, so that read may no longer hold.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from sim.core.messages import (
     CancelAlgoOrder,
     CancelOrder,
     FillReport,
+    PositionsReport,
     Reply,
     Request,
     Sleep,
@@ -50,6 +53,7 @@ class Session:
         self.bot_id = bot_id
         self.now = now
         self.surprised = False  # a back-off was cut short by a surprising pushed update: look soon
+        self.sight_lost = True  # since the last position read, a request timed out or the bot slept
 
     def ask(self, request: Request) -> Io[Any]:
         """Send one request and return the venue's answer (or raise its error), learning the time."""
@@ -58,6 +62,11 @@ class Session:
         reply: Reply = yield request
         self.now = reply.received_ms
         answer = reply.answer
+        kind = type(answer)
+        if kind is PositionsReport:
+            self.sight_lost = False
+        elif kind is Woke or kind is RequestTimeout:
+            self.sight_lost = True  # time passed unseen: an operator or a trigger may have moved the position
         if isinstance(answer, ExchangeError):
             raise answer
         return answer

@@ -6,6 +6,7 @@ cost of walking them, and tested against it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,3 +42,18 @@ def walk_cost_bps(levels: np.ndarray, qty: float, mid: float) -> float:
     take[-1] -= max(cum[k] - qty, 0.0)
     avg = float((levels[: k + 1, 0] * take).sum() / take.sum())
     return abs(avg / mid - 1.0) * 1e4
+
+
+def depth_log_ratios(snapshots: list[Snapshot], reach: Callable[[float, float], float],
+                     distances_bps: tuple[float, ...] = (1.0, 5.0, 10.0)) -> np.ndarray:
+    """Per side of each snapshot (bids then asks), the mean over ``distances_bps`` of log(real depth within
+    the distance / the model's), ``reach(mid, distance_bps)`` giving the model's one-side depth.
+
+    Their spread is how much one side's depth differs from the ladder at a random instant: the log-sd
+    of the per-side depth factor of ``[liquidity] side_depth_sd``."""
+    out = []
+    for s in snapshots:
+        for levels in (s.bids, s.asks):
+            dist = np.abs(levels[:, 0] / s.mid - 1.0) * 1e4
+            out.append(np.mean([np.log(levels[dist <= d + 1e-9, 1].sum() / reach(s.mid, d)) for d in distances_bps]))
+    return np.array(out)

@@ -31,7 +31,7 @@ from sim.scenario.schema import (
     ms,
 )
 from sim.serve.tap import Tap
-from sim.world.build import depth_profile, instrument_of, price_path, replay_path, replay_trades
+from sim.world.build import book_of, depth_profile, instrument_of, price_path, replay_path, replay_trades
 from sim.world.driver import VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
@@ -226,7 +226,7 @@ def build_serve_world(sc: Scenario, seed: int | None = None, sample_ms: int = 10
         raise ValueError(f"the history ({history_ms} ms) must be shorter than the scenario ({sc.duration_ms} ms)")
     env = simpy.Environment(initial_time=start + history_ms)
     tap = Tap(truth, lambda t: int(t))  # the server replaces ``wall`` with its clock's mapping
-    liquidity = LiquiditySchedule(base)
+    liquidity = book_of(sc, LiquiditySchedule(base), path, streams)
     venue = SimExchange(instrument_of(sc), path, liquidity, rules, sc.account.balance, tap,
                         matching_rng=streams.stream("matching"),
                         queue=queue_model(sc, path, liquidity, instrument_of(sc), streams, trades=replay_trades(sc)))

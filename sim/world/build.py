@@ -40,12 +40,13 @@ from sim.scenario.schema import (
     ThinLiquidity,
     ms,
 )
+from sim.world.book_dynamics import DepthParams, DynamicBook, ImpactParams
 from sim.world.book_replay import recorded_mid, recorded_parts
 from sim.world.driver import BotDriver, Crash, VenueClock
 from sim.world.exchange import SimExchange, VenueRules
 from sim.world.faults import draw_fault_events
 from sim.world.interventions import schedule_interventions
-from sim.world.liquidity import IDEAL, DepthProfile, LiquiditySchedule, ThinWindow
+from sim.world.liquidity import IDEAL, Book, DepthProfile, LiquiditySchedule, ThinWindow
 from sim.world.margin import MarginTier
 from sim.world.market import BidAskBounce, GbmParams, PricePath, TickLast, apply_gaps, gbm_path
 from sim.world.queue_setup import queue_model
@@ -170,6 +171,30 @@ def depth_profile(sc: Scenario, first_price: float) -> DepthProfile:
                         liq.depth_exponent)
 
 
+def annualised_vol(path: PricePath) -> float:
+    """The annualised volatility of a path's mid over its whole length (0 for a flat or one-tick path)."""
+    r = np.diff(np.log(path.mid))
+    return float(np.sqrt(np.dot(r, r) / max(len(r), 1) * 365 * 86_400_000 / path.tick_ms))
+
+
+def book_of(sc: Scenario, schedule: LiquiditySchedule, path: PricePath, streams: RunStreams) -> Book:
+    """The venue's book: the ladder schedule, with the dynamics ``[liquidity]`` switches on (none on the
+    ideal book)."""
+    liq = sc.liquidity
+    if liq.ideal or (liq.impact == "none" and liq.depth_model == "static"):
+        return schedule
+    impact = ImpactParams(liq.impact_bps, ms(liq.impact_halflife)) if liq.impact == "transient" else None
+    depth = None
+    if liq.depth_model == "volatility":
+        ref = liq.vol_reference
+        if ref is None:  # the market's own volatility: the model's sigma, or what the replayed data shows
+            ref = sc.market.sigma if sc.market.model != "replay" else annualised_vol(path)
+        depth = DepthParams(ms(liq.vol_window), ref, liq.depth_vol_elasticity, liq.spread_vol_threshold,
+                            liq.side_depth_sd, ms(liq.side_depth_period),
+                            int(streams.stream("book").integers(2**63 - 1)))
+    return DynamicBook(schedule, path, impact, depth)
+
+
 def _iso(t_ms: int) -> str:
     return datetime.fromtimestamp(t_ms / 1000, tz=UTC).isoformat()
 
@@ -236,9 +261,10 @@ def build_world(sc: Scenario, seed: int, record_path: str | Path, ideal: bool = 
         path = price_path(sc, streams, [e for e in events if isinstance(e, PriceGap)])
     liq = sc.liquidity
     base = IDEAL if (ideal or liq.ideal) else depth_profile(sc, float(path.mid[0]))
-    liquidity = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
-                                                    e.depth_factor, e.spread_factor)
-                                         for e in events if isinstance(e, ThinLiquidity)])
+    schedule = LiquiditySchedule(base, [ThinWindow(start + ms(e.at), start + ms(e.at) + ms(e.duration),
+                                                   e.depth_factor, e.spread_factor)
+                                        for e in events if isinstance(e, ThinLiquidity)])
+    liquidity = schedule if ideal else book_of(sc, schedule, path, streams)
     ex = sc.exchange
     rules = VenueRules(taker_fee=0.0 if ideal else ex.taker_fee, maker_fee=0.0 if ideal else ex.maker_fee,
                        leverage=sc.account.leverage, max_leverage=ex.max_leverage,

@@ -13,6 +13,7 @@ from pathlib import Path
 from sim.core.ids import parse_client_id
 from sim.core.types import FillKind, OrderRole
 from sim.world.build import World
+from sim.world.protective import fits, live_protection, owner_of_fill, trades_reduce_only
 
 PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
 LEVERAGE_SLACK = 0.02
@@ -23,7 +24,8 @@ def conservation(world: World) -> list[str]:
 
     Recomputed by the checker's own arithmetic (`Ledger`), never from the venue's totals: realized
     PnL from the fills' prices and the average entry, fees as the fills report them, funding from
-    each settlement's rate, the mark then and the position the fills say was held, and transfers as
+    each settlement's rate, the mark price then (not the mid: they differ when the mark is its own
+    series) and the position the fills say was held, and transfers as
     the interventions booked them.
     """
     v, ledger = world.venue, world.truth.ledger
@@ -120,21 +122,17 @@ def reduce_only_and_protection(world: World) -> list[str]:
     for f in world.venue.fills:
         after = pos + f.qty * f.side.sign
         order = orders.get(f.client_id) if f.client_id else None
-        if order is not None and order.reduce_only and (abs(after) > abs(pos) or after * pos < 0):
-            problems.append(f"t={f.ts}: reduce-only {f.client_id} took the position from {pos} to {after}")
+        # an algo order's child trades reduce-only when its algo order is reduce-only or close-position
+        if order is not None and trades_reduce_only(world.venue, order) and (abs(after) > abs(pos) or after * pos < 0):
+            problems.append(f"t={f.ts}: reduce-only {owner_of_fill(world.venue, f.client_id)} "
+                            f"({f.client_id}) took the position from {pos} to {after}")
         pos = after
     qty = world.venue.book.qty
-    live = [(o.client_id, o.remaining) for o in world.venue.resting]
-    algo = getattr(world.venue, "algo", None)  # conditional orders held by the venue's algo service, if any
-    live += [(a.client_algo_id, a.qty) for a in (algo.armed if algo is not None else ())]
-    for cid, remaining in live:
-        p = parse_client_id(cid)
-        if p is None or p.role not in PROTECTIVE:
-            continue
+    for lp in live_protection(world.venue):  # resting trigger orders, algo orders and their working children
         if qty == 0:
-            problems.append(f"protective {cid} live on a flat position")
-        elif remaining is not None and remaining > abs(qty):  # None: closes whatever the position is
-            problems.append(f"protective {cid} for {remaining} exceeds the position {abs(qty)}")
+            problems.append(f"protective {lp.client_id} live on a flat position")
+        elif not fits(lp.side, lp.remaining, qty):
+            problems.append(f"protective {lp.describe()} does not fit the position {qty}")
     return problems
 
 

@@ -1,10 +1,10 @@
 """Depth around the mid and the walk a market order makes through it.
 
 The book is a ladder of levels: level ``k`` sits ``half_spread + k * level_step`` bps from the
-mid and holds ``level0_qty * (2k + 1)`` base units, so the depth within a distance ``d`` of the
-touch grows like ``d**2``. An order of size ``q`` therefore reaches ``~ sqrt(q)`` deep and its
-average impact grows like the square root of its size: the square-root law measured on Bitcoin
-(Donier & Bonart 2015). The walk is closed-form, O(1) in the number of levels.
+mid and the first ``k`` levels hold ``level0_qty * k**depth_exponent`` base units. With exponent 2
+(the latent book of Toth et al. 2011) an order of size ``q`` reaches ``~ sqrt(q)`` deep, the
+square-root law; BTCUSDT's visible book grows like ``k**1.4`` (the default, fitted to the shipped
+snapshots). The walk is closed-form for exponent 2 and a cached table lookup otherwise.
 
 The venue reaches the book only through the `Book` protocol (touch, reach, take, the ladder in
 force, thin windows): `LiquiditySchedule` is the static book (it refills before the next order,
@@ -92,10 +92,12 @@ class DepthProfile:
 
 
 @lru_cache(maxsize=64)
-def _ladder(level0: float, exponent: float, levels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative quantity, and cumulative quantity x level index, of the first k levels (k = 0..levels)."""
+def _ladder(exponent: float, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative quantity, and cumulative quantity x level index, of the first k levels (k = 0..levels),
+    for a touch of one base unit (both scale with ``level0_qty``: a book whose depth changes by a factor
+    reuses the table)."""
     k = np.arange(levels + 1, dtype=float)
-    cum = level0 * k**exponent
+    cum = k**exponent
     size = np.diff(cum)
     cum_kq = np.concatenate([[0.0], np.cumsum(size * np.arange(levels))])
     return cum, cum_kq
@@ -103,15 +105,20 @@ def _ladder(level0: float, exponent: float, levels: int) -> tuple[np.ndarray, np
 
 def _walk_general(p: DepthProfile, buy: bool, qty: float, mid: float) -> BookWalk:
     """`DepthProfile.walk` for any depth exponent (tables instead of the closed form)."""
-    cum, cum_kq = _ladder(p.level0_qty, p.depth_exponent, p.levels)
-    q = min(qty, float(cum[-1]))
-    n = int(np.searchsorted(cum, q, side="right")) - 1  # whole levels consumed
-    full = float(cum[n])
+    cum, cum_kq = _ladder(p.depth_exponent, p.levels)
+    l0 = p.level0_qty
+    q = min(qty, l0 * float(cum[-1]))
+    n = int(np.searchsorted(cum, q / l0, side="right")) - 1  # whole levels consumed
+    while n > 0 and l0 * float(cum[n]) > q:  # guard the division's rounding
+        n -= 1
+    while n < p.levels and l0 * float(cum[n + 1]) <= q:
+        n += 1
+    full = l0 * float(cum[n])
     rest = q - full
     if rest <= 1e-12 * q:
         rest = 0.0
     h, s = 0.5 * p.spread_bps, p.level_step_bps
-    avg_bps = (h * full + s * float(cum_kq[n]) + rest * (h + s * n)) / q
+    avg_bps = (h * full + s * l0 * float(cum_kq[n]) + rest * (h + s * n)) / q
     worst_bps = h + s * (n if rest > 0 else max(n - 1, 0))
     sign = 1.0 if buy else -1.0
     return BookWalk(q, mid * (1 + sign * avg_bps * 1e-4), mid * (1 + sign * worst_bps * 1e-4))

@@ -18,6 +18,7 @@ from sim.core.messages import AlgoOrderReport, FillReport, SubmitOrder
 from sim.core.types import FillKind, OrderRole, RejectReason
 from sim.world.exchange import SimExchange
 from sim.world.ledger import Ledger
+from sim.world.protective import live_protection
 from sim.world.runlog import RunLog
 from sim.world.venue_orders import VenueOrder
 from sim.world.watch import Watch
@@ -105,14 +106,17 @@ class GroundTruth:
                        None, f"{reason.value}: {detail}")
 
     def on_algo(self, ts: int, report: AlgoOrderReport, what: str) -> None:
-        """An algo (conditional) order changed: pushed to the bot and logged. (Its child order is
-        followed through `on_order`; protection invariants over algo orders are the checker's.)"""
+        """An algo (conditional) order changed: pushed to the bot and logged, and when one of ours is
+        accepted the watch checks it as it checks a legacy TP/SL. (Its child order is followed
+        through `on_order`.)"""
         if self.publish is not None:
             self.publish(ts, report)
         self.log.event(ts, f"algo_{what.split(':')[0].replace(' ', '_')}", "venue", report.client_algo_id,
                        report.side.value, None if report.qty is None else float(report.qty),
                        float(report.trigger_price), what)
         cid = report.client_algo_id
+        if what == "accepted":
+            self.watch.algo_accepted(ts, report)  # invariants 3 and 4 at acceptance, as for a legacy order
         if parse_client_id(cid) is not None and (self.record is None or self._ours(cid)):
             if report.status.is_open:  # our live TP/SL at the venue, as for a legacy-route order
                 self.venue_orders[cid] = report.trigger_price
@@ -142,11 +146,10 @@ class GroundTruth:
                 equity = ex.book.wallet + (float(qty) * (mid - ex.book.entry) if qty else 0.0)
                 lev = abs(float(qty)) * mid / equity if equity > 0 else float("inf")
                 self.exposure_steps.append((ts, last.client_id, qty, lev))  # type: ignore[arg-type]
-            for o in ex.resting:
-                p = parse_client_id(o.client_id)
-                if p is not None and p.role in PROTECTIVE and o.remaining > abs(qty):
+            for lp in live_protection(ex):  # either route (`sim.world.protective`)
+                if lp.remaining is not None and lp.remaining > abs(qty):
                     self.protection_breaches.append(f"t={ts}: after bot fill {last.client_id} protective "
-                                                    f"{o.client_id} for {o.remaining} exceeds the position {qty}")
+                                                    f"{lp.describe()} exceeds the position {qty}")
         if self.record is not None and qty != before:
             target = self.record.target_qty()
             if target is not None and qty != 0 and (target * qty < 0 or abs(qty) > abs(target)) and \

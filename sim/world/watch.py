@@ -25,9 +25,17 @@ the world knows three things the end of a run cannot tell:
   reconcile: the rest of the cycle in which it learnt of it, plus one whole cycle, as DESIGN.md says
   "beyond one cycle"); by then the bot must have sent a cancel or an amend for that order, or the
   order must be gone or fit again.
-  A cancel that got no answer counts as acting (the next reconcile resolves it). A reconcile that
-  does not complete cleanly (outage, lost answers, an order of unknown status) restarts the grace
-  period at the next clean one, and so does a crash: the bot cannot act on what it could not read.
+  A cancel that got no answer counts as acting (the next reconcile resolves it); one the venue
+  refused does not (a cancel in the wrong id space, a `CancelOrder` for an algo order, is refused).
+  A reconcile that does not complete cleanly (outage, lost answers, an order of unknown status)
+  restarts the grace period at the next clean one, and so does a crash: the bot cannot act on what
+  it could not read.
+
+Both routes of conditional orders are watched alike: on the algo route the reconcile's listing
+includes the algo service's (`FetchOpenAlgoOrders`), lookups by client algo id count, a
+`CancelAlgoOrder` is acting, and a protective order is an algo order by the definitions of
+`sim.world.protective` (its quantity, or ``closePosition``; its working child once triggered).
+The checks at acceptance live in `sim.world.acceptance`.
 """
 from __future__ import annotations
 
@@ -54,12 +62,14 @@ from sim.core.messages import (
     OrderReport,
     PositionsReport,
     Sleep,
+    SubmitAlgoOrder,
     SubmitOrder,
 )
-from sim.core.types import FillKind, OrderRole, RejectReason, Side
+from sim.core.types import OrderRole, RejectReason, Side
+from sim.world.acceptance import Acceptance, Problems
 from sim.world.ledger import Ledger
+from sim.world.protective import PROTECTIVE, fits, live_protective
 
-PROTECTIVE = (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
 _LOOKUPS = (FetchOrder, FetchAlgoOrder)  # after the fills read: lookups by client id (or client algo id)
 _RECONCILE_READS = (FetchOrder, FetchAlgoOrder, FetchOpenAlgoOrders)  # still part of the reconcile
 
@@ -74,11 +84,12 @@ class _AlgoListed:
     filled_qty: Decimal
     trigger_price: Decimal | None
     open: bool
+    close_position: bool = False
 
     @classmethod
     def of(cls, a: AlgoOrderReport) -> _AlgoListed:
         return cls(a.client_algo_id, a.side, a.qty if a.qty is not None else ZERO, a.actual_qty, a.trigger_price,
-                   a.status.is_open)
+                   a.status.is_open, a.close_position)
 
     @property
     def status(self) -> _AlgoListed:
@@ -88,12 +99,12 @@ class _AlgoListed:
     def is_open(self) -> bool:
         return self.open
 ZERO = Decimal(0)
-MAX_PROBLEMS = 20  # kept per kind; the count says how many there were
+__all__ = ["Problems", "TruthView", "Watch", "fits"]
 
 
-def fits(side: Side, remaining: Decimal, position: Decimal) -> bool:
-    """Does a reduce-only protective order of ``remaining`` on ``side`` fit the position?"""
-    return position != 0 and remaining <= abs(position) and (side is Side.SELL) == (position > 0)
+def _remaining(o: OrderReport | _AlgoListed) -> Decimal | None:
+    """What a listed order can still trade (None: a close-position algo order, whatever the position is)."""
+    return None if getattr(o, "close_position", False) else o.qty - o.filled_qty
 
 
 @dataclass
@@ -109,23 +120,6 @@ class _Reconcile:
     failed: set[str] = field(default_factory=set)  # lookups whose last try got no answer
     begun: bool = False
     reread: bool = False  # the position is being read again after the fills (the snapshot straddled a fill)
-
-
-class Problems:
-    """Problems of one kind: the first few in full, and how many in all."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-        self.count = 0
-
-    def add(self, text: str) -> None:
-        self.count += 1
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append(text)
-
-    def listed(self) -> list[str]:
-        more = self.count - len(self.items)
-        return self.items + ([f"... and {more} more"] if more > 0 else [])
 
 
 class TruthView(Protocol):
@@ -156,10 +150,12 @@ class Watch:
         self._last_request: Any = None
         self._last_error: type | None = None  # the kind of failure the bot's last request met, if any
         self._backing_off = False  # the bot sleeps for the venue's retry-after before asking again
-        self._basis: dict[str, Decimal] = {}  # protective client id -> the position the bot could know
+        self.acceptance = Acceptance(truth, self.protection_problems, self.duplicate_problems)
         self._pending: dict[str, tuple[int, int]] = {}  # misfit client id -> (first seen, deadline boundary)
         self._carried: dict[str, tuple[int, int]] = {}
-        self._acted: dict[str, int] = {}  # client id -> when the bot last sent a cancel or amend for it
+        # client id -> when the bot last sent a cancel or amend for it that the venue did not refuse
+        self._acted: dict[str, int] = {}
+        self._act: tuple[str, int | None] | None = None  # the cancel or amend awaiting its answer (and the time before)
         self._quiet: tuple = ()  # (record, its version, venue changes) at the last clean reconcile checked
 
     # ---------------------------------------------------------------- what the bot receives
@@ -204,6 +200,12 @@ class Watch:
         elif error is not None:
             if isinstance(error, RequestTimeout):
                 self._read = None  # the bot lost sight of the venue: its last read is stale
+            elif isinstance(error, Rejected) and self._act is not None:
+                cid, before = self._act  # the venue refused the cancel or amend (e.g. one of the wrong
+                if before is None:  # id space: a CancelOrder for an algo order): it did not act
+                    self._acted.pop(cid, None)
+                else:
+                    self._acted[cid] = before
             rec = self._rec
             if rec is not None and rec.fills_read and type(self._last_request) is FetchOpenAlgoOrders:
                 rec.failed.add("open algo orders")  # the listing is incomplete: not a clean reconcile
@@ -220,6 +222,7 @@ class Watch:
     def request(self, now: int, request: Any) -> None:
         kind, prev = type(request), type(self._last_request)
         self._last_request = request
+        self._act = None
         backing_off = kind is Sleep and ((prev is FetchPositions and self._last_error is RateLimited) or
                                          (prev is Sleep and self._backing_off))
         retry = self._backing_off if kind is FetchPositions and prev is Sleep else \
@@ -258,10 +261,12 @@ class Watch:
             self._read = None  # a back-off or a cycle's end: time passed, the read is stale
             if self._pending:
                 self._deadline(now, request.until_ms)
-        elif kind is CancelOrder or kind is AmendOrder:
-            self._acted[request.client_id] = now
-        elif kind is CancelAlgoOrder:
-            self._acted[request.client_algo_id] = now
+        elif kind is CancelOrder or kind is AmendOrder or kind is CancelAlgoOrder:
+            cid = request.client_algo_id if kind is CancelAlgoOrder else request.client_id
+            self._act = (cid, self._acted.get(cid))  # undone if the venue refuses it
+            self._acted[cid] = now
+        elif kind is SubmitAlgoOrder:  # the algo route: the position it could know is read back at acceptance
+            self.acceptance.sent_algo(now, request, self._read)
 
     def _abandon(self) -> None:
         """A reconcile that did not complete: the bot is not certain, misfits wait for a clean one."""
@@ -282,38 +287,18 @@ class Watch:
 
     # ------------------------------------------------------------------- protective orders
     def before_submit(self, request: SubmitOrder) -> None:
-        """Remember the position the bot could know as it sends a protective order."""
-        parsed = parse_client_id(request.client_id)
-        if parsed is None or parsed.role not in PROTECTIVE:
-            return
-        ex = self.truth.exchange
-        if ex is None:
-            return
-        if self._read is None:
-            self._basis[request.client_id] = ex.book.qty  # stale or no read: the position as it is now
-            return
-        seen, qty = self._read
-        for f in ex.fills[seen:]:  # plus the bot's own entries and exits since the read
-            mine = parse_client_id(f.client_id) if f.kind is FillKind.TRADE else None
-            if mine is not None and mine.bot_id == parsed.bot_id and mine.role not in PROTECTIVE:
-                qty += f.qty * f.side.sign
-        self._basis[request.client_id] = qty
+        """Remember the position the bot could know as it sends a protective order (legacy route)."""
+        self.acceptance.before_submit(request, self._read)
 
     def accepted(self, ts: int, order: Any, role: OrderRole) -> None:
         """A protective order of ours reached the venue: was it sized on what the bot could know?"""
-        basis = self._basis.pop(order.client_id, None)
-        ex = self.truth.exchange
-        if basis is not None and not fits(order.side, order.remaining, basis):
-            self.protection_problems.add(
-                f"t={ts}: protective {order.client_id} ({order.side.value} {order.remaining}) sent when the bot "
-                f"could know a position of {basis} (venue now {ex.book.qty if ex else '?'})")
-        if ex is not None:
-            for other in ex.resting:
-                p = parse_client_id(other.client_id)
-                if other is not order and p is not None and p.role is role and \
-                        p.bot_id == parse_client_id(order.client_id).bot_id:  # type: ignore[union-attr]
-                    self.duplicate_problems.add(f"t={ts}: {order.client_id} live beside {other.client_id}, "
-                                                f"two live {role.value} orders")
+        parsed = parse_client_id(order.client_id)
+        if parsed is not None:
+            self.acceptance.accepted(ts, order, parsed)
+
+    def algo_accepted(self, ts: int, report: AlgoOrderReport) -> None:
+        """An algo (conditional) order reached the venue's algo service: the same checks."""
+        self.acceptance.algo_accepted(ts, report)
 
     # ---------------------------------------------------------------------- reconcile ends
     def _reconciled(self, now: int, rec: _Reconcile) -> None:
@@ -335,11 +320,13 @@ class Watch:
         bot_id = getattr(record, "bot_id", None)
         # the grace period ends with the bot's cycle after this one (DESIGN.md: "beyond one cycle")
         boundary = self.start_ms + ((now - self.start_ms) // self.cycle_ms + 2) * self.cycle_ms
-        for cid, o in rec.listed.items():
+        shown = dict(rec.listed)  # what the reads show live: listed, or found live by a lookup
+        shown.update({cid: o for cid, o in rec.lookups.items() if o is not None and o.status.is_open})
+        for cid, o in shown.items():
             p = parse_client_id(cid)
             if p is None or p.role not in PROTECTIVE or (bot_id is not None and p.bot_id != bot_id):
                 continue
-            if not fits(o.side, o.qty - o.filled_qty, rec.qty):
+            if not fits(o.side, _remaining(o), rec.qty):
                 self._pending[cid] = carried.get(cid) or self._pending.get(cid) or (now, boundary)
 
     def _check_record(self, now: int, rec: _Reconcile, record: Any, live: dict[str, Decimal | None]) -> None:
@@ -380,8 +367,9 @@ class Watch:
             del self._pending[cid]
             if ex is None or self._acted.get(cid, -1) >= seen:
                 continue
-            order = ex.orders.get(cid)  # type: ignore[call-overload]
-            if order is not None and order.status.is_open and not fits(order.side, order.remaining, ex.book.qty):
+            live = live_protective(ex, cid)  # a resting trigger order, or an algo order (or its working child)
+            if live is not None and not fits(live.side, live.remaining, ex.book.qty):
                 self.protection_problems.add(
-                    f"t={now}: protective {cid} ({order.side.value} {order.remaining}) misfit on a position of "
-                    f"{ex.book.qty} since the clean reconcile at t={seen}; the cycle ended with no cancel sent")
+                    f"t={now}: protective {live.describe()} misfit on a position of {ex.book.qty} since the "
+                    f"clean reconcile at t={seen}; the cycle ended with no cancel sent (or only ones the venue "
+                    f"refused)")

@@ -23,7 +23,6 @@ from tests.test_invariants_property import PHASES, _write_repro, scenarios
 
 EXAMPLES = int(os.environ.get("AETHERSIM_ACK_PROPERTY_EXAMPLES", "200"))
 
-
 def _venue_answers_by_ack() -> bool:
     try:
         parse_scenario({"scenario": {"name": "probe", "description": "probe", "duration": "1m"},

@@ -80,3 +80,15 @@ class Liquidity(Strict):
     levels: Annotated[int, Field(ge=1, le=100_000)] = 400
     depth_exponent: Annotated[float, Field(ge=1, le=4)] = 1.4
     resting_fill_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # the book's dynamics (README, "The book"): "none" / "static" is the book before them, refilled at once
+    impact: Literal["transient", "none"] = "transient"
+    impact_bps: Annotated[float, Field(ge=0, le=1_000)] = 0.45  # bps per sqrt(base unit) not yet refilled
+    impact_halflife: PositiveDuration = "1m"
+    depth_model: Literal["volatility", "static"] = "volatility"
+    vol_window: PositiveDuration = "5m"
+    # annualised; unset: market.sigma (replay: the data's own)
+    vol_reference: Annotated[float, Field(ge=0, le=10)] | None = None
+    depth_vol_elasticity: Annotated[float, Field(ge=0, le=4)] = 1.0
+    spread_vol_threshold: Annotated[float, Field(gt=0, le=1_000)] = 3.0
+    side_depth_sd: Annotated[float, Field(ge=0, le=3)] = 0.6  # fitted to the shipped snapshots
+    side_depth_period: PositiveDuration = "1m"

@@ -27,6 +27,10 @@ VARIATIONS = {
 }
 
 CASES = [
+    # protection waited for a fresh position read after a timed-out candle read, and so did the cancel
+    # of a TP orphaned by its SL's fill: the venue kept not answering and the orphan outlived its grace
+    ("lossy", 56, "an orphan's cancel waited for a fresh read"),
+    ("rate", 59, "an orphan's cancel waited for a fresh read"),
     # the entry's answer came only after a timeout; the bot looked it up (filled) and sized its TP/SL
     # on the position read before it, though an operator had reduced the position while it waited
     ("chaos", 3090, "protection sized on a read gone stale during a timed-out entry"),

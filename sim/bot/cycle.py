@@ -130,10 +130,15 @@ class Bot:
         (an order of unknown status may have moved the position; the last reconcile did not
         finish): the next reconcile resolves it. Its orders go through the same refusal handling
         as entries (a rate-limited stop-loss is re-sent after the retry-after, not next cycle).
-        When an answer came late (a timeout), the position is read afresh before more is placed.
+        When time passed unseen since the position was read (a timeout, a back-off), what no longer
+        fits the record is withdrawn at once, and the position is read afresh before more is placed.
         """
         if self.record.version == self._protected_version or not self.reconciler.certain or self.uncertain():
             return
+        cfg = self.config
+        if self.session.sight_lost:  # withdrawing what no longer fits the record needs no fresh read
+            yield from ensure_protection(self.record, cfg.instrument, cfg.protective, self.session, send=self.send,
+                                         place=False)
         for _ in range(2):  # time passed unseen since the position was read (a timeout, a back-off): read it again
             if not self.session.sight_lost:
                 break
@@ -142,7 +147,6 @@ class Bot:
                 return
         if self.session.sight_lost:
             return  # the venue keeps going unanswered: protect on the next pass, not on a stale read
-        cfg = self.config
         posture = yield from ensure_protection(self.record, cfg.instrument, cfg.protective, self.session,
                                                send=self.send)
         if posture is Posture.STALE:  # an answer came late: the position may have moved meanwhile: read it again

@@ -44,14 +44,16 @@ def protective_levels(policy: ProtectivePolicy, instrument: Instrument, qty: Dec
 
 
 def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: ProtectivePolicy,
-                      session: Session, send: Callable[..., Io[OrderState]] | None = None) -> Io[Posture]:
+                      session: Session, send: Callable[..., Io[OrderState]] | None = None,
+                      place: bool = True) -> Io[Posture]:
     """Make native TP/SL match the live position: place, resize (cancel + replace) or cancel.
 
     Runs after reconcile, so it works from the venue's position, never from an intent. A
     protective order that would trigger at once means the price is already past it: the bot
     exits at market, reduce-only, as the order would have. ``send(role, side, qty, **submit
     kwargs)`` submits an order (default: `submit`; the bot passes one that handles refusals by
-    kind). Returns the `Posture`: MATCHED when nothing was sent; STALE when an order's answer came
+    kind). ``place=False`` only withdraws what no longer fits (safe on any read: it never adds
+    exposure or sizes anything). Returns the `Posture`: MATCHED when nothing was sent; STALE when an order's answer came
     only after a timeout, before the next is placed: the caller reads the position afresh first
     (an operator or a trigger may have moved it while the bot waited).
     """
@@ -72,6 +74,8 @@ def ensure_protection(record: PlatformRecord, instrument: Instrument, policy: Pr
                               is_algo(order.role, policy.route))
         else:
             del want[order.role]  # right size on the right side: keep it
+    if not place:
+        return settled
     for role, trigger in want.items():
         if any(o.role is role for o in record.state.open_protective()):
             continue  # one still in flight or of unknown status: never a second one

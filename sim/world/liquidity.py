@@ -172,6 +172,18 @@ class Book(Protocol):
         ...
 
 
+def window_factors(windows: list[ThinWindow], t_ms: int) -> tuple[float, float]:
+    """The depth and spread factors in force at ``t_ms`` (windows sorted by start): overlapping windows
+    do not compound, the thinnest depth and the widest spread apply."""
+    depth, spread = 1.0, 1.0
+    for w in windows:
+        if w.start_ms > t_ms:
+            break
+        if t_ms < w.end_ms:
+            depth, spread = min(depth, w.depth_factor), max(spread, w.spread_factor)
+    return depth, spread
+
+
 class LiquiditySchedule:
     """The depth profile in force at any time: a baseline plus thin-liquidity windows; the static
     `Book` (no memory of past takers: the book refills before the next order).
@@ -188,12 +200,7 @@ class LiquiditySchedule:
         self.windows = sorted([*self.windows, window], key=lambda w: w.start_ms)
 
     def at(self, t_ms: int) -> DepthProfile:
-        depth, spread = 1.0, 1.0
-        for w in self.windows:
-            if w.start_ms > t_ms:
-                break
-            if t_ms < w.end_ms:
-                depth, spread = min(depth, w.depth_factor), max(spread, w.spread_factor)
+        depth, spread = window_factors(self.windows, t_ms)
         if depth == 1.0 and spread == 1.0:
             return self.base
         key = (depth, spread)

@@ -14,7 +14,7 @@ from the recorded mid by its spread factor.
 from __future__ import annotations
 
 from sim.data.depth import CHECKPOINT, BookState, DepthWindow
-from sim.world.liquidity import BookWalk, DepthProfile, ThinWindow
+from sim.world.liquidity import BookWalk, DepthProfile, ThinWindow, window_factors
 
 
 class RecordedBook:
@@ -29,13 +29,7 @@ class RecordedBook:
         self.windows = sorted([*self.windows, window], key=lambda w: w.start_ms)
 
     def _factors(self, t_ms: int) -> tuple[float, float]:
-        depth, spread = 1.0, 1.0
-        for w in self.windows:
-            if w.start_ms > t_ms:
-                break
-            if t_ms < w.end_ms:
-                depth, spread = min(depth, w.depth_factor), max(spread, w.spread_factor)
-        return depth, spread
+        return window_factors(self.windows, t_ms)
 
     def state(self, t_ms: int) -> BookState:
         """The recorded book at ``t_ms`` (moved forward, or from the nearest saved book)."""

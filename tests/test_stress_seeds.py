@@ -23,10 +23,15 @@ VARIATIONS = {
     "slow": {"exchange.transport.recv_window": "60s", "exchange.transport.timeout": "1s",
              "exchange.latency.median_ms": 300, "exchange.latency.sigma": 1.0},
     "rate": {"exchange.rate_limit.requests": 4},
+    "updates-off": {"exchange.updates.enabled": False},
     "chaos": {},
 }
 
 CASES = [
+    # an operator flipped the position 2 s before the end (close, then sell 0.1): the final pass
+    # cancelled protection only when it was larger than the position, not when it was on the side
+    # that adds to it, and left a sell TP/SL on a short
+    ("updates-off", 3, "the final pass kept protection on the wrong side"),
     # protection waited for a fresh position read after a timed-out candle read, and so did the cancel
     # of a TP orphaned by its SL's fill: the venue kept not answering and the orphan outlived its grace
     ("lossy", 56, "an orphan's cancel waited for a fresh read"),

@@ -92,13 +92,16 @@ class Bot:
 
     def settle(self) -> Io[None]:
         """The last pass before the bot stops: reconcile, withdraw protection that no longer fits
-        (orphaned, or larger than the position), and reconcile again. It never trades."""
+        (orphaned, larger than the position, or on the side that would add to it), and reconcile again.
+        It never trades."""
         result = yield from self.reconciler.reconcile()
         if result is None:
             return
-        qty = abs(self.record.state.position.qty)
+        pos = self.record.state.position.qty
+        exit_side = Side.SELL if pos > 0 else Side.BUY
         for order in list(self.record.state.open_protective()):
-            if order.status.is_open and (qty == 0 or order.qty - order.filled_qty > qty):
+            if order.status.is_open and (pos == 0 or order.qty - order.filled_qty > abs(pos) or
+                                         order.side is not exit_side):
                 yield from cancel(self.record, self.config.instrument, order, "stopping: protection no longer fits",
                                   self.session, is_algo(order.role, self.config.protective.route))
         yield from self.reconciler.reconcile()

@@ -17,7 +17,7 @@ import pandas as pd
 from sim.core.ids import parse_client_id
 from sim.core.messages import FillReport, OrderReport
 from sim.world.runlog import RunLog
-from sim.world.tables import _time
+from sim.world.tables import _time, execution_columns, record_orders
 
 
 def fills_frame(fills: Iterable[FillReport]) -> pd.DataFrame:
@@ -40,18 +40,7 @@ def orders_frame(record_path: Path, venue: dict[str, OrderReport], arrival: dict
     ``arrival``: client id -> (venue time the order was answered, the mid and half spread (bps) the
     book stream showed then).
     """
-    with sqlite3.connect(record_path) as conn:
-        rec = pd.read_sql_query(
-            "SELECT o.client_id, o.role, o.side, o.type, CAST(o.qty AS REAL) AS qty, o.reduce_only,"
-            " CAST(o.trigger_price AS REAL) AS trigger_price, o.status AS record_status, o.reject_reason,"
-            " o.decision_id, o.decision_price, o.created_ms AS decided_ms, t.answered_ms,"
-            " COALESCE(t.went_unknown, 0) AS went_unknown"
-            " FROM orders o LEFT JOIN ("
-            "   SELECT client_id,"
-            "          MIN(CASE WHEN to_status NOT IN ('new', 'sent', 'unknown') THEN ts END) AS answered_ms,"
-            "          SUM(to_status = 'unknown') AS went_unknown"
-            "   FROM order_transitions GROUP BY client_id) t ON t.client_id = o.client_id"
-            " ORDER BY o.created_ms, o.intent", conn)
+    rec = record_orders(record_path)
     by_order: dict[str, list[FillReport]] = {}
     for f in fills:
         if f.client_id:
@@ -73,23 +62,8 @@ def orders_frame(record_path: Path, venue: dict[str, OrderReport], arrival: dict
         df[col] = df[col].astype("Int64")
     df["arrival_mid"] = df["arrival_mid"].astype(float)
     df["avg_price"] = df["avg_price"].astype(float)
-    df["filled_qty"] = df["filled_qty"].fillna(0.0)
-    df["fees"] = df["fees"].fillna(0.0)
-    df["reduce_only"] = df["reduce_only"].astype(bool)
-    sign = df["side"].map({"buy": 1.0, "sell": -1.0})
-    df["slippage_bps"] = sign * (df["avg_price"] - df["arrival_mid"]) / df["arrival_mid"] * 1e4
-    df["shortfall_bps"] = sign * (df["avg_price"] - df["decision_price"]) / df["decision_price"] * 1e4
-    df["latency_ms"] = df["answered_ms"] - df["decided_ms"]
-    df["ack_ms"] = df["arrived_ms"] - df["decided_ms"]
-    df["first_fill_after_ms"] = df["first_fill_ms"] - df["decided_ms"]
-    df["last_fill_after_ms"] = df["last_fill_ms"] - df["decided_ms"]
     df["half_spread_bps"] = df["half_spread_bps"].astype(float)
-    notional = df["filled_qty"] * df["arrival_mid"]
-    df["spread_cost"] = df["half_spread_bps"] * notional / 1e4
-    df["impact_cost"] = (df["slippage_bps"] - df["half_spread_bps"]) * notional / 1e4
-    df["delay_cost"] = sign * (df["arrival_mid"] - df["decision_price"]) * df["filled_qty"]
-    df.insert(0, "time", _time(df["decided_ms"]))
-    return df
+    return execution_columns(df)
 
 
 def drift_frame(record_path: Path) -> pd.DataFrame:

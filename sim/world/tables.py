@@ -31,8 +31,9 @@ def fills_frame(world: World) -> pd.DataFrame:
     return df
 
 
-def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
-    """The bot's orders (from its record) with what the venue saw of them."""
+def record_orders(record_path: Path) -> pd.DataFrame:
+    """The bot's orders as its record holds them, with when each was first answered and whether it
+    ever went unknown: the record's half of the orders table, simulated or live."""
     with sqlite3.connect(record_path) as conn:
         rec = pd.read_sql_query(
             "SELECT o.client_id, o.role, o.side, o.type, CAST(o.qty AS REAL) AS qty, o.reduce_only,"
@@ -45,19 +46,13 @@ def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
             "          SUM(to_status = 'unknown') AS went_unknown"
             "   FROM order_transitions GROUP BY client_id) t ON t.client_id = o.client_id"
             " ORDER BY o.created_ms, o.intent", conn)
-    venue_rows = []
-    for o in world.venue.orders.values():
-        venue_rows.append((o.client_id, o.status.value, o.ts_created, o.arrival_mid, float(o.filled_qty),
-                           o.avg_price, o.fees, o.first_fill_ms, o.last_fill_ms, o.half_spread_bps))
-    for a in world.venue.algo.registry:  # a TP/SL through the algo service: its execution is its child's
-        c = a.child
-        venue_rows.append((a.client_algo_id, a.status.value, a.ts_created,
-                           *((c.arrival_mid, float(c.filled_qty), c.avg_price, c.fees, c.first_fill_ms,
-                              c.last_fill_ms, c.half_spread_bps) if c is not None else
-                             (None, 0.0, None, 0.0, None, None, None))))
-    ven = pd.DataFrame(venue_rows, columns=["client_id", "venue_status", "arrived_ms", "arrival_mid", "filled_qty",
-                                            "avg_price", "fees", "first_fill_ms", "last_fill_ms", "half_spread_bps"])
-    df = rec.merge(ven, on="client_id", how="left")
+    return rec
+
+
+def execution_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the execution-quality columns to the orders joined with the venue's view of them
+    (``arrived_ms``, ``arrival_mid``, ``filled_qty``, ``avg_price``, ``fees``, first and last fill,
+    ``half_spread_bps``): slippage, shortfall, latencies and the cost split by cause."""
     df["filled_qty"] = df["filled_qty"].fillna(0.0)
     df["fees"] = df["fees"].fillna(0.0)
     df["reduce_only"] = df["reduce_only"].astype(bool)
@@ -75,6 +70,24 @@ def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
     df["delay_cost"] = sign * (df["arrival_mid"] - df["decision_price"]) * df["filled_qty"]
     df.insert(0, "time", _time(df["decided_ms"]))
     return df
+
+
+def orders_frame(world: World, record_path: Path) -> pd.DataFrame:
+    """The bot's orders (from its record) with what the venue saw of them."""
+    rec = record_orders(record_path)
+    venue_rows = []
+    for o in world.venue.orders.values():
+        venue_rows.append((o.client_id, o.status.value, o.ts_created, o.arrival_mid, float(o.filled_qty),
+                           o.avg_price, o.fees, o.first_fill_ms, o.last_fill_ms, o.half_spread_bps))
+    for a in world.venue.algo.registry:  # a TP/SL through the algo service: its execution is its child's
+        c = a.child
+        venue_rows.append((a.client_algo_id, a.status.value, a.ts_created,
+                           *((c.arrival_mid, float(c.filled_qty), c.avg_price, c.fees, c.first_fill_ms,
+                              c.last_fill_ms, c.half_spread_bps) if c is not None else
+                             (None, 0.0, None, 0.0, None, None, None))))
+    ven = pd.DataFrame(venue_rows, columns=["client_id", "venue_status", "arrived_ms", "arrival_mid", "filled_qty",
+                                            "avg_price", "fees", "first_fill_ms", "last_fill_ms", "half_spread_bps"])
+    return execution_columns(rec.merge(ven, on="client_id", how="left"))
 
 
 def drift_frame(world: World, record_path: Path) -> pd.DataFrame:

@@ -143,7 +143,12 @@ PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + \
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=scenarios())
 def test_random_scenarios_and_fault_schedules_keep_every_invariant(tmp_path_factory, data):
-    out = tmp_path_factory.mktemp("run")
+    run_and_check(data, tmp_path_factory.mktemp("run"))
+
+
+def run_and_check(data: dict, out: Path, mode: str = "") -> None:
+    """Run a generated scenario; a crash, a failed check or a broken invariant fails the test and is
+    kept as a scenario file that reproduces it. ``mode`` names the draw's variant in the message."""
     try:
         result = sim.run(parse_scenario(data), out=out, ideal_twin=False, report=False)
     except Exception as exc:  # a crash is a failure too: keep it as a scenario that reproduces it
@@ -153,7 +158,8 @@ def test_random_scenarios_and_fault_schedules_keep_every_invariant(tmp_path_fact
     problems = [f"{k}: {p}" for k, v in result.summary["invariants"].items() for p in v["problems"]]
     if failed or problems:
         path = _write_repro(data, problems or failed)
-        pytest.fail(f"invariants broke ({problems or failed}); reproduce with: aethersim run {path}")
+        under = f" under {mode}" if mode else ""
+        pytest.fail(f"invariants broke{under} ({problems or failed}); reproduce with: aethersim run {path}")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -16,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sim
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import parse_scenario
-from tests.test_invariants_property import PHASES, _write_repro, scenarios
+from tests.test_invariants_property import PHASES, run_and_check, scenarios
 
 EXAMPLES = int(os.environ.get("AETHERSIM_ACK_PROPERTY_EXAMPLES", "200"))
 
@@ -48,15 +47,5 @@ def ack_scenarios(draw: st.DrawFn) -> dict:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=ack_scenarios())
 def test_under_both_answer_modes_and_routes_random_scenarios_keep_every_invariant(tmp_path_factory, data):
-    out = tmp_path_factory.mktemp("run")
-    try:
-        result = sim.run(parse_scenario(data), out=out, ideal_twin=False, report=False)
-    except Exception as exc:  # a crash is a failure too: keep it as a scenario that reproduces it
-        path = _write_repro(data, [f"raised {exc!r}"])
-        pytest.fail(f"the run raised {exc!r}; reproduce with: aethersim run {path}")
-    failed = [c.describe() for c in result.checks if not c.passed]
-    problems = [f"{k}: {p}" for k, v in result.summary["invariants"].items() for p in v["problems"]]
-    if failed or problems:
-        path = _write_repro(data, problems or failed)
-        mode = f"{data['exchange']['order_response']} / {data['exchange']['conditional_orders']}"
-        pytest.fail(f"invariants broke under {mode} ({problems or failed}); reproduce with: aethersim run {path}")
+    mode = f"{data['exchange']['order_response']} / {data['exchange']['conditional_orders']}"
+    run_and_check(data, tmp_path_factory.mktemp("run"), mode)
